@@ -1,0 +1,67 @@
+"""Assigning an admitted institution's case to the nearest sub-branch serving its district,
+skipping sub-branches under an SLA penalty (late sub-branches lose new cases)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from yibaodai.db.models import (
+    CaseEventRow,
+    CaseRow,
+    DecisionRow,
+    InstitutionRow,
+    SlaPenaltyRow,
+    SubBranchRow,
+)
+from yibaodai.domain.calendar import WorkingDayCalendar
+from yibaodai.domain.case import CaseState
+from yibaodai.domain.codes import institution_code_area
+from yibaodai.domain.organisation import Branch, SubBranch, choose_sub_branch
+from yibaodai.domain.sla import claim_deadline
+from yibaodai.errors import ConfigurationError
+
+
+def branch_from_db(session: Session) -> Branch:
+    rows = session.scalars(select(SubBranchRow).order_by(SubBranchRow.code)).all()
+    subs = tuple(SubBranch(
+        code=r.code, name_zh=r.name_zh, name_en=r.name_en, address=r.address, phone=r.phone,
+        latitude=r.latitude, longitude=r.longitude, districts=tuple(r.districts)) for r in rows)
+    return Branch(code="DL000", name_zh="大连分行", name_en="Dalian Branch", sub_branches=subs)
+
+
+def penalised_sub_branches(session: Session, now: datetime) -> frozenset[str]:
+    return frozenset(session.scalars(select(SlaPenaltyRow.sub_branch_code).where(
+        SlaPenaltyRow.until > now)).all())
+
+
+def assign_case(
+    session: Session, *, decision: DecisionRow, inst: InstitutionRow, now: datetime,
+    calendar: WorkingDayCalendar | None = None,
+) -> CaseRow:
+    cal = calendar or WorkingDayCalendar()
+    district = inst.area_code or institution_code_area(inst.fixmedins_code)
+    excluded = penalised_sub_branches(session, now)
+    chosen = choose_sub_branch(branch_from_db(session), district=district,
+                               latitude=inst.latitude, longitude=inst.longitude,
+                               excluded=excluded)
+    if chosen is None:
+        raise ConfigurationError("没有可分配的支行", "no sub-branch can take new cases",
+                                 code="no_sub_branch")
+    case = CaseRow(
+        fixmedins_code=inst.fixmedins_code, decision_id=decision.id,
+        sub_branch_code=chosen.code, state=CaseState.ASSIGNED.value,
+        credit_limit=decision.credit_limit, assigned_at=now,
+        claim_deadline=claim_deadline(now, cal),
+    )
+    session.add(case)
+    session.flush()
+    session.add(CaseEventRow(
+        case_id=case.id, at=now, event="assigned", from_state=None,
+        to_state=CaseState.ASSIGNED.value, actor_id=None,
+        details={"sub_branch": chosen.code, "district": district,
+                 "skipped_penalised": sorted(excluded)},
+    ))
+    return case

@@ -1,0 +1,138 @@
+"""Case steps as staff and systems perform them: claim, verify, confirm, report, loan status.
+
+Every step goes through ``domain.case.transition``, writes a case event and an audit row, and
+(for confirmation) the outbox row to head office — all in the caller's unit of work.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from yibaodai.audit.log import record as audit
+from yibaodai.auth.roles import Actor
+from yibaodai.db.models import CaseEventRow, CaseRow, InstitutionRow, UserRow
+from yibaodai.domain.calendar import WorkingDayCalendar
+from yibaodai.domain.case import CaseState, Command, Refusal, transition
+from yibaodai.domain.sla import verification_deadline
+from yibaodai.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from yibaodai.outbound.outbox import HEAD_OFFICE, KIND_WHITELIST_ENTRY, enqueue
+
+#: What the offline verification must confirm (DESIGN step 6).
+CHECKLIST = {
+    "identity": ("机构身份与医保数据一致", "identity matches"),
+    "licence": ("执业/经营许可证有效", "licence valid"),
+    "address": ("实际经营地址与登记一致", "address matches"),
+    "settlement_account": ("医保结算账户一致", "settlement account matches"),
+    "operating_status": ("经营状态正常", "operating normally"),
+}
+
+
+def visible_case(session: Session, actor: Actor, case_id: int) -> CaseRow:
+    """The case if the actor's data scope covers it; otherwise NotFound (never 'forbidden',
+    so out-of-scope ids reveal nothing)."""
+    case = session.get(CaseRow, case_id)
+    if case is None or not actor.can_see_sub_branch(case.sub_branch_code):
+        raise NotFound("案件不存在", "case not found", code="case_not_found")
+    return case
+
+
+def _apply(session: Session, case: CaseRow, command: Command, *, actor: Actor | None,
+           now: datetime, details: dict[str, Any] | None = None) -> None:
+    before = CaseState(case.state)
+    result = transition(before, command, role=actor.role if actor else None)
+    if isinstance(result, Refusal):
+        error = PermissionDenied if result.code == "role_not_allowed" else Conflict
+        raise error(result.message_zh, result.message_en, code=result.code)
+    case.state = result.value
+    session.add(CaseEventRow(case_id=case.id, at=now, event=command.value,
+                             from_state=before.value, to_state=result.value,
+                             actor_id=actor.user_id if actor else None, details=details or {}))
+    audit(session, at=now, actor=actor.username if actor else "system",
+          action=f"case.{command.value}", target=f"case:{case.id}", details=details or {})
+
+
+def claim(session: Session, *, actor: Actor, case_id: int, now: datetime,
+          calendar: WorkingDayCalendar | None = None) -> CaseRow:
+    case = visible_case(session, actor, case_id)
+    if actor.sub_branch_code != case.sub_branch_code:
+        raise NotFound("案件不存在", "case not found", code="case_not_found")
+    _apply(session, case, Command.CLAIM, actor=actor, now=now)
+    case.claimed_at = now
+    case.client_manager_id = actor.user_id
+    case.verification_deadline = verification_deadline(now, calendar or WorkingDayCalendar())
+    return case
+
+
+def verify(session: Session, *, actor: Actor, case_id: int, checklist: dict[str, bool],
+           note: str, now: datetime) -> CaseRow:
+    case = visible_case(session, actor, case_id)
+    missing = [k for k in CHECKLIST if k not in checklist]
+    unknown = [k for k in checklist if k not in CHECKLIST]
+    if missing or unknown:
+        raise ValidationFailed(
+            "核实清单不完整", "verification checklist incomplete", code="invalid_checklist",
+            fields=[FieldError(f"checklist.{k}", "必填", "required") for k in missing]
+            + [FieldError(f"checklist.{k}", "未知项目", "unknown item") for k in unknown])
+    if len(note) > 1000:
+        raise ValidationFailed("备注过长", "note too long", code="note_too_long",
+                               fields=[FieldError("note", "最多1000字", "at most 1000 chars")])
+    passed = all(checklist.values())
+    _apply(session, case, Command.VERIFY_PASS if passed else Command.VERIFY_FAIL, actor=actor,
+           now=now, details={"checklist": checklist, "note": note})
+    case.verified_at = now
+    return case
+
+
+def confirm(session: Session, *, actor: Actor, case_id: int, now: datetime) -> CaseRow:
+    """A sub-branch department manager confirms; four eyes: not the one who verified."""
+    case = visible_case(session, actor, case_id)
+    verifier = session.scalars(select(CaseEventRow.actor_id).where(
+        CaseEventRow.case_id == case.id, CaseEventRow.event == Command.VERIFY_PASS.value)).first()
+    if verifier == actor.user_id:
+        raise PermissionDenied("核实人与确认人不能为同一人",
+                               "the verifier may not also confirm", code="four_eyes")
+    _apply(session, case, Command.CONFIRM, actor=actor, now=now)
+    case.confirmed_at = now
+    inst = session.get(InstitutionRow, case.fixmedins_code)
+    assert inst is not None
+    manager = session.get(UserRow, case.client_manager_id) if case.client_manager_id else None
+    enqueue(session, destination=HEAD_OFFICE, kind=KIND_WHITELIST_ENTRY,
+            idempotency_key=f"whitelist-case-{case.id}", now=now, payload={
+                "case_id": case.id, "fixmedins_code": inst.fixmedins_code,
+                "fixmedins_name": inst.fixmedins_name, "uscc": inst.uscc,
+                "credit_limit": str(case.credit_limit), "sub_branch": case.sub_branch_code,
+                "client_manager": manager.staff_no if manager else None,
+                "bankacct": inst.bankacct, "confirmed_at": now.isoformat(),
+            })
+    return case
+
+
+def mark_reported(session: Session, *, case_id: int, now: datetime, ack: dict[str, Any]) -> None:
+    case = session.get(CaseRow, case_id)
+    if case is None:
+        raise NotFound("案件不存在", "case not found", code="case_not_found")
+    if case.state == CaseState.CONFIRMED.value:
+        _apply(session, case, Command.MARK_REPORTED, actor=None, now=now, details=ack)
+        case.reported_at = now
+
+
+def apply_loan_status(session: Session, *, fixmedins_code: str, case_id: int, status: str,
+                      drawn: Any, balance: Any, overdue_days: int, now: datetime) -> CaseRow:
+    """Head office's report of the loan. Idempotent: a repeated status changes nothing."""
+    case = session.get(CaseRow, case_id)
+    if case is None or case.fixmedins_code != fixmedins_code:
+        raise NotFound("案件不存在", "case not found", code="case_not_found")
+    if status == "drawn" and case.state == CaseState.REPORTED.value:
+        _apply(session, case, Command.MARK_DRAWN, actor=None, now=now,
+               details={"drawn": str(drawn)})
+    elif status == "closed" and case.state == CaseState.DRAWN.value:
+        _apply(session, case, Command.MARK_CLOSED, actor=None, now=now, details={})
+    case.loan_status = status
+    case.loan_drawn = drawn
+    case.loan_balance = balance
+    case.overdue_days = overdue_days
+    return case

@@ -1,0 +1,1 @@
+"""Editable data files shipped with the package (read with ``importlib.resources``)."""

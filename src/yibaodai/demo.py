@@ -1,0 +1,267 @@
+"""The end-to-end demo: a synthetic Dalian, the bureau and head-office simulators and the bank,
+all on real loopback HTTP, over about two simulated months.
+
+Timeline (simulated, Asia/Shanghai): 2026-09-01 first wave of authorizations and history ->
+decisions, answers, assignment -> staff claim, verify, confirm through the API (one sub-branch
+is late and is penalised) -> head office receives the whitelist and customers draw loans ->
+2026-09-15 second wave (the penalised sub-branch is skipped) -> monthly data for September and
+October -> post-loan monitoring raises warnings to client managers.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx
+from rich.progress import Progress
+from sqlalchemy import func, select
+
+from yibaodai.bootstrap import Account, keyring, seed_demo_users
+from yibaodai.cases.sla_sweep import sweep
+from yibaodai.clock import SHANGHAI, SimulatedClock
+from yibaodai.db.models import (
+    AuthorizationRow,
+    CaseEventRow,
+    CaseRow,
+    DecisionRow,
+    InstitutionRow,
+    OutboxRow,
+    SlaPenaltyRow,
+    WarningRow,
+)
+from yibaodai.monitoring.service import escalate_overdue, run_monitoring
+from yibaodai.runtime import Bank, build_bank, build_dispatcher, prepare_database
+from yibaodai.settings import Settings
+from yibaodai.sim.bureau import ANSWER_PATH, BureauPusher, bureau_app
+from yibaodai.sim.city import SyntheticInstitution, generate_city
+from yibaodai.sim.headoffice import WHITELIST_PATH, LoanDesk, head_office_app
+from yibaodai.sim.server import ServerThread
+
+T = TypeVar("T")
+DEMO_START = datetime(2026, 9, 1, 9, 0, tzinfo=SHANGHAI)
+HISTORY_MONTHS = 24
+AUTHORIZING_SHARE = 0.45
+LATE_SUB_BRANCH = "DL003"
+CHECKLIST_ITEMS = ("identity", "licence", "address", "settlement_account", "operating_status")
+
+
+class Staff:
+    """Simulated bank staff acting through the real JSON API."""
+
+    def __init__(self, base_url: str, accounts: list[Account]) -> None:
+        self.http = httpx.Client(base_url=base_url, timeout=60)
+        self.passwords = {a.username: a.password for a in accounts}
+        self._tokens: dict[str, str] = {}
+
+    def _auth(self, username: str) -> dict[str, str]:
+        if username not in self._tokens:
+            r = self.http.post("/api/auth/token", json={
+                "username": username, "password": self.passwords[username]})
+            r.raise_for_status()
+            self._tokens[username] = r.json()["token"]
+        return {"Authorization": f"Bearer {self._tokens[username]}"}
+
+    def call(self, method: str, username: str, path: str, **kw: Any) -> Any:
+        r = self.http.request(method, path, headers=self._auth(username), **kw)
+        r.raise_for_status()
+        return r.json()
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def _track(items: Iterable[T], label: str, total: int, progress: Progress | None) -> Iterator[T]:
+    if progress is None:
+        yield from items
+        return
+    task = progress.add_task(label, total=total)
+    for item in items:
+        yield item
+        progress.advance(task)
+    progress.remove_task(task)
+
+
+class Demo:
+    def __init__(self, settings: Settings, *, seed: int, institutions: int,
+                 progress: Progress | None) -> None:
+        self.settings, self.seed, self.n = settings, seed, institutions
+        self.progress = progress
+        self.clock = SimulatedClock(DEMO_START)
+        self.rng = random.Random(seed)
+
+    def run(self) -> dict[str, Any]:
+        db = prepare_database(self.settings)
+        with db.unit_of_work() as session:
+            if session.scalar(select(func.count()).select_from(InstitutionRow)):
+                raise RuntimeError("the demo needs an empty database (yibaodai demo --fresh)")
+            self.accounts = seed_demo_users(session, seed=self.seed)
+            session.commit()
+        bank = build_bank(self.settings, self.clock, db)
+        keys = self.settings.keys_dir
+        with ExitStack() as stack:
+            bank_server = stack.enter_context(ServerThread(bank.app))
+            b_app, self.bureau_inbox = bureau_app(keyring=keyring(keys, "bureau"),
+                                                  clock=self.clock)
+            bureau_server = stack.enter_context(ServerThread(b_app))
+            h_app, ho_inbox = head_office_app(keyring=keyring(keys, "headoffice"),
+                                              clock=self.clock)
+            ho_server = stack.enter_context(ServerThread(h_app))
+            self.dispatcher = build_dispatcher(
+                bank, bureau_url=bureau_server.url + ANSWER_PATH,
+                head_office_url=ho_server.url + WHITELIST_PATH)
+            stack.callback(self.dispatcher.close)
+            self.pusher = BureauPusher(bank_url=bank_server.url, keyring=keyring(keys, "bureau"),
+                                       clock=self.clock, seed=self.seed)
+            stack.callback(self.pusher.close)
+            self.desk = LoanDesk(inbox=ho_inbox, bank_url=bank_server.url,
+                                 keyring=keyring(keys, "headoffice"), clock=self.clock,
+                                 seed=self.seed)
+            stack.callback(self.desk.close)
+            self.staff = Staff(bank_server.url, self.accounts)
+            stack.callback(self.staff.close)
+            self._timeline(bank)
+            return self._summary(bank)
+
+    # -- the story ---------------------------------------------------------------------
+
+    def _timeline(self, bank: Bank) -> None:
+        city = generate_city(seed=self.seed, institutions=self.n,
+                             as_of=DEMO_START.date() - timedelta(days=1))
+        self.city = city
+        authorizing = [i for i in city if self.rng.random() < AUTHORIZING_SHARE]
+        # Borrowers whose business turns bad after the loan make post-loan warnings visible.
+        authorizing += [i for i in city if i not in authorizing and i.deterioration_start
+                        and i.deterioration_start > DEMO_START.date()]
+        wave1 = authorizing[: int(len(authorizing) * 0.7)]
+        wave2 = authorizing[len(wave1):]
+        self.authorizing = authorizing
+        self._onboard(wave1, "第一批授权机构 wave 1")
+        self._dispatch()
+        self._staff_work(skip=LATE_SUB_BRANCH)
+        self._advance_to(datetime(2026, 9, 4, 10, 0, tzinfo=SHANGHAI))
+        self._sweep(bank)
+        self._staff_work(skip=None)
+        self._draw()
+        self._advance_to(datetime(2026, 9, 15, 9, 0, tzinfo=SHANGHAI))
+        self._onboard(wave2, "第二批授权机构 wave 2")
+        self._dispatch()
+        self._staff_work(skip=None)
+        self._draw()
+        for month_start, month_end in ((date(2026, 9, 1), date(2026, 9, 30)),
+                                       (date(2026, 10, 1), date(2026, 10, 31))):
+            self._advance_to(datetime.combine(month_end + timedelta(days=1),
+                                              datetime.min.time(), SHANGHAI)
+                             + timedelta(hours=8))
+            for inst in _track(authorizing, f"月度结算推送 {month_start:%Y-%m}",
+                               len(authorizing), self.progress):
+                self.pusher.push_settlements(inst, start=month_start, end=month_end)
+            self._monitor(bank)
+        self._advance_to(datetime(2026, 11, 9, 9, 0, tzinfo=SHANGHAI))
+        self._monitor(bank)
+
+    def _onboard(self, institutions: list[SyntheticInstitution], label: str) -> None:
+        today = self.clock.today()
+        history_start = date(today.year - HISTORY_MONTHS // 12, today.month, 1)
+        for inst in _track(institutions, label, len(institutions), self.progress):
+            self.pusher.authorize(inst, on=today)
+            self.pusher.push_profile(inst)
+            self.pusher.push_settlements(inst, start=history_start,
+                                         end=today.replace(day=1) - timedelta(days=1))
+
+    def _dispatch(self) -> None:
+        while self.dispatcher.dispatch_due():
+            pass
+
+    def _advance_to(self, moment: datetime) -> None:
+        if moment > self.clock.now():
+            self.clock.set(moment)
+
+    def _staff_work(self, *, skip: str | None) -> None:
+        """Claim on the next working morning, verify and confirm on the one after."""
+        mgr_cases = self.staff.call("GET", "gm", "/api/cases", params={"state": "assigned"})
+        todo = [c for c in mgr_cases if c["sub_branch_code"] != skip]
+        self._advance(hours=24)
+        for case in _track(todo, "支行认领与核实 claim & verify", len(todo), self.progress):
+            sub = case["sub_branch_code"].lower()
+            cm = f"cm_{sub}_{1 + case['id'] % 2}"
+            self.staff.call("POST", cm, f"/api/cases/{case['id']}/claim")
+            checklist = dict.fromkeys(CHECKLIST_ITEMS, True)
+            if self.rng.random() < 0.08:
+                checklist["address"] = False  # the shop is not where the bureau says
+            self.staff.call("POST", cm, f"/api/cases/{case['id']}/verification",
+                            json={"checklist": checklist, "note": "现场核实 on-site visit"})
+            if all(checklist.values()):
+                self.staff.call("POST", f"mgr_{sub}", f"/api/cases/{case['id']}/confirmation")
+        self._advance(hours=24)
+        self._dispatch()
+
+    def _advance(self, *, hours: int) -> None:
+        self.clock.advance(timedelta(hours=hours))
+
+    def _sweep(self, bank: Bank) -> None:
+        with bank.db.unit_of_work() as session:
+            sweep(session, now=self.clock.now())
+            session.commit()
+
+    def _draw(self) -> None:
+        self._advance(hours=24)
+        self.desk.draw_loans()
+
+    def _monitor(self, bank: Bank) -> None:
+        with bank.db.unit_of_work() as session:
+            run_monitoring(session, now=self.clock.now())
+            escalate_overdue(session, now=self.clock.now())
+            session.commit()
+
+    # -- the result --------------------------------------------------------------------
+
+    def _summary(self, bank: Bank) -> dict[str, Any]:
+        with bank.db.unit_of_work() as s:
+            def count(model: Any, *where: Any) -> int:
+                return int(s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+            def events(name: str) -> int:
+                return count(CaseEventRow, CaseEventRow.event == name)
+
+            return {
+                "seed": self.seed,
+                "simulated_until": self.clock.now().isoformat(),
+                "institutions": len(self.city),
+                "authorized": count(AuthorizationRow),
+                "decided": count(DecisionRow),
+                "admitted": count(DecisionRow, DecisionRow.result == "admitted"),
+                "refused": count(DecisionRow, DecisionRow.result == "refused"),
+                "assigned": count(CaseRow),
+                "claimed": events("claim"),
+                "verified": events("verify_pass"),
+                "verification_failed": events("verify_fail"),
+                "reported": events("mark_reported"),
+                "drawn": events("mark_drawn"),
+                "warnings": count(WarningRow),
+                "sla_penalties": count(SlaPenaltyRow),
+                "answers_received_by_bureau": len(self.bureau_inbox.messages),
+                "outbox_pending": count(OutboxRow, OutboxRow.status != "sent"),
+                "accounts": [asdict(a) for a in self.accounts],
+            }
+
+
+def run_demo(settings: Settings, *, seed: int, institutions: int,
+             progress: Progress | None = None) -> dict[str, Any]:
+    return Demo(settings, seed=seed, institutions=institutions, progress=progress).run()
+
+
+@contextmanager
+def maybe_progress(enabled: bool) -> Iterator[Progress | None]:
+    if not enabled:
+        yield None
+        return
+    with Progress() as progress:
+        yield progress
+
+
+__all__ = ["maybe_progress", "run_demo"]

@@ -1,0 +1,94 @@
+"""The case (one admitted institution's way from whitelist to loan) as a transition table.
+
+One table, one ``transition`` function: it validates the move, blocks terminal states and
+checks who may act. No other code decides a case's next state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from yibaodai.auth.roles import CAN_CLAIM, CAN_CONFIRM, CAN_VERIFY, Role
+
+
+class CaseState(StrEnum):
+    ASSIGNED = "assigned"        # 已分配
+    CLAIMED = "claimed"          # 已认领
+    VERIFIED = "verified"        # 已核实
+    REJECTED = "rejected"        # 核实不通过
+    CONFIRMED = "confirmed"      # 部门经理已确认，待上报
+    REPORTED = "reported"        # 已上报总行
+    DRAWN = "drawn"              # 已放款
+    CLOSED = "closed"            # 已结清
+
+
+STATE_NAMES_ZH = {
+    CaseState.ASSIGNED: "已分配待认领",
+    CaseState.CLAIMED: "已认领待核实",
+    CaseState.VERIFIED: "已核实待确认",
+    CaseState.REJECTED: "核实不通过",
+    CaseState.CONFIRMED: "已确认待上报",
+    CaseState.REPORTED: "已上报总行",
+    CaseState.DRAWN: "已放款",
+    CaseState.CLOSED: "已结清",
+}
+
+TERMINAL = frozenset({CaseState.REJECTED, CaseState.CLOSED})
+
+#: Who acts for system-driven moves (head office acknowledgements and loan status).
+SYSTEM = "system"
+
+
+class Command(StrEnum):
+    CLAIM = "claim"
+    VERIFY_PASS = "verify_pass"
+    VERIFY_FAIL = "verify_fail"
+    CONFIRM = "confirm"
+    MARK_REPORTED = "mark_reported"
+    MARK_DRAWN = "mark_drawn"
+    MARK_CLOSED = "mark_closed"
+
+
+# command -> (allowed from-states, to-state, roles allowed to issue it, or SYSTEM)
+TRANSITIONS: dict[Command, tuple[frozenset[CaseState], CaseState, frozenset[Role] | str]] = {
+    Command.CLAIM: (frozenset({CaseState.ASSIGNED}), CaseState.CLAIMED, CAN_CLAIM),
+    Command.VERIFY_PASS: (frozenset({CaseState.CLAIMED}), CaseState.VERIFIED, CAN_VERIFY),
+    Command.VERIFY_FAIL: (frozenset({CaseState.CLAIMED}), CaseState.REJECTED, CAN_VERIFY),
+    Command.CONFIRM: (frozenset({CaseState.VERIFIED}), CaseState.CONFIRMED, CAN_CONFIRM),
+    Command.MARK_REPORTED: (frozenset({CaseState.CONFIRMED}), CaseState.REPORTED, SYSTEM),
+    Command.MARK_DRAWN: (frozenset({CaseState.REPORTED}), CaseState.DRAWN, SYSTEM),
+    Command.MARK_CLOSED: (frozenset({CaseState.DRAWN}), CaseState.CLOSED, SYSTEM),
+}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A move the business does not allow: an expected outcome, not a crash."""
+
+    code: str
+    message_zh: str
+    message_en: str
+
+
+def transition(
+    state: CaseState, command: Command, *, role: Role | None
+) -> CaseState | Refusal:
+    """The next state, or why not. ``role`` None means the system itself is acting."""
+    sources, target, allowed = TRANSITIONS[command]
+    if state in TERMINAL:
+        return Refusal("terminal_state", f"案件已终结（{STATE_NAMES_ZH[state]}）",
+                       f"the case is closed ({state.value})")
+    if state not in sources:
+        return Refusal(
+            "invalid_transition",
+            f"当前状态（{STATE_NAMES_ZH[state]}）不能执行此操作",
+            f"cannot {command.value} a case in state {state.value}",
+        )
+    if allowed == SYSTEM:
+        if role is not None:
+            return Refusal("system_only", "此操作仅由系统执行", "only the system may do this")
+    elif role is None or role not in allowed:
+        return Refusal("role_not_allowed", "当前角色无权执行此操作",
+                       "your role may not do this")
+    return target

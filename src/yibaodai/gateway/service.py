@@ -1,0 +1,243 @@
+"""The data direct-connect gateway (数据直连): one signed, encrypted message in, one signed
+answer out.
+
+Order of work for every message, each step in its own place:
+1. size and envelope checks, signature, decryption (``envelope.open_request``);
+2. clock window and replay (same ``msgid`` + same body -> the stored answer again;
+   same ``msgid`` + other body -> refused);
+3. archive the raw message and commit (``archive``) — before any processing;
+4. validate rows (``rows``) and apply them in one transaction (``ingest``), with the admission
+   decision and the answer to the bureau queued in the same transaction (``admission``);
+5. store the outcome and answer.
+Refused messages go to the quarantine with the reason and change nothing else.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from yibaodai.admission.service import make_decision, should_decide
+from yibaodai.cases.service import apply_loan_status
+from yibaodai.clock import Clock
+from yibaodai.db.models import MessageOutcomeRow, QuarantineRow, RawMessageRow
+from yibaodai.db.session import Database
+from yibaodai.errors import GatewayRefused, ValidationFailed, YibaodaiError
+from yibaodai.gateway import ingest
+from yibaodai.gateway.archive import archive_message
+from yibaodai.gateway.crypto import KeyRing, sm3_hex
+from yibaodai.gateway.envelope import OpenedRequest, open_request, parse_inf_time, seal_response
+from yibaodai.gateway.rows import (
+    SCOPE_FOR_INFNO,
+    AuthorizationGranted,
+    AuthorizationRevoked,
+    DailySummary,
+    InstitutionEvent,
+    InstitutionProfile,
+    LoanStatus,
+    parse_rows,
+)
+
+log = structlog.get_logger(__name__)
+
+#: National ``infcode`` for each refusal code (0 is success). Documented in docs/interface.md.
+INFCODES: dict[str, int] = {
+    "body_too_large": 1001, "malformed_json": 1002, "invalid_envelope": 1003,
+    "signature_missing": 1101, "signature_invalid": 1102, "unknown_key_id": 1103,
+    "decrypt_failed": 1104, "stale_timestamp": 1201, "future_timestamp": 1202,
+    "msgid_reused": 1203, "infno_not_allowed": 1301, "unknown_infno": 1302,
+    "personal_data": 1401, "invalid_rows": 1402, "missing_data": 1403, "too_many_rows": 1404,
+    "duplicate_rows": 1405, "not_authorized": 1501, "duplicate_auth": 1502,
+    "unknown_auth": 1503, "case_not_found": 1601,
+}
+REFMSG_AREA = "210200"
+
+BUREAU_INFNOS = frozenset({"8101", "8102", "8201", "8202", "8301"})
+HEAD_OFFICE_INFNOS = frozenset({"8601"})
+
+
+@dataclass(frozen=True)
+class GatewayAnswer:
+    infcode: int
+    envelope: dict[str, Any]
+
+
+class Gateway:
+    """One receiving endpoint for one peer party (the bureau, or head office)."""
+
+    def __init__(self, *, db: Database, clock: Clock, keyring: KeyRing, peer: str,
+                 allowed_infnos: frozenset[str], max_body_bytes: int = 8 * 1024 * 1024,
+                 window: timedelta = timedelta(minutes=5)) -> None:
+        self.db, self.clock, self.keyring, self.peer = db, clock, keyring, peer
+        self.allowed_infnos = allowed_infnos
+        self.max_body_bytes, self.window = max_body_bytes, window
+        self._serial = itertools.count(1)
+        self._serial_lock = threading.Lock()
+
+    # -- the edge ----------------------------------------------------------------------
+
+    def handle(self, body: bytes) -> GatewayAnswer:
+        now = self.clock.now()
+        try:
+            if len(body) > self.max_body_bytes:
+                raise GatewayRefused("报文过大", f"body over {self.max_body_bytes} bytes",
+                                     code="body_too_large")
+            opened = open_request(body, keyring=self.keyring)
+            self._check_peer_and_time(opened, now)
+        except YibaodaiError as exc:
+            self._quarantine(body, None, exc, now)
+            return self._answer(exc, {}, now)
+        msgid = opened.envelope.msgid
+        with self.db.unit_of_work() as session:
+            earlier = session.scalars(
+                select(RawMessageRow).where(RawMessageRow.msgid == msgid)).first()
+            if earlier is not None:
+                return self._repeat(session, earlier, body, now)
+        try:
+            self._archive(opened, body, now)
+        except IntegrityError:  # a concurrent copy of the same msgid won the race
+            with self.db.unit_of_work() as session:
+                earlier = session.scalars(
+                    select(RawMessageRow).where(RawMessageRow.msgid == msgid)).one()
+                return self._repeat(session, earlier, body, now)
+        return self._process(opened, now)
+
+    def _check_peer_and_time(self, opened: OpenedRequest, now: datetime) -> None:
+        if self.keyring.peer_key_ids.get(self.peer) != opened.key_id:
+            raise GatewayRefused("该密钥无权调用此接口", "key not allowed on this endpoint",
+                                 code="unknown_key_id")
+        if opened.envelope.infno not in self.allowed_infnos:
+            raise GatewayRefused(f"本接口不受理交易 {opened.envelope.infno}",
+                                 f"infno {opened.envelope.infno} not accepted here",
+                                 code="infno_not_allowed")
+        sent = parse_inf_time(opened.envelope.inf_time)
+        if sent < now - self.window:
+            raise GatewayRefused("报文时间超出有效窗口（过早）", "inf_time older than the window",
+                                 code="stale_timestamp")
+        if sent > now + self.window:
+            raise GatewayRefused("报文时间超出有效窗口（未来时间）", "inf_time in the future",
+                                 code="future_timestamp")
+
+    def _repeat(self, session: Session, earlier: RawMessageRow, body: bytes,
+                now: datetime) -> GatewayAnswer:
+        if earlier.body_sm3 != sm3_hex(body):
+            exc = GatewayRefused("报文编号已使用且内容不同", "msgid reused with a different body",
+                                 code="msgid_reused")
+            self._quarantine(body, earlier.msgid, exc, now)
+            return self._answer(exc, {}, now)
+        outcome = session.get(MessageOutcomeRow, earlier.msgid)
+        if outcome is not None:
+            return GatewayAnswer(outcome.infcode, outcome.response)
+        # Archived but never processed (a crash in between): process it now.
+        return self._process(open_request(body, keyring=self.keyring), now)
+
+    def _archive(self, opened: OpenedRequest, body: bytes, now: datetime) -> None:
+        with self.db.unit_of_work() as session:
+            archive_message(session, msgid=opened.envelope.msgid, infno=opened.envelope.infno,
+                            key_id=opened.key_id, fixmedins_code=opened.envelope.fixmedins_code,
+                            body=body, received_at=now)
+            session.commit()
+
+    def _process(self, opened: OpenedRequest, now: datetime) -> GatewayAnswer:
+        env = opened.envelope
+        try:
+            with self.db.unit_of_work() as session:
+                output = self._apply(session, opened, now)
+                answer = self._answer(None, output, now)
+                session.add(MessageOutcomeRow(msgid=env.msgid, infcode=0,
+                                              response=answer.envelope, processed_at=now))
+                session.commit()
+            log.info("gateway.accepted", msgid=env.msgid, infno=env.infno,
+                     institution=env.fixmedins_code, **{k: v for k, v in output.items()
+                                                        if isinstance(v, int)})
+            return answer
+        except YibaodaiError as exc:
+            answer = self._answer(exc, {}, now)
+            with self.db.unit_of_work() as session:
+                session.add(MessageOutcomeRow(msgid=env.msgid, infcode=answer.infcode,
+                                              response=answer.envelope, processed_at=now))
+                self._quarantine_in(session, opened.raw_body, env.msgid, exc, now)
+                session.commit()
+            log.warning("gateway.refused", msgid=env.msgid, infno=env.infno, code=exc.code)
+            return answer
+
+    # -- applying one transaction ------------------------------------------------------
+
+    def _apply(self, session: Session, opened: OpenedRequest, now: datetime) -> dict[str, Any]:
+        env = opened.envelope
+        code = env.fixmedins_code
+        rows = parse_rows(env.infno, opened.input, envelope_code=code)
+        scope = SCOPE_FOR_INFNO.get(env.infno)
+        if scope is not None:
+            ingest.require_authorization(session, code, scope, now.date())
+        for row in rows:
+            if isinstance(row, AuthorizationGranted):
+                ingest.grant(session, row, now)
+            elif isinstance(row, AuthorizationRevoked):
+                ingest.revoke(session, row, now)
+            elif isinstance(row, InstitutionProfile):
+                ingest.upsert_profile(session, row, now)
+            elif isinstance(row, LoanStatus):
+                apply_loan_status(session, fixmedins_code=row.fixmedins_code,
+                                  case_id=row.case_id, status=row.status,
+                                  drawn=row.drawn_amount, balance=row.balance,
+                                  overdue_days=row.overdue_days, now=now)
+        if env.infno == "8202":
+            ingest.add_events(session, [r for r in rows if isinstance(r, InstitutionEvent)],
+                              env.msgid)
+        elif env.infno == "8301":
+            ingest.add_daily_summaries(session, [r for r in rows if isinstance(r, DailySummary)],
+                                       env.msgid)
+        session.flush()
+        output: dict[str, Any] = {"accepted_rows": len(rows)}
+        if env.infno in {"8101", "8201", "8301"} and should_decide(session, code, now):
+            decision = make_decision(session, code=code, trigger=f"infno-{env.infno}", now=now)
+            output["decision"] = {"id": decision.id, "result": decision.result}
+        return output
+
+    # -- answers and quarantine --------------------------------------------------------
+
+    def _answer(self, exc: YibaodaiError | None, output: dict[str, Any],
+                now: datetime) -> GatewayAnswer:
+        if exc is None:
+            infcode, err_msg = 0, ""
+        else:
+            infcode = INFCODES.get(exc.code, 1999)
+            first = exc.fields[0] if exc.fields else None
+            detail = f"[{first.field}] {first.message_zh}" if first else ""
+            err_msg = f"{exc.message_zh}{detail} / {exc.message_en}"[:200]
+            output = {"error": exc.as_dict()}
+            output["error"]["fields"] = output["error"]["fields"][:50]
+        with self._serial_lock:
+            serial = next(self._serial)
+        envelope = seal_response(infcode=infcode, err_msg=err_msg, output=output,
+                                 refmsgid_area=REFMSG_AREA, serial=serial, now=now,
+                                 keyring=self.keyring)
+        return GatewayAnswer(infcode, envelope)
+
+    def _quarantine(self, body: bytes, msgid: str | None, exc: YibaodaiError,
+                    now: datetime) -> None:
+        with self.db.unit_of_work() as session:
+            self._quarantine_in(session, body, msgid, exc, now)
+            session.commit()
+
+    @staticmethod
+    def _quarantine_in(session: Session, body: bytes, msgid: str | None, exc: YibaodaiError,
+                       now: datetime) -> None:
+        session.add(QuarantineRow(
+            received_at=now, msgid=msgid, reason_code=exc.code,
+            reason=json.dumps(exc.as_dict(), ensure_ascii=False)[:10_000],
+            body=body[:65_536].decode("utf-8", errors="replace")))
+
+
+__all__ = ["BUREAU_INFNOS", "HEAD_OFFICE_INFNOS", "INFCODES", "Gateway", "GatewayAnswer",
+           "ValidationFailed"]

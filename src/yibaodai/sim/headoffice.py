@@ -1,0 +1,67 @@
+"""The head-office simulator (总行微捷贷平台): receives whitelist entries on a real HTTP
+endpoint, lets customers draw loans, and reports loan status back to the branch (8601)."""
+
+from __future__ import annotations
+
+import random
+from decimal import ROUND_FLOOR, Decimal
+from typing import Any
+
+from fastapi import FastAPI
+
+from yibaodai.clock import Clock
+from yibaodai.gateway.crypto import KeyRing
+from yibaodai.sim.peer import Inbox, SendingClient, receiving_app
+
+HEAD_OFFICE_SENDER_CODE = "HO0000000001"
+WHITELIST_PATH = "/fsi/api/headoffice/callService"
+
+
+def head_office_app(*, keyring: KeyRing, clock: Clock) -> tuple[FastAPI, Inbox]:
+    def accept(infno: str, data: dict[str, Any]) -> dict[str, Any]:
+        entry = data["data"][0]
+        return {"accepted": True, "ho_ref": f"WJD{int(entry['case_id']):08d}"}
+
+    return receiving_app(title="总行模拟器 head-office simulator", path=WHITELIST_PATH,
+                         keyring=keyring, clock=clock, area="100000", on_message=accept)
+
+
+class LoanDesk:
+    """Customers drawing on their whitelist limits in online banking."""
+
+    def __init__(self, *, inbox: Inbox, bank_url: str, keyring: KeyRing, clock: Clock,
+                 seed: int) -> None:
+        self.inbox, self.rng = inbox, random.Random(seed)
+        self.reported: set[int] = set()
+        self.client = SendingClient(url=f"{bank_url}/fsi/api/bank/headoffice/callService",
+                                    keyring=keyring, peer_party="bank",
+                                    sender_code=HEAD_OFFICE_SENDER_CODE, clock=clock)
+
+    def draw_loans(self, *, share: float = 0.85) -> int:
+        """Most whitelisted customers draw 50-100% of their limit; returns loans drawn."""
+        with self.inbox.lock:
+            entries = [m["input"]["data"][0] for m in self.inbox.messages.values()
+                       if m["infno"] == "8501"]
+        drawn = 0
+        for entry in entries:
+            case_id = int(entry["case_id"])
+            if case_id in self.reported:
+                continue
+            self.reported.add(case_id)
+            if self.rng.random() > share:
+                continue
+            limit = Decimal(entry["credit_limit"])
+            amount = (limit * Decimal(str(self.rng.uniform(0.5, 1.0))) / 1000).to_integral_value(
+                rounding=ROUND_FLOOR) * 1000
+            answer = self.client.send(infno="8601", fixmedins_code=entry["fixmedins_code"],
+                                      fixmedins_name=entry["fixmedins_name"], rows=[{
+                                          "fixmedins_code": entry["fixmedins_code"],
+                                          "case_id": case_id, "status": "drawn",
+                                          "drawn_amount": f"{amount:.2f}",
+                                          "balance": f"{amount:.2f}", "overdue_days": 0}])
+            if answer.infcode == 0:
+                drawn += 1
+        return drawn
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,106 @@
+"""What both simulators share: a signed receiving endpoint that remembers every message (and
+answers a repeated idempotency key with its first answer), and a sending client."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from yibaodai.clock import Clock
+from yibaodai.errors import YibaodaiError
+from yibaodai.gateway.crypto import KeyRing
+from yibaodai.gateway.envelope import (
+    ResponseEnvelope,
+    open_request,
+    open_response,
+    seal_request,
+    seal_response,
+)
+
+
+@dataclass
+class Inbox:
+    """Messages a simulator received, by idempotency key."""
+
+    messages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def receiving_app(*, title: str, path: str, keyring: KeyRing, clock: Clock, area: str,
+                  on_message: Callable[[str, dict[str, Any]], dict[str, Any]]) -> tuple[
+                      FastAPI, Inbox]:
+    app = FastAPI(title=title)
+    inbox = Inbox()
+    serial = itertools.count(1)
+
+    def handle(body: bytes, key: str) -> dict[str, Any]:
+        now = clock.now()
+        try:
+            opened = open_request(body, keyring=keyring)
+        except YibaodaiError as exc:
+            return seal_response(infcode=1102, err_msg=str(exc)[:200], output={},
+                                 refmsgid_area=area, serial=next(serial), now=now,
+                                 keyring=keyring)
+        idem = key or opened.envelope.msgid
+        with inbox.lock:
+            if idem in inbox.answers:
+                return inbox.answers[idem]
+            output = on_message(opened.envelope.infno, opened.input)
+            answer = seal_response(infcode=0, err_msg="", output=output, refmsgid_area=area,
+                                   serial=next(serial), now=now, keyring=keyring)
+            inbox.messages[idem] = {"infno": opened.envelope.infno, "input": opened.input}
+            inbox.answers[idem] = answer
+            return answer
+
+    @app.post(path)
+    async def call_service(request: Request) -> JSONResponse:
+        body = await request.body()
+        answer = await run_in_threadpool(handle, body, request.headers.get("idempotency-key", ""))
+        return JSONResponse(answer)
+
+    @app.get("/sim/messages")
+    def messages() -> dict[str, Any]:
+        with inbox.lock:
+            return {"count": len(inbox.messages), "messages": list(inbox.messages.values())}
+
+    return app, inbox
+
+
+class SendingClient:
+    """Seals and posts envelopes exactly as the real peer would."""
+
+    def __init__(self, *, url: str, keyring: KeyRing, peer_party: str, sender_code: str,
+                 clock: Clock, area: str = "210200", timeout: float = 60.0) -> None:
+        self.url, self.keyring, self.clock = url, keyring, clock
+        self.peer_key_id = keyring.peer_key_ids[peer_party]
+        self.sender_code, self.area = sender_code, area
+        self._seq = itertools.count(1)
+        self._lock = threading.Lock()
+        self._client = httpx.Client(timeout=timeout)
+
+    def send(self, *, infno: str, fixmedins_code: str, fixmedins_name: str,
+             rows: list[dict[str, Any]]) -> ResponseEnvelope:
+        with self._lock:
+            seq = next(self._seq) % 10_000
+        envelope = seal_request(
+            infno=infno, input={"data": rows}, sender_code=self.sender_code,
+            fixmedins_code=fixmedins_code, fixmedins_name=fixmedins_name, area=self.area,
+            keyring=self.keyring, peer_key_id=self.peer_key_id, now=self.clock.now(), seq=seq)
+        return self.post(envelope)
+
+    def post(self, envelope: dict[str, Any]) -> ResponseEnvelope:
+        response = self._client.post(self.url, json=envelope)
+        response.raise_for_status()
+        return open_response(response.content, keyring=self.keyring)
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,19 @@
+"""What the web app needs, built once at start-up and shared by every request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from yibaodai.clock import Clock
+from yibaodai.db.session import Database
+from yibaodai.gateway.service import Gateway
+from yibaodai.settings import Settings
+
+
+@dataclass
+class AppContext:
+    db: Database
+    clock: Clock
+    settings: Settings
+    bureau_gateway: Gateway | None = None
+    head_office_gateway: Gateway | None = None
