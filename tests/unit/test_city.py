@@ -269,7 +269,7 @@ def test_sundays_are_quieter_than_weekdays(city: list[SyntheticInstitution]) -> 
     for r in rows:
         wd = r.setl_date.weekday()
         by_weekday[wd] = by_weekday.get(wd, Decimal(0)) + r.fund_pay_sumamt
-    weekday_mean = sum(by_weekday[d] for d in range(5)) / 5
+    weekday_mean = sum((by_weekday[d] for d in range(5)), start=Decimal(0)) / 5
     assert by_weekday[6] < weekday_mean * Decimal("0.85")
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yibaodai.audit.log import record as audit
-from yibaodai.auth.roles import Actor
+from yibaodai.auth.roles import CAN_CLAIM, Actor
 from yibaodai.db.models import CaseEventRow, CaseRow, InstitutionRow, UserRow
 from yibaodai.domain.calendar import WorkingDayCalendar
 from yibaodai.domain.case import CaseState, Command, Refusal, transition
@@ -58,6 +58,9 @@ def _apply(session: Session, case: CaseRow, command: Command, *, actor: Actor | 
 def claim(session: Session, *, actor: Actor, case_id: int, now: datetime,
           calendar: WorkingDayCalendar | None = None) -> CaseRow:
     case = visible_case(session, actor, case_id)
+    if actor.role not in CAN_CLAIM:
+        raise PermissionDenied("当前角色无权认领案件", "your role may not claim cases",
+                               code="role_not_allowed")
     if actor.sub_branch_code != case.sub_branch_code:
         raise NotFound("案件不存在", "case not found", code="case_not_found")
     _apply(session, case, Command.CLAIM, actor=actor, now=now)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import Table, delete, select, tuple_
 from sqlalchemy.orm import Session
 
 from yibaodai.db.models import (
@@ -40,8 +41,10 @@ def require_authorization(session: Session, code: str, scope: str, on: date) -> 
         raise ValidationFailed(
             "该机构未授权本行使用此类数据", "no valid authorization covers this data",
             code="not_authorized",
-            fields=[FieldError("fixmedins_code", f"无有效授权（范围：{scope}）",
-                               f"no valid authorization for scope {scope}")],
+            fields=[FieldError("fixmedins_code",
+                               f"fixmedins_code：{code} 在 {on} 无覆盖“{scope}”范围的有效授权",
+                               f"fixmedins_code: {code} has no valid authorization for scope "
+                               f"{scope!r} on {on}")],
         )
 
 
@@ -49,7 +52,8 @@ def grant(session: Session, row: AuthorizationGranted, now: datetime) -> None:
     if session.scalars(select(AuthorizationRow).where(
             AuthorizationRow.auth_no == row.auth_no)).first():
         raise ValidationFailed("授权编号已存在", "auth_no already exists", code="duplicate_auth",
-                               fields=[FieldError("auth_no", "授权编号重复", "duplicate auth_no")])
+                               fields=[FieldError("auth_no", f"auth_no：{row.auth_no} 已存在",
+                                                  f"auth_no: {row.auth_no} already exists")])
     session.add(AuthorizationRow(
         auth_no=row.auth_no, fixmedins_code=row.fixmedins_code, uscc=row.uscc,
         auth_scope=list(row.auth_scope), begndate=row.begndate, enddate=row.enddate,
@@ -63,7 +67,9 @@ def revoke(session: Session, row: AuthorizationRevoked, now: datetime) -> None:
         AuthorizationRow.fixmedins_code == row.fixmedins_code)).first()
     if auth is None:
         raise ValidationFailed("授权不存在", "no such authorization", code="unknown_auth",
-                               fields=[FieldError("auth_no", "授权不存在", "unknown auth_no")])
+                               fields=[FieldError("auth_no", f"auth_no：该机构无授权 {row.auth_no}",
+                                                  f"auth_no: no authorization {row.auth_no} "
+                                                  "for this institution")])
     if auth.revoked_at is None:
         auth.revoked_at = now
 
@@ -101,9 +107,20 @@ def add_daily_summaries(session: Session, rows: list[DailySummary], msgid: str) 
     """A resent day replaces the earlier figures for that day (the bureau's correction)."""
     keys = {(r.fixmedins_code, r.setl_date, r.insutype, r.clr_type) for r in rows}
     if len(keys) != len(rows):
-        raise ValidationFailed("同一报文中存在重复的日汇总行", "duplicate daily rows in one message",
-                               code="duplicate_rows",
-                               fields=[FieldError("input.data", "重复行", "duplicate rows")])
+        seen: set[tuple[str, date, str, str]] = set()
+        dup = 0
+        for dup, r in enumerate(rows):  # noqa: B007
+            key = (r.fixmedins_code, r.setl_date, r.insutype, r.clr_type)
+            if key in seen:
+                break
+            seen.add(key)
+        where = f"input.data[{dup}]"
+        raise ValidationFailed(
+            "同一报文中存在重复的日汇总行", "duplicate daily rows in one message",
+            code="duplicate_rows",
+            fields=[FieldError(where, f"{where}：与前面的行日期、险种、清算类别相同",
+                               f"{where}: same setl_date, insutype and clr_type as an "
+                               "earlier row")])
     key_cols = tuple_(SettlementFactRow.fixmedins_code, SettlementFactRow.setl_date,
                       SettlementFactRow.insutype, SettlementFactRow.clr_type)
     key_list = sorted(keys)
@@ -111,8 +128,9 @@ def add_daily_summaries(session: Session, rows: list[DailySummary], msgid: str) 
         session.execute(delete(SettlementFactRow).where(
             key_cols.in_(key_list[start:start + 500])))
     # Column keys carry the Money type, which converts Decimal yuan to fen.
+    table = cast(Table, SettlementFactRow.__table__)
     session.execute(
-        SettlementFactRow.__table__.insert(),
+        table.insert(),
         [{
             "fixmedins_code": r.fixmedins_code, "setl_date": r.setl_date,
             "insutype": r.insutype, "clr_type": r.clr_type, "setl_cnt": r.setl_cnt,

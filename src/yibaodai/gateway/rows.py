@@ -6,8 +6,9 @@ with any bad row is refused whole (nothing is written).
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+import re
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -25,23 +26,60 @@ SCOPE_FOR_INFNO = {"8201": "profile", "8202": "events", "8301": "settlement",
                    "8302": "settlement", "8303": "disbursement"}
 
 
+#: Amount strings: optional minus, 1-12 ASCII digits, optionally "." and 1-2 ASCII digits.
+#: (No exponent, no "+", no underscores, no blanks: ``Decimal()`` would accept all of those, and
+#: full-width digits too.)
+_AMOUNT_RE = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,2})?")
+_TOO_PRECISE_RE = re.compile(r"-?[0-9]{1,12}\.[0-9]{3,}")
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATETIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}")
+#: Earliest date any row may carry.
+EARLIEST_DATE = date(1950, 1, 1)
+#: How far ahead of the receiving day an authorization may start, or end.
+AUTH_MAX_LEAD = timedelta(days=366)
+AUTH_MAX_SPAN = timedelta(days=10 * 366)
+#: Control characters (C0, DEL, C1) and lone surrogates are refused in every string: PostgreSQL
+#: cannot store NUL, and a lone surrogate cannot be encoded as UTF-8 at all.
+_BAD_CHARS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def _money(value: Any) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
-        raise ValueError("金额须为字符串或整数，不得为浮点数 / amounts must be strings or integers, "
-                         "never floats")
-    if isinstance(value, str) and not value.isascii():
-        raise ValueError("金额含非ASCII字符（如全角数字）/ amount has non-ASCII characters")
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise ValueError("金额格式错误 / not a decimal amount") from None
-    if not amount.is_finite():
-        raise ValueError("金额格式错误 / not a decimal amount")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValueError("金额最多两位小数 / at most 2 decimals")
+    if isinstance(value, bool | float):
+        raise ValueError("金额须为字符串或整数，不得为浮点数 / "
+                         "amounts must be strings or integers, never floats")
+    if isinstance(value, int):
+        amount = Decimal(value)
+    elif isinstance(value, str):
+        if not value.isascii():
+            raise ValueError("金额含非ASCII字符（如全角数字）/ amount has non-ASCII characters "
+                             "(e.g. full-width digits)")
+        if _TOO_PRECISE_RE.fullmatch(value):
+            raise ValueError("金额最多两位小数 / at most 2 decimals")
+        if not _AMOUNT_RE.fullmatch(value):
+            raise ValueError("金额格式错误，应为如 1234.50 的十进制数 / not a decimal amount "
+                             "like 1234.50")
+        amount = Decimal(value)
+    else:
+        raise ValueError("金额须为字符串或整数 / amounts must be strings or integers")
     if abs(amount) >= Decimal("1e12"):
         raise ValueError("金额超出范围 / amount out of range")
     return amount.quantize(Decimal("0.01"))
+
+
+def _iso_date(value: Any) -> Any:
+    """Dates travel as ``"yyyy-MM-dd"`` strings only (no numbers: pydantic would read them as
+    Unix timestamps)."""
+    if isinstance(value, date | datetime):
+        return value
+    if not isinstance(value, str) or not _DATE_RE.fullmatch(value):
+        raise ValueError("日期格式应为 yyyy-MM-dd / date must be a yyyy-MM-dd string")
+    return value
+
+
+def _check_date_range(value: date) -> date:
+    if value < EARLIEST_DATE:
+        raise ValueError(f"日期早于 {EARLIEST_DATE} / date before {EARLIEST_DATE}")
+    return value
 
 
 class _Row(BaseModel):
@@ -51,6 +89,18 @@ class _Row(BaseModel):
     @classmethod
     def _code(cls, v: Any) -> str:
         return validate_institution_code(v)
+
+    @field_validator("begndate", "enddate", "begntime", "endtime", "evt_date", "setl_date",
+                     mode="before", check_fields=False)
+    @classmethod
+    def _date_text(cls, v: Any) -> Any:
+        return None if v is None else _iso_date(v)
+
+    @field_validator("begndate", "enddate", "begntime", "endtime", "evt_date", "setl_date",
+                     mode="after", check_fields=False)
+    @classmethod
+    def _date_range(cls, v: date | None) -> date | None:
+        return None if v is None else _check_date_range(v)
 
 
 class AuthorizationGranted(_Row):
@@ -79,6 +129,14 @@ class AuthorizationRevoked(_Row):
     fixmedins_code: str
     auth_no: str = Field(min_length=1, max_length=40)
     revoke_time: datetime
+
+    @field_validator("revoke_time", mode="before")
+    @classmethod
+    def _time_text(cls, v: Any) -> Any:
+        if not isinstance(v, str) or not _DATETIME_RE.fullmatch(v):
+            raise ValueError("时间格式应为 yyyy-MM-dd HH:mm:ss / time must be a "
+                             "yyyy-MM-dd HH:mm:ss string")
+        return v
 
 
 class InstitutionProfile(_Row):
@@ -130,8 +188,8 @@ class DailySummary(_Row):
     insutype: Literal["310", "320", "330", "340", "350", "360", "370", "380", "390", "391",
                       "392", "399", "410"]
     clr_type: Literal["11", "21", "41", "99"]
-    setl_cnt: int = Field(ge=0, strict=True)
-    refd_setl_cnt: int = Field(ge=0, strict=True)
+    setl_cnt: int = Field(ge=0, le=10_000_000, strict=True)
+    refd_setl_cnt: int = Field(ge=0, le=10_000_000, strict=True)
     medfee_sumamt: Decimal
     fund_pay_sumamt: Decimal
     hifp_pay: Decimal
@@ -163,11 +221,11 @@ class LoanStatus(_Row):
     """Head office's report of a whitelisted institution's loan (8601)."""
 
     fixmedins_code: str
-    case_id: int = Field(ge=1, strict=True)
+    case_id: int = Field(ge=1, le=2**31 - 1, strict=True)
     status: Literal["approved", "drawn", "closed", "overdue"]
     drawn_amount: Decimal
     balance: Decimal
-    overdue_days: int = Field(ge=0, strict=True)
+    overdue_days: int = Field(ge=0, le=100_000, strict=True)
 
     @field_validator("drawn_amount", "balance", mode="before")
     @classmethod
@@ -187,6 +245,85 @@ ROW_MODELS: dict[str, type[_Row]] = {
 MAX_ROWS = 20_000
 
 
+_ZH_BY_TYPE = {
+    "missing": "缺少必填字段",
+    "extra_forbidden": "不允许的字段",
+    "string_type": "应为字符串",
+    "int_type": "应为整数",
+    "bool_type": "应为布尔值",
+    "float_type": "应为数值",
+    "float_parsing": "应为数值",
+    "finite_number": "应为有限数值",
+    "list_type": "应为数组",
+    "too_short": "元素过少",
+    "too_long": "元素过多",
+    "date_type": "应为日期",
+    "date_from_datetime_inexact": "应为日期（不含时间）",
+    "date_parsing": "日期格式或取值无效",
+    "date_from_datetime_parsing": "日期格式或取值无效",
+    "datetime_type": "应为日期时间",
+    "datetime_parsing": "日期时间格式或取值无效",
+    "datetime_from_date_parsing": "日期时间格式或取值无效",
+    "string_too_long": "长度超出上限",
+    "string_too_short": "长度不足",
+    "string_pattern_mismatch": "格式不正确",
+    "literal_error": "取值不在允许范围内",
+    "greater_than_equal": "取值小于下限（如负数）",
+    "greater_than": "取值过小",
+    "less_than_equal": "取值超过上限",
+    "less_than": "取值过大",
+    "decimal_type": "应为十进制金额",
+    "model_type": "应为对象",
+}
+
+
+def _split_message(msg: str) -> tuple[str, str]:
+    """Our own validators say ``"中文 / English"``; split that into its two languages."""
+    for sep in (" / ", "/ "):
+        if sep in msg:
+            zh, en = msg.split(sep, 1)
+            return zh.strip(), en.strip()
+    return msg, msg
+
+
+def _pydantic_field_errors(exc: ValidationError, prefix: str) -> list[FieldError]:
+    out: list[FieldError] = []
+    for e in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in e["loc"])
+        where = prefix + (f".{loc}" if loc else "")
+        msg = str(e["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        if e["type"] in {"value_error", "assertion_error"}:
+            zh, en = _split_message(msg)
+        else:
+            zh, en = _ZH_BY_TYPE.get(e["type"], "字段取值无效"), msg
+        out.append(FieldError(where, f"{where}：{zh}", f"{where}: {en} ({e['type']})"))
+    return out
+
+
+def _safe_key(key: str) -> str:
+    return key if not _BAD_CHARS_RE.search(key) else key.encode(
+        "utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+
+
+def find_bad_strings(value: Any, path: str = "input") -> list[str]:
+    """Paths of strings (values or keys) holding control characters or lone surrogates."""
+    found: list[str] = []
+    if isinstance(value, str):
+        if _BAD_CHARS_RE.search(value):
+            found.append(path)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            sub = f"{path}.{_safe_key(str(k))}"
+            if _BAD_CHARS_RE.search(str(k)):
+                found.append(sub)
+            else:
+                found.extend(find_bad_strings(v, sub))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found.extend(find_bad_strings(v, f"{path}[{i}]"))
+    return found
+
+
 def find_personal_fields(value: Any, path: str = "input") -> list[str]:
     found: list[str] = []
     if isinstance(value, dict):
@@ -200,59 +337,122 @@ def find_personal_fields(value: Any, path: str = "input") -> list[str]:
     return found
 
 
-def parse_rows(infno: str, payload: dict[str, Any], *, envelope_code: str) -> list[_Row]:
-    """Validate ``input.data`` for ``infno``; raise ValidationFailed naming every bad field."""
+def _date_problems(row: _Row, today: date) -> list[tuple[str, str, str]]:
+    """(field, zh, en) for dates that cannot be true on ``today`` (the receiving day)."""
+    out: list[tuple[str, str, str]] = []
+
+    def not_after(name: str, value: date | None, limit: date, zh: str, en: str) -> None:
+        if value is not None and value > limit:
+            out.append((name, f"{zh}（{value} 晚于 {limit}）", f"{en} ({value} is after {limit})"))
+
+    if isinstance(row, DailySummary):
+        not_after("setl_date", row.setl_date, today, "结算日期不得晚于收到之日",
+                  "settlement date cannot be in the future")
+    elif isinstance(row, InstitutionEvent):
+        not_after("evt_date", row.evt_date, today, "事件日期不得晚于收到之日",
+                  "event date cannot be in the future")
+    elif isinstance(row, InstitutionProfile):
+        not_after("begntime", row.begntime, today, "定点开始日期不得晚于收到之日",
+                  "designation start cannot be in the future")
+        not_after("endtime", row.endtime, today + AUTH_MAX_SPAN, "定点截止日期过远",
+                  "designation end too far in the future")
+    elif isinstance(row, AuthorizationGranted):
+        not_after("begndate", row.begndate, today + AUTH_MAX_LEAD, "授权起始日期过远",
+                  "authorization start too far in the future")
+        not_after("enddate", row.enddate, today + AUTH_MAX_SPAN, "授权截止日期过远（最长10年）",
+                  "authorization end too far in the future (10 years at most)")
+    elif isinstance(row, AuthorizationRevoked):
+        not_after("revoke_time", row.revoke_time.date(), today + timedelta(days=1),
+                  "撤销时间不得晚于收到之日", "revocation time cannot be in the future")
+    return out
+
+
+def parse_rows(infno: str, payload: dict[str, Any], *, envelope_code: str,
+               today: date | None = None) -> list[_Row]:
+    """Validate ``input.data`` for ``infno``; raise ValidationFailed naming every bad field.
+
+    With ``today`` (the receiving day, Asia/Shanghai) dates that cannot be true yet are refused
+    too (settlement and event dates after today, authorizations reaching too far ahead)."""
+    if not isinstance(payload, dict):
+        raise ValidationFailed("input 须为 JSON 对象", "input must be a JSON object",
+                               code="invalid_rows",
+                               fields=[FieldError("input", "须为 JSON 对象", "must be an object")])
+    bad = find_bad_strings(payload)
+    if bad:
+        raise ValidationFailed(
+            "报文含控制字符或无效字符", "message carries control or invalid characters",
+            code="invalid_rows",
+            fields=[FieldError(p, f"{p}：含控制字符或无效的 Unicode 字符",
+                               f"{p}: control character or invalid Unicode")
+                    for p in bad[:50]],
+        )
     personal = find_personal_fields(payload)
     if personal:
         raise ValidationFailed(
             "报文含个人身份信息字段，整笔拒收", "message carries personal fields; refused whole",
             code="personal_data",
-            fields=[FieldError(p, "不得传送个人信息", "personal data not accepted")
-                    for p in personal],
+            fields=[FieldError(p, f"{p}：不得传送个人信息", f"{p}: personal data not accepted")
+                    for p in personal[:50]],
         )
     model = ROW_MODELS.get(infno)
     if model is None:
         raise ValidationFailed(f"未知交易编号 {infno}", f"unknown infno {infno}",
                                code="unknown_infno",
-                               fields=[FieldError("infno", "未知交易编号", "unknown transaction")])
+                               fields=[FieldError("infno", "infno：未知交易编号",
+                                                  "infno: unknown transaction")])
+    extra = sorted(set(payload) - {"data"})
+    if extra:
+        raise ValidationFailed("input 含不允许的字段", "input has fields that are not allowed",
+                               code="invalid_rows",
+                               fields=[FieldError(f"input.{k}", f"input.{k}：不允许的字段",
+                                                  f"input.{k}: field not allowed")
+                                       for k in extra[:50]])
     data = payload.get("data")
     if not isinstance(data, list) or not data:
         raise ValidationFailed("input.data 须为非空数组", "input.data must be a non-empty list",
                                code="missing_data",
-                               fields=[FieldError("input.data", "须为非空数组", "non-empty list")])
+                               fields=[FieldError("input.data", "input.data：须为非空数组",
+                                                  "input.data: must be a non-empty list")])
     if len(data) > MAX_ROWS:
         raise ValidationFailed(f"单笔报文最多 {MAX_ROWS} 行", f"at most {MAX_ROWS} rows a message",
                                code="too_many_rows",
-                               fields=[FieldError("input.data", "行数超限", "too many rows")])
+                               fields=[FieldError("input.data", f"input.data：行数超过 {MAX_ROWS}",
+                                                  f"input.data: more than {MAX_ROWS} rows")])
     rows: list[_Row] = []
     errors: list[FieldError] = []
     for i, raw in enumerate(data):
+        if len(errors) >= 50:
+            break
+        where = f"input.data[{i}]"
         if not isinstance(raw, dict):
-            errors.append(FieldError(f"input.data[{i}]", "须为对象", "must be an object"))
+            errors.append(FieldError(where, f"{where}：须为对象", f"{where}: must be an object"))
             continue
         try:
             row = model.model_validate(raw)
         except ValidationError as exc:
-            for e in exc.errors():
-                loc = ".".join(str(p) for p in e["loc"])
-                where = f"input.data[{i}]" + (f".{loc}" if loc else "")
-                msg = str(e["msg"]).removeprefix("Value error, ")
-                errors.append(FieldError(where, msg, f"{e['type']}: {msg}"))
+            errors.extend(_pydantic_field_errors(exc, where))
             continue
         except YibaodaiError as exc:
             for fe in exc.fields or [FieldError("", exc.message_zh, exc.message_en)]:
-                errors.append(FieldError(f"input.data[{i}].{fe.field}", fe.message_zh,
-                                         fe.message_en))
+                name = f"{where}.{fe.field}" if fe.field else where
+                errors.append(FieldError(name, f"{name}：{fe.message_zh}",
+                                         f"{name}: {fe.message_en}"))
             continue
-        if getattr(row, "fixmedins_code", envelope_code) != envelope_code:
-            errors.append(FieldError(f"input.data[{i}].fixmedins_code",
-                                     "行的机构编号与报文头不一致",
-                                     "row institution differs from the envelope's"))
+        code = getattr(row, "fixmedins_code", envelope_code)
+        if code != envelope_code:
+            name = f"{where}.fixmedins_code"
+            errors.append(FieldError(
+                name, f"{name}：行的机构编号 {code} 与报文头 {envelope_code} 不一致",
+                f"{name}: row institution {code} differs from the envelope's {envelope_code}"))
             continue
+        if today is not None:
+            problems = _date_problems(row, today)
+            if problems:
+                errors.extend(FieldError(f"{where}.{f}", f"{where}.{f}：{zh}", f"{where}.{f}: {en}")
+                              for f, zh, en in problems)
+                continue
         rows.append(row)
-        if len(errors) >= 50:
-            break
     if errors:
         raise ValidationFailed("输入数据校验失败", "input rows failed validation",
-                               code="invalid_rows", fields=errors)
+                               code="invalid_rows", fields=errors[:50])
     return rows

@@ -31,7 +31,8 @@ from yibaodai.cases.service import apply_loan_status
 from yibaodai.clock import Clock
 from yibaodai.db.models import MessageOutcomeRow, QuarantineRow, RawMessageRow
 from yibaodai.db.session import Database
-from yibaodai.errors import GatewayRefused, ValidationFailed, YibaodaiError
+from yibaodai.domain.codes import validate_area_code
+from yibaodai.errors import FieldError, GatewayRefused, ValidationFailed, YibaodaiError
 from yibaodai.gateway import ingest
 from yibaodai.gateway.archive import archive_message
 from yibaodai.gateway.crypto import KeyRing, sm3_hex
@@ -52,13 +53,56 @@ log = structlog.get_logger(__name__)
 #: National ``infcode`` for each refusal code (0 is success). Documented in docs/interface.md.
 INFCODES: dict[str, int] = {
     "body_too_large": 1001, "malformed_json": 1002, "invalid_envelope": 1003,
+    "invalid_area_code": 1004,
     "signature_missing": 1101, "signature_invalid": 1102, "unknown_key_id": 1103,
     "decrypt_failed": 1104, "stale_timestamp": 1201, "future_timestamp": 1202,
     "msgid_reused": 1203, "infno_not_allowed": 1301, "unknown_infno": 1302,
     "personal_data": 1401, "invalid_rows": 1402, "missing_data": 1403, "too_many_rows": 1404,
     "duplicate_rows": 1405, "not_authorized": 1501, "duplicate_auth": 1502,
-    "unknown_auth": 1503, "case_not_found": 1601,
+    "unknown_auth": 1503, "case_not_found": 1601, "retry_later": 1901,
 }
+
+#: The field named by refusals that carry no field of their own (checks on the whole message).
+DEFAULT_FIELD: dict[str, str] = {
+    "body_too_large": "body", "malformed_json": "body", "invalid_envelope": "envelope",
+    "invalid_area_code": "mdtrtarea_admvs",
+    "signature_missing": "cainfo", "signature_invalid": "cainfo", "unknown_key_id": "key_id",
+    "decrypt_failed": "input", "stale_timestamp": "inf_time", "future_timestamp": "inf_time",
+    "msgid_reused": "msgid", "infno_not_allowed": "infno", "unknown_infno": "infno",
+    "personal_data": "input", "invalid_rows": "input.data", "missing_data": "input.data",
+    "too_many_rows": "input.data", "duplicate_rows": "input.data",
+    "not_authorized": "fixmedins_code", "duplicate_auth": "auth_no", "unknown_auth": "auth_no",
+    "case_not_found": "case_id", "retry_later": "msgid",
+}
+
+
+def _clean(text: str) -> str:
+    """Text safe to encode as UTF-8 and to store in PostgreSQL (no lone surrogates, no NUL)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
+def _with_field(exc: YibaodaiError) -> YibaodaiError:
+    """The refusal with at least one (clean) field error, so that every answer names a field."""
+    fields = [FieldError(_clean(f.field), _clean(f.message_zh), _clean(f.message_en))
+              for f in exc.fields[:50]]
+    if not fields:
+        name = DEFAULT_FIELD.get(exc.code, "envelope")
+        fields = [FieldError(name, f"{name}：{_clean(exc.message_zh)}",
+                             f"{name}: {_clean(exc.message_en)}")]
+    return type(exc)(_clean(exc.message_zh), _clean(exc.message_en), code=exc.code,
+                     fields=fields, details=exc.details)
+
+
+def _err_msg(exc: YibaodaiError) -> str:
+    """``中文：[field] rule / English: [field] rule``, at most 200 characters, both languages
+    kept (each side shortened when needed)."""
+    first = exc.fields[0]
+    zh = f"{exc.message_zh}：[{first.field}] {first.message_zh.removeprefix(first.field + '：')}"
+    en = f"{exc.message_en}: [{first.field}] {first.message_en.removeprefix(first.field + ': ')}"
+    if len(zh) + len(en) + 3 > 200:
+        zh = zh[:98]
+        en = en[:200 - 3 - len(zh)]
+    return f"{zh} / {en}"
 REFMSG_AREA = "210200"
 
 BUREAU_INFNOS = frozenset({"8101", "8102", "8201", "8202", "8301"})
@@ -97,48 +141,85 @@ class Gateway:
             self._quarantine(body, None, exc, now)
             return self._answer(exc, {}, now)
         msgid = opened.envelope.msgid
-        with self.db.unit_of_work() as session:
-            earlier = session.scalars(
-                select(RawMessageRow).where(RawMessageRow.msgid == msgid)).first()
-            if earlier is not None:
-                return self._repeat(session, earlier, body, now)
+        earlier = self._lookup(msgid)
+        if earlier is not None:
+            return self._repeat(opened, earlier, body, now)
         try:
             self._archive(opened, body, now)
         except IntegrityError:  # a concurrent copy of the same msgid won the race
-            with self.db.unit_of_work() as session:
-                earlier = session.scalars(
-                    select(RawMessageRow).where(RawMessageRow.msgid == msgid)).one()
-                return self._repeat(session, earlier, body, now)
+            earlier = self._lookup(msgid)
+            assert earlier is not None
+            return self._repeat(opened, earlier, body, now)
         return self._process(opened, now)
 
+    def _lookup(self, msgid: str) -> tuple[str, GatewayAnswer | None] | None:
+        """(body SM3, stored answer or None) of an archived msgid, or None. The session is
+        closed before the caller goes on (on SQLite every transaction holds the write lock)."""
+        with self.db.unit_of_work() as session:
+            earlier = session.scalars(
+                select(RawMessageRow).where(RawMessageRow.msgid == msgid)).first()
+            if earlier is None:
+                return None
+            outcome = session.get(MessageOutcomeRow, msgid)
+            return earlier.body_sm3, (None if outcome is None
+                                      else GatewayAnswer(outcome.infcode, outcome.response))
+
     def _check_peer_and_time(self, opened: OpenedRequest, now: datetime) -> None:
+        env = opened.envelope
         if self.keyring.peer_key_ids.get(self.peer) != opened.key_id:
             raise GatewayRefused("该密钥无权调用此接口", "key not allowed on this endpoint",
-                                 code="unknown_key_id")
-        if opened.envelope.infno not in self.allowed_infnos:
-            raise GatewayRefused(f"本接口不受理交易 {opened.envelope.infno}",
-                                 f"infno {opened.envelope.infno} not accepted here",
-                                 code="infno_not_allowed")
-        sent = parse_inf_time(opened.envelope.inf_time)
+                                 code="unknown_key_id",
+                                 fields=[FieldError("key_id",
+                                                    f"key_id：{opened.key_id} 无权调用此接口",
+                                                    f"key_id: {opened.key_id} may not call "
+                                                    "this endpoint")])
+        if env.infno not in self.allowed_infnos:
+            raise GatewayRefused(f"本接口不受理交易 {env.infno}",
+                                 f"infno {env.infno} not accepted here",
+                                 code="infno_not_allowed",
+                                 fields=[FieldError("infno", f"infno：本接口不受理 {env.infno}",
+                                                    f"infno: {env.infno} not accepted here")])
+        for name in ("mdtrtarea_admvs", "insuplc_admdvs"):
+            validate_area_code(getattr(env, name), field=name)
+        if not env.inf_time.isascii():  # the pattern's \d also matches full-width digits
+            raise ValidationFailed("报文字段校验失败", "message fields are invalid",
+                                   code="invalid_envelope",
+                                   fields=[FieldError("inf_time", "inf_time：含全角或非ASCII数字",
+                                                      "inf_time: non-ASCII (full-width) digits")])
+        sent = parse_inf_time(env.inf_time)
         if sent < now - self.window:
             raise GatewayRefused("报文时间超出有效窗口（过早）", "inf_time older than the window",
-                                 code="stale_timestamp")
+                                 code="stale_timestamp",
+                                 fields=[FieldError("inf_time",
+                                                    f"inf_time：{env.inf_time} 早于允许窗口",
+                                                    f"inf_time: {env.inf_time} is older than "
+                                                    f"{int(self.window.total_seconds())} s")])
         if sent > now + self.window:
             raise GatewayRefused("报文时间超出有效窗口（未来时间）", "inf_time in the future",
-                                 code="future_timestamp")
+                                 code="future_timestamp",
+                                 fields=[FieldError("inf_time",
+                                                    f"inf_time：{env.inf_time} 晚于当前时间",
+                                                    f"inf_time: {env.inf_time} is more than "
+                                                    f"{int(self.window.total_seconds())} s ahead")])
 
-    def _repeat(self, session: Session, earlier: RawMessageRow, body: bytes,
-                now: datetime) -> GatewayAnswer:
-        if earlier.body_sm3 != sm3_hex(body):
+    def _repeat(self, opened: OpenedRequest, earlier: tuple[str, GatewayAnswer | None],
+                body: bytes, now: datetime) -> GatewayAnswer:
+        body_sm3, stored = earlier
+        msgid = opened.envelope.msgid
+        if body_sm3 != sm3_hex(body):
             exc = GatewayRefused("报文编号已使用且内容不同", "msgid reused with a different body",
-                                 code="msgid_reused")
-            self._quarantine(body, earlier.msgid, exc, now)
+                                 code="msgid_reused",
+                                 fields=[FieldError("msgid",
+                                                    f"msgid：{msgid} 已用于另一报文",
+                                                    f"msgid: {msgid} was used for "
+                                                    "another body")])
+            self._quarantine(body, msgid, exc, now)
             return self._answer(exc, {}, now)
-        outcome = session.get(MessageOutcomeRow, earlier.msgid)
-        if outcome is not None:
-            return GatewayAnswer(outcome.infcode, outcome.response)
-        # Archived but never processed (a crash in between): process it now.
-        return self._process(open_request(body, keyring=self.keyring), now)
+        if stored is not None:
+            return stored
+        # Archived but not processed yet: a concurrent copy is processing it (``_process``
+        # waits for it and returns its answer), or a crash came in between (process it now).
+        return self._process(opened, now)
 
     def _archive(self, opened: OpenedRequest, body: bytes, now: datetime) -> None:
         with self.db.unit_of_work() as session:
@@ -147,35 +228,61 @@ class Gateway:
                             body=body, received_at=now)
             session.commit()
 
+    @staticmethod
+    def _claim(session: Session, msgid: str) -> GatewayAnswer | None:
+        """Lock the archived message (PostgreSQL row lock; SQLite transactions are already
+        exclusive) and return its stored answer if some other copy processed it meanwhile."""
+        session.execute(select(RawMessageRow.id).where(RawMessageRow.msgid == msgid)
+                        .with_for_update())
+        outcome = session.get(MessageOutcomeRow, msgid)
+        return None if outcome is None else GatewayAnswer(outcome.infcode, outcome.response)
+
     def _process(self, opened: OpenedRequest, now: datetime) -> GatewayAnswer:
         env = opened.envelope
-        try:
-            with self.db.unit_of_work() as session:
+        refusal: YibaodaiError
+        with self.db.unit_of_work() as session:
+            stored = self._claim(session, env.msgid)
+            if stored is not None:
+                return stored
+            try:
                 output = self._apply(session, opened, now)
                 answer = self._answer(None, output, now)
                 session.add(MessageOutcomeRow(msgid=env.msgid, infcode=0,
                                               response=answer.envelope, processed_at=now))
                 session.commit()
-            log.info("gateway.accepted", msgid=env.msgid, infno=env.infno,
-                     institution=env.fixmedins_code, **{k: v for k, v in output.items()
-                                                        if isinstance(v, int)})
-            return answer
-        except YibaodaiError as exc:
-            answer = self._answer(exc, {}, now)
-            with self.db.unit_of_work() as session:
-                session.add(MessageOutcomeRow(msgid=env.msgid, infcode=answer.infcode,
-                                              response=answer.envelope, processed_at=now))
-                self._quarantine_in(session, opened.raw_body, env.msgid, exc, now)
-                session.commit()
-            log.warning("gateway.refused", msgid=env.msgid, infno=env.infno, code=exc.code)
-            return answer
+            except YibaodaiError as exc:
+                refusal = exc
+            except IntegrityError:
+                # A concurrent message changed the same data (e.g. the same auth_no). Nothing
+                # is stored for this msgid, so the sender may simply send it again.
+                session.rollback()
+                log.warning("gateway.conflict", msgid=env.msgid, infno=env.infno)
+                return self._answer(GatewayRefused(
+                    "与并发报文冲突，请原样重发", "conflict with a concurrent message; resend it",
+                    code="retry_later"), {}, now)
+            else:
+                log.info("gateway.accepted", msgid=env.msgid, infno=env.infno,
+                         institution=env.fixmedins_code, **{k: v for k, v in output.items()
+                                                            if isinstance(v, int)})
+                return answer
+        with self.db.unit_of_work() as session:
+            stored = self._claim(session, env.msgid)
+            if stored is not None:
+                return stored
+            answer = self._answer(refusal, {}, now)
+            session.add(MessageOutcomeRow(msgid=env.msgid, infcode=answer.infcode,
+                                          response=answer.envelope, processed_at=now))
+            self._quarantine_in(session, opened.raw_body, env.msgid, refusal, now)
+            session.commit()
+        log.warning("gateway.refused", msgid=env.msgid, infno=env.infno, code=refusal.code)
+        return answer
 
     # -- applying one transaction ------------------------------------------------------
 
     def _apply(self, session: Session, opened: OpenedRequest, now: datetime) -> dict[str, Any]:
         env = opened.envelope
         code = env.fixmedins_code
-        rows = parse_rows(env.infno, opened.input, envelope_code=code)
+        rows = parse_rows(env.infno, opened.input, envelope_code=code, today=now.date())
         scope = SCOPE_FOR_INFNO.get(env.infno)
         if scope is not None:
             ingest.require_authorization(session, code, scope, now.date())
@@ -211,12 +318,10 @@ class Gateway:
         if exc is None:
             infcode, err_msg = 0, ""
         else:
+            exc = _with_field(exc)
             infcode = INFCODES.get(exc.code, 1999)
-            first = exc.fields[0] if exc.fields else None
-            detail = f"[{first.field}] {first.message_zh}" if first else ""
-            err_msg = f"{exc.message_zh}{detail} / {exc.message_en}"[:200]
+            err_msg = _err_msg(exc)
             output = {"error": exc.as_dict()}
-            output["error"]["fields"] = output["error"]["fields"][:50]
         with self._serial_lock:
             serial = next(self._serial)
         envelope = seal_response(infcode=infcode, err_msg=err_msg, output=output,
@@ -235,8 +340,8 @@ class Gateway:
                        now: datetime) -> None:
         session.add(QuarantineRow(
             received_at=now, msgid=msgid, reason_code=exc.code,
-            reason=json.dumps(exc.as_dict(), ensure_ascii=False)[:10_000],
-            body=body[:65_536].decode("utf-8", errors="replace")))
+            reason=json.dumps(_with_field(exc).as_dict(), ensure_ascii=False)[:10_000],
+            body=_clean(body[:65_536].decode("utf-8", errors="replace"))))
 
 
 __all__ = ["BUREAU_INFNOS", "HEAD_OFFICE_INFNOS", "INFCODES", "Gateway", "GatewayAnswer",

@@ -17,7 +17,7 @@ from yibaodai.sim.peer import Inbox, SendingClient, receiving_app
 
 BUREAU_SENDER_CODE = "210200000001"
 ANSWER_PATH = "/fsi/api/bureau/callService"
-ROWS_PER_MESSAGE = 400
+ROWS_PER_MESSAGE = 1000
 
 
 def bureau_app(*, keyring: KeyRing, clock: Clock) -> tuple[FastAPI, Inbox]:
