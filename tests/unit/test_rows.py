@@ -1,0 +1,115 @@
+"""Fuzzing the row parsers: anything JSON-shaped is either parsed or refused with
+ValidationFailed (never another exception); valid rows always parse; bad amounts never do."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from yibaodai.domain.codes import DALIAN_DISTRICTS, make_institution_code, make_uscc
+from yibaodai.errors import ValidationFailed
+from yibaodai.gateway.rows import ROW_MODELS, DailySummary, parse_rows
+
+TODAY = date(2026, 9, 1)
+CODE = make_institution_code(letter="H", area_code="210202", seq=255)
+USCC = make_uscc(area_code="210202", org_body8="MA0ABC12")
+FIELDS = ["fixmedins_code", "setl_date", "insutype", "clr_type", "setl_cnt", "refd_setl_cnt",
+          "medfee_sumamt", "fund_pay_sumamt", "hifp_pay", "acct_pay", "psn_cash_pay", "uscc",
+          "fixmedins_name", "auth_no", "auth_scope", "begndate", "enddate", "psn_no"]
+
+json_scalars = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+                | st.text() | st.sampled_from(["", "310", "11", CODE, USCC, "2026-08-01",
+                                               "１２３", "1.005", "-0", "1e3"]))
+json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=4)
+                           | st.dictionaries(st.text(max_size=8) | st.sampled_from(FIELDS),
+                                             inner, max_size=4), max_leaves=20)
+row_like = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=6), json_values,
+                           max_size=12)
+
+
+def _parse(infno: str, payload: Any) -> None:
+    try:
+        parse_rows(infno, payload, envelope_code=CODE, today=TODAY)
+    except ValidationFailed as exc:
+        assert exc.fields, exc
+        for f in exc.fields:
+            f.field.encode("utf-8")  # always encodable (no lone surrogates)
+            f.message_zh.encode("utf-8")
+            f.message_en.encode("utf-8")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(infno=st.sampled_from([*ROW_MODELS, "9999"]), payload=json_values)
+def test_any_json_value_parses_or_is_refused(infno: str, payload: Any) -> None:
+    _parse(infno, payload if isinstance(payload, dict) else {"data": payload})
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(infno=st.sampled_from(list(ROW_MODELS)), rows=st.lists(row_like, min_size=1,
+                                                              max_size=3))
+def test_row_shaped_garbage_parses_or_is_refused(infno: str, rows: list[dict[str, Any]]) -> None:
+    _parse(infno, {"data": rows})
+
+
+cents = st.integers(min_value=0, max_value=10**11)
+
+
+def _yuan(c: int) -> str:
+    return f"{c // 100}.{c % 100:02d}"
+
+
+@st.composite
+def daily_rows(draw: st.DrawFn) -> dict[str, Any]:
+    fund, acct, cash = draw(cents), draw(cents), draw(cents)
+    hifp = draw(st.integers(min_value=0, max_value=fund))
+    cnt = draw(st.integers(min_value=0, max_value=10_000))
+    return {
+        "fixmedins_code": CODE,
+        "setl_date": (TODAY - timedelta(days=draw(st.integers(0, 3000)))).isoformat(),
+        "insutype": draw(st.sampled_from(["310", "390", "410"])),
+        "clr_type": draw(st.sampled_from(["11", "21", "41", "99"])),
+        "setl_cnt": cnt, "refd_setl_cnt": draw(st.integers(min_value=0, max_value=cnt)),
+        "medfee_sumamt": _yuan(fund + acct + cash), "fund_pay_sumamt": _yuan(fund),
+        "hifp_pay": _yuan(hifp), "acct_pay": _yuan(acct), "psn_cash_pay": _yuan(cash),
+    }
+
+
+@settings(max_examples=200, deadline=None)
+@given(row=daily_rows())
+def test_valid_daily_rows_always_parse(row: dict[str, Any]) -> None:
+    [parsed] = parse_rows("8301", {"data": [row]}, envelope_code=CODE, today=TODAY)
+    assert isinstance(parsed, DailySummary)
+    assert str(parsed.medfee_sumamt) == row["medfee_sumamt"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(area=st.sampled_from(sorted(DALIAN_DISTRICTS)), seq=st.integers(0, 99_999))
+def test_valid_authorizations_always_parse(area: str, seq: int) -> None:
+    code = make_institution_code(letter="Y", area_code=area, seq=seq)
+    row = {"fixmedins_code": code, "fixmedins_name": "诊所", "uscc": USCC, "auth_no": f"A{seq}",
+           "auth_scope": ["settlement"], "begndate": "2026-09-01", "enddate": "2029-08-31"}
+    assert parse_rows("8101", {"data": [row]}, envelope_code=code, today=TODAY)
+
+
+FULLWIDTH = str.maketrans("0123456789.", "０１２３４５６７８９．")
+bad_amounts = (
+    st.builds(lambda c, extra: f"{c // 100}.{c % 100:02d}{extra}", cents,
+              st.integers(0, 9).map(str) | st.text("0123456789", min_size=1, max_size=4))
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | cents.map(lambda c: _yuan(c).translate(FULLWIDTH))
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(row=daily_rows(), field=st.sampled_from(["medfee_sumamt", "fund_pay_sumamt",
+                                                 "hifp_pay", "acct_pay", "psn_cash_pay"]),
+       amount=bad_amounts)
+def test_bad_amounts_always_refused(row: dict[str, Any], field: str, amount: Any) -> None:
+    row[field] = amount
+    with pytest.raises(ValidationFailed) as info:
+        parse_rows("8301", {"data": [row]}, envelope_code=CODE, today=TODAY)
+    assert any(f.field == f"input.data[0].{field}" for f in info.value.fields)
