@@ -160,6 +160,9 @@ class Demo:
             for inst in _track(authorizing, f"月度结算推送 {month_start:%Y-%m}",
                                len(authorizing), self.progress):
                 self.pusher.push_settlements(inst, start=month_start, end=month_end)
+            if month_start.month == 9:
+                self._penalise_borrowers(count=2, on=month_end - timedelta(days=2))
+            self._dispatch()  # re-evaluations answer the bureau too
             self._monitor(bank)
         self._advance_to(datetime(2026, 11, 9, 9, 0, tzinfo=SHANGHAI))
         self._monitor(bank)
@@ -172,6 +175,16 @@ class Demo:
             self.pusher.push_profile(inst)
             self.pusher.push_settlements(inst, start=history_start,
                                          end=today.replace(day=1) - timedelta(days=1))
+
+    def _penalise_borrowers(self, *, count: int, on: date) -> None:
+        """The bureau finds irregular claims at a few borrowers (a W03 warning, and a
+        re-evaluation that now refuses them)."""
+        drawn = self.staff.call("GET", "gm", "/api/cases", params={"state": "drawn"})
+        by_code = {i.fixmedins_code: i for i in self.city}
+        for case in self.rng.sample(drawn, min(count, len(drawn))):
+            self.pusher.push_event(by_code[case["fixmedins_code"]], evt_type="penalty",
+                                   evt_date=on, evt_desc="违规结算医保基金，追回并处罚款",
+                                   evt_amt="20000.00")
 
     def _dispatch(self) -> None:
         while self.dispatcher.dispatch_due():

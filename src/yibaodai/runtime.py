@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from yibaodai.admission.versions import seed_model_versions
 from yibaodai.bootstrap import ensure_keys, keyring, seed_organisation
 from yibaodai.clock import Clock
 from yibaodai.db.migrate import upgrade
@@ -34,6 +35,7 @@ def prepare_database(settings: Settings) -> Database:
     db = Database(settings.database_url)
     with db.unit_of_work() as session:
         seed_organisation(session)
+        seed_model_versions(session)
         session.commit()
     return db
 

@@ -20,6 +20,7 @@ from yibaodai.db.models import (
     WarningRow,
 )
 from yibaodai.monitoring.service import run_monitoring
+from yibaodai.outbound.dispatcher import MAX_ATTEMPTS, Endpoint
 from yibaodai.sim.server import ServerThread
 
 CHECKLIST = dict.fromkeys(
@@ -164,10 +165,7 @@ def test_a_borrower_whose_income_collapses_gets_a_warning_for_its_client_manager
         w.onboard(inst)
         case = _first_case(inst.fixmedins_code, installation)
         sub = case.sub_branch_code.lower()
-        w.api("POST", f"cm_{sub}_1", f"/api/cases/{case.id}/claim")
-        w.api("POST", f"cm_{sub}_1", f"/api/cases/{case.id}/verification",
-              json={"checklist": CHECKLIST})
-        w.api("POST", f"mgr_{sub}", f"/api/cases/{case.id}/confirmation")
+        w.confirm(case.id, case.sub_branch_code)
         w.dispatcher.dispatch_due()
         # September's data arrives with only a few days of business: income collapses.
         installation.clock.set(datetime(2026, 10, 1, 9, 0, tzinfo=SHANGHAI))
@@ -184,6 +182,9 @@ def test_a_borrower_whose_income_collapses_gets_a_warning_for_its_client_manager
             assert run_monitoring(s, now=installation.clock.now()) == []
         warnings = w.api("GET", f"cm_{sub}_1", "/api/warnings").json()
         assert [x["rule_code"] for x in warnings] == ["W01"]
+        colleague = w.api("POST", f"cm_{sub}_2", f"/api/warnings/{warnings[0]['id']}/outcome",
+                          json={"outcome": "不是我的客户 / not my client"})
+        assert colleague.status_code == 403 and colleague.json()["code"] == "not_assignee"
         r = w.api("POST", f"cm_{sub}_1", f"/api/warnings/{warnings[0]['id']}/outcome",
                   json={"outcome": "电话核实：店面装修停业三周 / closed for refurbishment"})
         assert r.json()["state"] == "closed"
@@ -197,14 +198,8 @@ def test_an_unreachable_head_office_leaves_the_message_pending_and_retries_later
     with world(installation, bank_server.url) as w:
         w.onboard(inst)
         case = _first_case(inst.fixmedins_code, installation)
-        sub = case.sub_branch_code.lower()
-        w.api("POST", f"cm_{sub}_1", f"/api/cases/{case.id}/claim")
-        w.api("POST", f"cm_{sub}_1", f"/api/cases/{case.id}/verification",
-              json={"checklist": CHECKLIST})
-        w.api("POST", f"mgr_{sub}", f"/api/cases/{case.id}/confirmation")
+        w.confirm(case.id, case.sub_branch_code)
         real = w.dispatcher.endpoints["headoffice"]
-        from yibaodai.outbound.dispatcher import Endpoint
-
         w.dispatcher.endpoints["headoffice"] = Endpoint("http://127.0.0.1:9/closed", "headoffice")
         w.dispatcher.dispatch_due()
         with installation.bank.db.unit_of_work() as s:
@@ -236,3 +231,63 @@ def test_data_after_revocation_is_refused(installation: Installation,
         refused = w.pusher.push_settlements(inst, start=date(2026, 9, 1), end=date(2026, 9, 2))
         assert all(a.infcode != 0 for a in refused)
         assert "授权" in refused[0].err_msg and "authorization" in refused[0].err_msg
+
+
+def test_a_message_that_keeps_failing_ends_as_dead_letter_after_the_last_attempt(
+        installation: Installation, bank_server: ServerThread) -> None:
+    inst = likely_admitted(city())[0]
+    with world(installation, bank_server.url) as w:
+        w.onboard(inst)
+        w.dispatcher.endpoints["bureau"] = Endpoint("http://127.0.0.1:9/closed", "bureau")
+        for _ in range(MAX_ATTEMPTS):
+            w.dispatcher.dispatch_due()
+            with installation.bank.db.unit_of_work() as s:
+                row = s.scalars(select(OutboxRow)).one()
+                status, attempts, error = row.status, row.attempts, row.last_error or ""
+                retry_at = row.next_attempt_at
+            installation.clock.set(max(retry_at, installation.clock.now())
+                                   + timedelta(seconds=1))
+        assert (status, attempts) == ("dead", MAX_ATTEMPTS)
+        assert "ConnectError" in error
+        assert w.dispatcher.dispatch_due() == 0 and w.bureau_inbox.messages == {}
+
+
+def test_a_bureau_penalty_after_the_loan_warns_and_re_decides_at_once(
+        installation: Installation, bank_server: ServerThread) -> None:
+    inst = likely_admitted(city())[0]
+    with world(installation, bank_server.url) as w:
+        w.onboard(inst)
+        case = _first_case(inst.fixmedins_code, installation)
+        w.confirm(case.id, case.sub_branch_code)
+        w.dispatcher.dispatch_due()
+        installation.clock.advance(timedelta(days=3))
+        answer = w.pusher.push_event(inst, evt_type="penalty", evt_date=date(2026, 9, 3),
+                                     evt_desc="违规结算", evt_amt="5000.00")
+        assert answer.infcode == 0 and answer.output["decision"]["result"] == "refused"
+        with installation.bank.db.unit_of_work() as s:
+            (warning,) = run_monitoring(s, now=installation.clock.now())
+            s.commit()
+            assert warning.rule_code == "W03" and warning.inputs["evt_type"] == "penalty"
+            results = s.scalars(select(DecisionRow.result).where(
+                DecisionRow.fixmedins_code == inst.fixmedins_code)
+                .order_by(DecisionRow.id)).all()
+        assert results == ["admitted", "refused"]  # history kept, latest first-class
+
+
+def test_a_case_whose_latest_decision_refuses_cannot_be_confirmed(
+        installation: Installation, bank_server: ServerThread) -> None:
+    inst = likely_admitted(city())[0]
+    with world(installation, bank_server.url) as w:
+        w.onboard(inst)
+        case = _first_case(inst.fixmedins_code, installation)
+        sub = case.sub_branch_code.lower()
+        w.api("POST", f"cm_{sub}_1", f"/api/cases/{case.id}/claim")
+        w.api("POST", f"cm_{sub}_1", f"/api/cases/{case.id}/verification",
+              json={"checklist": CHECKLIST})
+        installation.clock.advance(timedelta(hours=2))
+        w.pusher.push_event(inst, evt_type="suspension", evt_date=date(2026, 9, 1),
+                            evt_desc="暂停结算")
+        r = w.api("POST", f"mgr_{sub}", f"/api/cases/{case.id}/confirmation")
+        assert r.status_code == 409 and r.json()["code"] == "decision_superseded"
+        assert _first_case(inst.fixmedins_code, installation).state == "verified"
+        assert w.head_office_inbox.messages == {}

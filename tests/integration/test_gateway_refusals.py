@@ -21,10 +21,13 @@ from sqlalchemy import func, select
 from yibaodai.bootstrap import keyring
 from yibaodai.db.models import (
     AuthorizationRow,
+    DataQualityFlagRow,
+    FundDisbursementRow,
     InstitutionEventRow,
     InstitutionRow,
     QuarantineRow,
     RawMessageRow,
+    ReconciliationTotalRow,
     SettlementFactRow,
 )
 from yibaodai.domain.codes import make_institution_code, make_uscc
@@ -50,6 +53,9 @@ FACT_TABLES = {
     "institutions": InstitutionRow,
     "authorizations": AuthorizationRow,
     "institution_events": InstitutionEventRow,
+    "reconciliation_totals": ReconciliationTotalRow,
+    "data_quality_flags": DataQualityFlagRow,
+    "fund_disbursements": FundDisbursementRow,
 }
 
 
@@ -80,6 +86,27 @@ def daily_row(code: str = CODE, *, setl_date: str = "2026-08-20", **changes: Any
         "setl_cnt": 40, "refd_setl_cnt": 1, "medfee_sumamt": "12000.50",
         "fund_pay_sumamt": "8000.00", "hifp_pay": "7000.00", "acct_pay": "1000.25",
         "psn_cash_pay": "3000.25",
+    }
+    row.update(changes)
+    return row
+
+
+def recon_row(code: str = CODE, **changes: Any) -> dict[str, Any]:
+    """8302 totals for August 2026 equal to one ``daily_row()`` (2026-08-20, 310/11)."""
+    row: dict[str, Any] = {
+        "fixmedins_code": code, "stmt_begndate": "2026-08-01", "stmt_enddate": "2026-08-31",
+        "insutype": "310", "clr_type": "11", "medfee_sumamt": "12000.50",
+        "fund_pay_sumamt": "8000.00", "acct_pay": "1000.25", "fixmedins_setl_cnt": 40,
+    }
+    row.update(changes)
+    return row
+
+
+def disb_row(code: str = CODE, **changes: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "fixmedins_code": code, "dfr_id": "DFR202608000001", "dfr_sumamt": "7200.00",
+        "bankacct": "6222000011112222", "fin_acen_time": "2026-08-05 10:30:00",
+        "clr_type": "11", "setlym": "202607",
     }
     row.update(changes)
     return row
@@ -302,6 +329,46 @@ def _grant_and_revoke(b: Bureau) -> None:
     assert answer.infcode == 0, answer.err_msg
 
 
+def _recon(**changes: Any) -> Case:
+    return lambda b: to_bytes(_env(b, "8302", [recon_row(**changes)]))
+
+
+def _disb(**changes: Any) -> Case:
+    return lambda b: to_bytes(_env(b, "8303", [disb_row(**changes)]))
+
+
+def _other_sends(infno: str, row: Callable[..., dict[str, Any]],
+                 setup: Callable[[Bureau], None]) -> Case:
+    """``infno`` for OTHER_CODE after ``setup`` (8302/8303 and authorization)."""
+    def case(b: Bureau) -> bytes:
+        setup(b)
+        return to_bytes(_env(b, infno, [row(OTHER_CODE)], code=OTHER_CODE))
+    return case
+
+
+def _revoked_other(scope: list[str]) -> Callable[[Bureau], None]:
+    def setup(b: Bureau) -> None:
+        _grant_other(scope)(b)
+        answer = b.send("8102", [{"fixmedins_code": OTHER_CODE, "auth_no": f"AUTH{OTHER_CODE}",
+                                  "revoke_time": "2026-09-01 08:30:00"}], code=OTHER_CODE)
+        assert answer.infcode == 0, answer.err_msg
+    return setup
+
+
+def _dfr_conflict(b: Bureau) -> bytes:
+    _grant_other(["disbursement"])(b)
+    assert b.send("8303", [disb_row(OTHER_CODE)], code=OTHER_CODE).infcode == 0
+    return to_bytes(_env(b, "8303", [disb_row(OTHER_CODE, dfr_sumamt="7300.00")],
+                         code=OTHER_CODE))
+
+
+def _dfr_twice(b: Bureau) -> bytes:
+    _grant_other(["disbursement"])(b)
+    return to_bytes(_env(b, "8303", [disb_row(OTHER_CODE), disb_row(OTHER_CODE,
+                                                                    dfr_sumamt="1.00")],
+                         code=OTHER_CODE))
+
+
 def _nothing(b: Bureau) -> None:
     return None
 
@@ -411,6 +478,31 @@ CASES: list[tuple[str, Case, str, str]] = [
     ("revoke-unknown-auth", lambda b: to_bytes(_env(b, "8102", [{
         "fixmedins_code": CODE, "auth_no": "NOSUCH", "revoke_time": "2026-09-01 08:00:00"}])),
      "unknown_auth", "auth_no"),
+    # 8302 reconciliation totals
+    ("recon-end-before-begin", _recon(stmt_begndate="2026-08-31", stmt_enddate="2026-08-01"),
+     "invalid_rows", ROW),
+    ("recon-period-two-months", _recon(stmt_begndate="2026-07-15", stmt_enddate="2026-08-14"),
+     "invalid_rows", ROW),
+    ("recon-end-future", _recon(stmt_begndate="2026-09-01", stmt_enddate="2026-09-30"),
+     "invalid_rows", f"{ROW}.stmt_enddate"),
+    ("recon-parts-over-total", _recon(fund_pay_sumamt="12000.00"), "invalid_rows", ROW),
+    ("recon-rows-duplicated", lambda b: to_bytes(_env(b, "8302", [recon_row(), recon_row()])),
+     "duplicate_rows", "input.data[1]"),
+    ("recon-after-revocation", _other_sends("8302", recon_row, _revoked_other(["settlement"])),
+     "not_authorized", "fixmedins_code"),
+    # 8303 fund disbursements
+    ("disb-amount-zero", _disb(dfr_sumamt="0.00"), "invalid_rows", f"{ROW}.dfr_sumamt"),
+    ("disb-time-iso-t", _disb(fin_acen_time="2026-08-05T10:30:00"), "invalid_rows",
+     f"{ROW}.fin_acen_time"),
+    ("disb-setlym-after-booking", _disb(setlym="202609"), "invalid_rows", ROW),
+    ("disb-bankacct-fullwidth", _disb(bankacct="６２２２000011112222"), "invalid_rows",
+     f"{ROW}.bankacct"),
+    ("disb-dfr-id-twice", _dfr_twice, "duplicate_rows", "input.data[1].dfr_id"),
+    ("disb-dfr-id-conflict", _dfr_conflict, "dfr_conflict", "input.data[0].dfr_id"),
+    ("disb-other-scope", _other_sends("8303", disb_row, _grant_other(["settlement"])),
+     "not_authorized", "fixmedins_code"),
+    ("disb-after-revocation", _other_sends("8303", disb_row, _revoked_other(["disbursement"])),
+     "not_authorized", "fixmedins_code"),
     # personal data
     ("personal-field-in-row", _daily(psn_name="张三"), "personal_data", f"{ROW}.psn_name"),
     ("personal-field-nested", lambda b: to_bytes(_env(b, "8301", input={

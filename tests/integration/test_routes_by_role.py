@@ -42,6 +42,7 @@ COVERED = {
     ("GET", "/api/warnings"),
     ("POST", "/api/warnings/{warning_id}/outcome"),
     ("GET", "/api/institutions/{code}/settlement"),
+    ("GET", "/api/data-quality"),
     ("GET", "/api/health"),
     ("GET", "/login"),
     ("POST", "/login"),
@@ -281,6 +282,12 @@ def test_every_route_answers_every_role_and_anonymous_as_designed(
         check(route, label, status, path=path)
     check(route, "sub_branch_manager", 404,
           path=f"/api/institutions/{elsewhere.fixmedins_code}/settlement")
+    # data-quality flags: department managers and above (scope: test_gateway_8302_8303.py)
+    for label, status in (("anonymous", 401), ("branch_admin", 403), ("auditor", 403),
+                          ("client_manager", 403), ("other_client_manager", 403),
+                          ("branch_manager", 200), ("sub_branch_manager", 200),
+                          ("other_sub_branch_manager", 200)):
+        check(("GET", "/api/data-quality"), label, status)
 
     # writes through the API on case A: the refusals first, then the one who may
     def walk(prefix: str, case: CaseRow, page: bool) -> None:

@@ -61,6 +61,17 @@ class World:
         r.raise_for_status()
         return {"Authorization": f"Bearer {r.json()['token']}"}
 
+    def confirm(self, case_id: int, sub_branch_code: str) -> None:
+        """Claim, verify and confirm a case as its sub-branch's staff would."""
+        sub = sub_branch_code.lower()
+        checklist = dict.fromkeys(("identity", "licence", "address", "settlement_account",
+                                   "operating_status"), True)
+        for user, path, body in ((f"cm_{sub}_1", "claim", None),
+                                 (f"cm_{sub}_1", "verification", {"checklist": checklist}),
+                                 (f"mgr_{sub}", "confirmation", None)):
+            r = self.api("POST", user, f"/api/cases/{case_id}/{path}", json=body)
+            assert r.status_code == 200, r.text
+
     def api(self, method: str, username: str, path: str, **kw: object) -> httpx.Response:
         return httpx.request(method, f"{self.bank_url}{path}", headers=self.token(username),
                              timeout=30, **kw)  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from yibaodai.domain.codes import DALIAN_DISTRICTS, make_institution_code, make_uscc
 from yibaodai.errors import ValidationFailed
-from yibaodai.gateway.rows import ROW_MODELS, DailySummary, parse_rows
+from yibaodai.gateway.rows import ROW_MODELS, DailySummary, fast_daily, parse_rows
 
 TODAY = date(2026, 9, 1)
 CODE = make_institution_code(letter="H", area_code="210202", seq=255)
@@ -113,3 +113,61 @@ def test_bad_amounts_always_refused(row: dict[str, Any], field: str, amount: Any
     with pytest.raises(ValidationFailed) as info:
         parse_rows("8301", {"data": [row]}, envelope_code=CODE, today=TODAY)
     assert any(f.field == f"input.data[0].{field}" for f in info.value.fields)
+
+
+# -- the 8301 fast path never accepts what the model refuses, and agrees with it --------------
+
+def _model_dump_or_none(raw: Any) -> dict[str, Any] | None:
+    try:
+        return DailySummary.model_validate(raw).model_dump()
+    except Exception:
+        return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(row=daily_rows())
+def test_fast_path_takes_plain_valid_rows_and_agrees(row: dict[str, Any]) -> None:
+    quick = fast_daily(row, {})
+    assert quick is not None
+    assert quick.model_dump() == _model_dump_or_none(row)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(row=daily_rows(), field=st.sampled_from(sorted(DailySummary.model_fields)),
+       value=json_values | bad_amounts | st.sampled_from(
+           [" 310", "310 ", "1e3", "-0.001", "２０２６-08-01", "2026-02-30", "1949-12-31",
+            True, 10_000_001, -1, "00012.5", "-5.00"]))
+def test_fast_path_never_accepts_what_the_model_refuses(row: dict[str, Any], field: str,
+                                                        value: Any) -> None:
+    row[field] = value
+    quick = fast_daily(row, {})
+    if quick is not None:
+        assert quick.model_dump() == _model_dump_or_none(row)
+
+
+def test_fast_path_needs_exactly_the_model_keys() -> None:
+    row = {"fixmedins_code": CODE, "setl_date": "2026-08-20", "insutype": "310",
+           "clr_type": "11", "setl_cnt": 4, "refd_setl_cnt": 0, "medfee_sumamt": "10.00",
+           "fund_pay_sumamt": "5.00", "hifp_pay": "5.00", "acct_pay": "2.50",
+           "psn_cash_pay": "2.50"}
+    assert fast_daily(row, {}) is not None
+    assert fast_daily({**row, "psn_name": "x"}, {}) is None
+    with pytest.raises(ValidationFailed) as info:
+        parse_rows("8301", {"data": [row, {**row, "setl_date": "2026-08-21", "psn_name": "x"}]},
+                   envelope_code=CODE, today=TODAY)
+    assert info.value.code == "personal_data"
+    assert [f.field for f in info.value.fields] == ["input.data[1].psn_name"]
+
+
+def test_fast_rows_behave_like_validated_rows() -> None:
+    row = {"fixmedins_code": CODE, "setl_date": "2026-08-20", "insutype": "310",
+           "clr_type": "11", "setl_cnt": 4, "refd_setl_cnt": 0, "medfee_sumamt": "10.5",
+           "fund_pay_sumamt": "5.00", "hifp_pay": "5.00", "acct_pay": "2.50",
+           "psn_cash_pay": "3.00"}
+    quick, slow = fast_daily(row, {}), DailySummary.model_validate(row)
+    assert quick == slow and quick is not None
+    assert quick.model_fields_set == slow.model_fields_set
+    assert quick.model_dump_json() == slow.model_dump_json()
+    assert str(quick.medfee_sumamt) == "10.50"
+    with pytest.raises(Exception):  # noqa: B017  (frozen, like the validated row)
+        quick.setl_cnt = 5  # type: ignore[misc]

@@ -35,3 +35,16 @@ def test_thirty_silent_days_raise_w02() -> None:
     codes = [s.rule_code for s in detect(months(STEADY), last_settlement=date(2026, 8, 3),
                                          as_of=date(2026, 9, 2))]
     assert codes == ["W02"]
+
+
+def test_bureau_penalties_and_suspensions_raise_w03_once_per_month() -> None:
+    from yibaodai.domain.warnings import BureauEvent
+
+    events = (BureauEvent("penalty", date(2026, 9, 3), "违规结算"),
+              BureauEvent("suspension", date(2026, 9, 20), "暂停"),
+              BureauEvent("restore", date(2026, 10, 2), "恢复"),
+              BureauEvent("grade_change", date(2026, 10, 5), "B"))
+    signals = detect(months(STEADY), last_settlement=date(2026, 8, 31), as_of=date(2026, 9, 2),
+                     events=events)
+    assert [(s.rule_code, s.period) for s in signals] == [("W03", "2026-09")]
+    assert "违规结算" in signals[0].text_zh and signals[0].inputs["evt_type"] == "penalty"

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from yibaodai.audit.log import record as audit
 from yibaodai.auth.roles import CAN_CLAIM, Actor
-from yibaodai.db.models import CaseEventRow, CaseRow, InstitutionRow, UserRow
+from yibaodai.db.models import CaseEventRow, CaseRow, DecisionRow, InstitutionRow, UserRow
 from yibaodai.domain.calendar import WorkingDayCalendar
 from yibaodai.domain.case import CaseState, Command, Refusal, transition
 from yibaodai.domain.sla import verification_deadline
@@ -98,8 +98,17 @@ def confirm(session: Session, *, actor: Actor, case_id: int, now: datetime) -> C
     if verifier == actor.user_id:
         raise PermissionDenied("核实人与确认人不能为同一人",
                                "the verifier may not also confirm", code="four_eyes")
-    _apply(session, case, Command.CONFIRM, actor=actor, now=now)
+    latest = session.scalars(select(DecisionRow).where(
+        DecisionRow.fixmedins_code == case.fixmedins_code).order_by(DecisionRow.id.desc())
+        .limit(1)).one()
+    if latest.result != "admitted":
+        raise Conflict("最新准入结论为拒绝，不能上报总行",
+                       "the latest admission decision refuses this institution; not reported",
+                       code="decision_superseded", details={"decision_id": latest.id})
+    _apply(session, case, Command.CONFIRM, actor=actor, now=now,
+           details={"decision_id": latest.id, "credit_limit": str(latest.credit_limit)})
     case.confirmed_at = now
+    case.credit_limit = latest.credit_limit  # a re-evaluation may have moved the limit
     inst = session.get(InstitutionRow, case.fixmedins_code)
     assert inst is not None
     manager = session.get(UserRow, case.client_manager_id) if case.client_manager_id else None

@@ -205,6 +205,9 @@ class DecisionRow(Base):
     inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
     rule_version: Mapped[str] = mapped_column(String(40))
     content_hash: Mapped[str] = mapped_column(String(64))
+    # issue 4: the model version that decided and its score (None on older rows)
+    model_version_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id"))
+    score: Mapped[int | None] = mapped_column(Integer)
 
 
 class CaseRow(Base):
@@ -299,3 +302,104 @@ class AuditRow(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     record_hash: Mapped[str] = mapped_column(String(64))
+
+
+# --- reconciliation and disbursements ------------------------------------------------------
+
+
+class ReconciliationTotalRow(Base):
+    """The bureau's monthly reconciliation totals (8302), kept as received."""
+
+    __tablename__ = "reconciliation_totals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(12), index=True)
+    stmt_begndate: Mapped[date] = mapped_column(Date)
+    stmt_enddate: Mapped[date] = mapped_column(Date)
+    insutype: Mapped[str] = mapped_column(String(3))
+    clr_type: Mapped[str] = mapped_column(String(2))
+    medfee_sumamt: Mapped[Decimal] = mapped_column("medfee_sumamt_fen", Money())
+    fund_pay_sumamt: Mapped[Decimal] = mapped_column("fund_pay_sumamt_fen", Money())
+    acct_pay: Mapped[Decimal] = mapped_column("acct_pay_fen", Money())
+    fixmedins_setl_cnt: Mapped[int] = mapped_column(Integer)
+    source_msgid: Mapped[str] = mapped_column(String(40))
+    received_at: Mapped[datetime] = mapped_column(AwareDateTime())
+
+
+class DataQualityFlagRow(Base):
+    """A data-quality problem shown to managers (e.g. reconciliation totals that differ from
+    the summed daily facts). Data is never dropped because of a flag."""
+
+    __tablename__ = "data_quality_flags"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(12), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    period_begin: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    raised_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    source_msgid: Mapped[str] = mapped_column(String(40))
+    resolved_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+
+class FundDisbursementRow(Base):
+    """Fund disbursements to the institution's account (8303)."""
+
+    __tablename__ = "fund_disbursements"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(12), index=True)
+    dfr_id: Mapped[str] = mapped_column(String(40), unique=True)
+    dfr_sumamt: Mapped[Decimal] = mapped_column("dfr_sumamt_fen", Money())
+    bankacct: Mapped[str] = mapped_column(String(40))
+    fin_acen_time: Mapped[datetime] = mapped_column(AwareDateTime())
+    clr_type: Mapped[str] = mapped_column(String(2))
+    setlym: Mapped[str] = mapped_column(String(6))
+    source_msgid: Mapped[str] = mapped_column(String(40))
+
+
+
+# --- whitelist model versions and shadow decisions (issue 4) -----------------------------
+
+
+class ModelVersionRow(Base):
+    """One whitelist model version: its content (policy, scorecards, limit rule) as validated
+    JSON and its SM3 hash. Content never changes; a change is a new version. The stage is
+    derived from ``model_version_events``."""
+
+    __tablename__ = "model_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(String(40), unique=True)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    based_on_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id"))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    created_by: Mapped[str] = mapped_column(String(50))
+
+
+class ModelVersionEventRow(Base):
+    """Append-only log of a version's lifecycle: who moved it from which stage to which."""
+
+    __tablename__ = "model_version_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id"), index=True)
+    at: Mapped[datetime] = mapped_column(AwareDateTime())
+    action: Mapped[str] = mapped_column(String(20))
+    from_stage: Mapped[str | None] = mapped_column(String(20))
+    to_stage: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(50))
+
+
+class ShadowDecisionRow(Base):
+    """What the challenger version would have decided on the same stored inputs. Append-only;
+    never affects the decision, the case or the outbox."""
+
+    __tablename__ = "shadow_decisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), index=True)
+    model_version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id"))
+    decided_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    result: Mapped[str] = mapped_column(String(10))
+    credit_limit: Mapped[Decimal] = mapped_column("credit_limit_fen", Money())
+    score: Mapped[int | None] = mapped_column(Integer)
+    reasons: Mapped[list[Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))

@@ -9,7 +9,7 @@ from typing import Any
 
 from yibaodai.features.settlement import month_key, previous_months
 
-WARNING_RULES_VERSION = "warning-rules-2026.11-r1"
+WARNING_RULES_VERSION = "warning-rules-2026.11-r2"
 DROP_THRESHOLD = Decimal("0.5")
 STOPPED_DAYS = 30
 
@@ -24,11 +24,38 @@ class WarningSignal:
     inputs: dict[str, Any] = field(default_factory=dict)
 
 
-def detect(monthly: dict[str, Decimal], *, last_settlement: date | None,
-           as_of: date) -> list[WarningSignal]:
+#: Bureau events that always warrant a check by the client manager.
+EVENT_TYPES_ZH = {"penalty": "医保处罚", "suspension": "暂停医保结算",
+                  "designation_end": "定点协议终止"}
+
+
+@dataclass(frozen=True)
+class BureauEvent:
+    evt_type: str
+    evt_date: date
+    evt_desc: str
+
+
+def detect(monthly: dict[str, Decimal], *, last_settlement: date | None, as_of: date,
+           events: tuple[BureauEvent, ...] = ()) -> list[WarningSignal]:
     """W01: last complete month below half the mean of the six before it.
-    W02: no settlement at all for 30 days (allowing for the bureau's data lag)."""
+    W02: no settlement at all for 30 days (allowing for the bureau's data lag).
+    W03: a penalty, suspension or end of designation by the bureau (one per type and month);
+    the caller passes only events since the case began."""
     out: list[WarningSignal] = []
+    for evt in sorted(events, key=lambda e: (e.evt_date, e.evt_type)):
+        if evt.evt_type not in EVENT_TYPES_ZH:
+            continue
+        period = month_key(evt.evt_date)
+        if any(s.rule_code == "W03" and s.period == period for s in out):
+            continue
+        out.append(WarningSignal(
+            "W03", period, "high",
+            f"医保局通报{EVENT_TYPES_ZH[evt.evt_type]}（{evt.evt_date.isoformat()}）：{evt.evt_desc}",
+            f"bureau reported {evt.evt_type.replace('_', ' ')} on {evt.evt_date.isoformat()}",
+            {"evt_type": evt.evt_type, "evt_date": evt.evt_date.isoformat(),
+             "evt_desc": evt.evt_desc},
+        ))
     months = previous_months(as_of, 7)
     last, before = months[-1], months[:-1]
     baseline_values = [monthly.get(m, Decimal(0)) for m in before]

@@ -67,6 +67,9 @@ _MSGID_TIME_FORMAT = "%Y%m%d%H%M%S"
 _KEY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 _SENDER_CODE_RE = re.compile(r"^[A-Za-z0-9]{12}$")
 _AREA_RE = re.compile(r"^[0-9]{6}$")
+#: ASCII digits only: ``\d`` would also match full-width and other Unicode digits, which
+#: ``strptime`` then reads as numbers.
+_INF_TIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 
 
 # ------------------------------------------------------------------------------------- times
@@ -78,7 +81,7 @@ def _shanghai(now: datetime) -> datetime:
 
 def parse_inf_time(s: str) -> datetime:
     """``"yyyy-MM-dd HH:mm:ss"`` -> aware datetime in Asia/Shanghai (ValidationFailed if bad)."""
-    if not isinstance(s, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", s):
+    if not isinstance(s, str) or not _INF_TIME_RE.fullmatch(s):
         raise _invalid(
             "inf_time",
             "时间格式应为 yyyy-MM-dd HH:mm:ss",
@@ -173,7 +176,7 @@ class RequestEnvelope(BaseModel):
     opter_type: Literal["1", "2", "3"]
     opter: str = Field(min_length=1, max_length=30)
     opter_name: str = Field(min_length=1, max_length=50)
-    inf_time: str = Field(pattern=r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
+    inf_time: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$")
     fixmedins_code: str = Field(pattern=r"^[A-Z][0-9]{11}$")
     fixmedins_name: str = Field(min_length=1, max_length=200)
     sign_no: str = Field(max_length=30)

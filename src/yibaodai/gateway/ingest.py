@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import cast
+from decimal import Decimal
+from io import StringIO
+from typing import Any, cast
 
-from sqlalchemy import Table, delete, select, tuple_
+from sqlalchemy import Table, delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from yibaodai.db.models import (
     AuthorizationRow,
+    DataQualityFlagRow,
+    FundDisbursementRow,
     InstitutionEventRow,
     InstitutionRow,
+    ReconciliationTotalRow,
     SettlementFactRow,
 )
 from yibaodai.errors import FieldError, ValidationFailed
@@ -19,8 +25,10 @@ from yibaodai.gateway.rows import (
     AuthorizationGranted,
     AuthorizationRevoked,
     DailySummary,
+    FundDisbursement,
     InstitutionEvent,
     InstitutionProfile,
+    ReconciliationTotal,
 )
 
 
@@ -121,12 +129,25 @@ def add_daily_summaries(session: Session, rows: list[DailySummary], msgid: str) 
             fields=[FieldError(where, f"{where}：与前面的行日期、险种、清算类别相同",
                                f"{where}: same setl_date, insutype and clr_type as an "
                                "earlier row")])
+    # Only keys that exist are deleted: one indexed range query per institution finds them
+    # (a message carries one institution; resends are rare), instead of one probe per row.
+    existing: set[tuple[str, date, str, str]] = set()
+    for code in {k[0] for k in keys}:
+        dates = [k[1] for k in keys if k[0] == code]
+        existing.update((c, d, i, t) for c, d, i, t in session.execute(
+            select(SettlementFactRow.fixmedins_code, SettlementFactRow.setl_date,
+                   SettlementFactRow.insutype, SettlementFactRow.clr_type).where(
+                SettlementFactRow.fixmedins_code == code,
+                SettlementFactRow.setl_date.between(min(dates), max(dates)))))
     key_cols = tuple_(SettlementFactRow.fixmedins_code, SettlementFactRow.setl_date,
                       SettlementFactRow.insutype, SettlementFactRow.clr_type)
-    key_list = sorted(keys)
+    key_list = sorted(keys & existing)
     for start in range(0, len(key_list), 500):
         session.execute(delete(SettlementFactRow).where(
             key_cols.in_(key_list[start:start + 500])))
+    if session.get_bind().dialect.name == "postgresql":
+        _copy_daily_summaries(session, rows, msgid)
+        return
     # Column keys carry the Money type, which converts Decimal yuan to fen.
     table = cast(Table, SettlementFactRow.__table__)
     session.execute(
@@ -140,3 +161,185 @@ def add_daily_summaries(session: Session, rows: list[DailySummary], msgid: str) 
             "source_msgid": msgid,
         } for r in rows],
     )
+
+
+def to_fen(amount: Decimal) -> int:
+    """Decimal yuan -> integer fen, exactly as ``db.types.Money`` binds it."""
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValueError(f"money has more than 2 decimals: {amount}")
+    return int(amount * 100)
+
+
+_COPY_COLUMNS = ("fixmedins_code, setl_date, insutype, clr_type, setl_cnt, refd_setl_cnt, "
+                 "medfee_sumamt_fen, fund_pay_sumamt_fen, hifp_pay_fen, acct_pay_fen, "
+                 "psn_cash_pay_fen, source_msgid")
+
+
+def _copy_daily_summaries(session: Session, rows: list[DailySummary], msgid: str) -> None:
+    """PostgreSQL: ``COPY ... FROM STDIN`` on the session's own connection, so the rows commit
+    or roll back with the rest of the message. Every value is validated ASCII (institution code
+    ``[A-Z][0-9]{11}``, ISO dates, code-set members, integers, the msgid ``[A-Za-z0-9]{30}``),
+    so the text format needs no escaping; this is asserted, not assumed."""
+    if not msgid.isalnum() or not msgid.isascii():
+        raise ValueError("msgid must be ASCII letters and digits")
+    out = StringIO()
+    for r in rows:
+        if not (r.fixmedins_code.isalnum() and r.fixmedins_code.isascii()):
+            raise ValueError("institution code must be ASCII letters and digits")
+        out.write(f"{r.fixmedins_code}\t{r.setl_date.isoformat()}\t{r.insutype}\t{r.clr_type}\t"
+                  f"{int(r.setl_cnt)}\t{int(r.refd_setl_cnt)}\t{to_fen(r.medfee_sumamt)}\t"
+                  f"{to_fen(r.fund_pay_sumamt)}\t{to_fen(r.hifp_pay)}\t{to_fen(r.acct_pay)}\t"
+                  f"{to_fen(r.psn_cash_pay)}\t{msgid}\n")
+    session.flush()
+    driver: Any = session.connection().connection.driver_connection
+    with driver.cursor() as cur, cur.copy(
+            f"COPY settlement_facts ({_COPY_COLUMNS}) FROM STDIN") as copy:
+        copy.write(out.getvalue())
+
+
+# ------------------------------------------------------------------ 8302 reconciliation
+
+#: Amounts may differ by at most this much (yuan) before a flag is raised; counts not at all.
+RECONCILIATION_TOLERANCE = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class DailySums:
+    medfee_sumamt: Decimal
+    fund_pay_sumamt: Decimal
+    acct_pay: Decimal
+    setl_cnt: int
+    refd_setl_cnt: int
+    days: int
+
+
+def daily_sums(session: Session, code: str, insutype: str, clr_type: str, begin: date,
+               end: date) -> DailySums:
+    """The summed daily facts (8301) of one institution, insurance and clearing type over
+    ``begin..end`` inclusive (zeros when there are none)."""
+    f = SettlementFactRow
+    medfee, fund, acct, cnt, refd, days = session.execute(
+        select(func.sum(f.medfee_sumamt), func.sum(f.fund_pay_sumamt), func.sum(f.acct_pay),
+               func.sum(f.setl_cnt), func.sum(f.refd_setl_cnt), func.count())
+        .where(f.fixmedins_code == code, f.insutype == insutype, f.clr_type == clr_type,
+               f.setl_date.between(begin, end))).one()
+    zero = Decimal("0.00")
+    return DailySums(medfee or zero, fund or zero, acct or zero, int(cnt or 0), int(refd or 0),
+                     int(days))
+
+
+def reconciliation_differences(row: ReconciliationTotal, sums: DailySums
+                               ) -> dict[str, str | int]:
+    """Bureau total minus summed daily facts, for each compared figure that differs beyond the
+    rule: amounts by more than 0.01 yuan, counts by any amount. ``fixmedins_setl_cnt`` is
+    compared with the sum of ``setl_cnt``, which already includes refund/reversal settlements
+    (``refd_setl_cnt`` is a part of ``setl_cnt``, and amounts are net of refunds)."""
+    out: dict[str, str | int] = {}
+    for name, bureau, daily in (("medfee_sumamt", row.medfee_sumamt, sums.medfee_sumamt),
+                                ("fund_pay_sumamt", row.fund_pay_sumamt, sums.fund_pay_sumamt),
+                                ("acct_pay", row.acct_pay, sums.acct_pay)):
+        if abs(bureau - daily) > RECONCILIATION_TOLERANCE:
+            out[name] = str(bureau - daily)
+    if row.fixmedins_setl_cnt != sums.setl_cnt:
+        out["fixmedins_setl_cnt"] = row.fixmedins_setl_cnt - sums.setl_cnt
+    return out
+
+
+def add_reconciliation(session: Session, rows: list[ReconciliationTotal], msgid: str,
+                       now: datetime) -> int:
+    """Store the totals as received and compare each with the summed daily facts in the same
+    transaction; a difference raises a data-quality flag (the data is kept either way).
+    Returns the number of flags raised."""
+    seen: set[tuple[date, date, str, str]] = set()
+    for i, r in enumerate(rows):
+        key = (r.stmt_begndate, r.stmt_enddate, r.insutype, r.clr_type)
+        if key in seen:
+            where = f"input.data[{i}]"
+            raise ValidationFailed(
+                "同一报文中存在重复的对账行", "duplicate reconciliation rows in one message",
+                code="duplicate_rows",
+                fields=[FieldError(where, f"{where}：与前面的行对账期间、险种、清算类别相同",
+                                   f"{where}: same period, insutype and clr_type as an "
+                                   "earlier row")])
+        seen.add(key)
+    flags = 0
+    for r in rows:
+        session.add(ReconciliationTotalRow(
+            fixmedins_code=r.fixmedins_code, stmt_begndate=r.stmt_begndate,
+            stmt_enddate=r.stmt_enddate, insutype=r.insutype, clr_type=r.clr_type,
+            medfee_sumamt=r.medfee_sumamt, fund_pay_sumamt=r.fund_pay_sumamt,
+            acct_pay=r.acct_pay, fixmedins_setl_cnt=r.fixmedins_setl_cnt, source_msgid=msgid,
+            received_at=now))
+        sums = daily_sums(session, r.fixmedins_code, r.insutype, r.clr_type, r.stmt_begndate,
+                          r.stmt_enddate)
+        diff = reconciliation_differences(r, sums)
+        if not diff:
+            continue
+        flags += 1
+        session.add(DataQualityFlagRow(
+            fixmedins_code=r.fixmedins_code, kind="reconciliation_mismatch",
+            period_begin=r.stmt_begndate, period_end=r.stmt_enddate, raised_at=now,
+            source_msgid=msgid, resolved_at=None, details={
+                "insutype": r.insutype, "clr_type": r.clr_type,
+                "bureau": {"medfee_sumamt": str(r.medfee_sumamt),
+                           "fund_pay_sumamt": str(r.fund_pay_sumamt),
+                           "acct_pay": str(r.acct_pay),
+                           "fixmedins_setl_cnt": r.fixmedins_setl_cnt},
+                "daily": {"medfee_sumamt": str(sums.medfee_sumamt),
+                          "fund_pay_sumamt": str(sums.fund_pay_sumamt),
+                          "acct_pay": str(sums.acct_pay), "setl_cnt": sums.setl_cnt,
+                          "refd_setl_cnt": sums.refd_setl_cnt, "days": sums.days},
+                "difference": diff,
+                "rule": "bureau minus summed 8301; amounts beyond 0.01 yuan, counts exact; "
+                        "fixmedins_setl_cnt vs sum(setl_cnt), refunds included",
+            }))
+    return flags
+
+
+# ------------------------------------------------------------------ 8303 disbursements
+
+
+def _same_disbursement(stored: FundDisbursementRow, row: FundDisbursement) -> bool:
+    return (stored.fixmedins_code, stored.dfr_sumamt, stored.bankacct, stored.fin_acen_time,
+            stored.clr_type, stored.setlym) == (row.fixmedins_code, row.dfr_sumamt,
+                                                row.bankacct, row.fin_acen_time, row.clr_type,
+                                                row.setlym)
+
+
+def add_disbursements(session: Session, rows: list[FundDisbursement], msgid: str) -> int:
+    """Store new disbursements; a ``dfr_id`` already stored with the same content is accepted
+    and left alone (a resend), with other content the whole message is refused
+    (``dfr_conflict``). Returns the number of new rows."""
+    first: dict[str, int] = {}
+    for i, r in enumerate(rows):
+        if r.dfr_id in first:
+            where = f"input.data[{i}].dfr_id"
+            raise ValidationFailed(
+                "同一报文中存在重复的拨付编号", "duplicate dfr_id in one message",
+                code="duplicate_rows",
+                fields=[FieldError(where, f"{where}：与第 {first[r.dfr_id]} 行的拨付编号相同",
+                                   f"{where}: same dfr_id as row {first[r.dfr_id]}")])
+        first[r.dfr_id] = i
+    ids = sorted(first)
+    stored: dict[str, FundDisbursementRow] = {}
+    for start in range(0, len(ids), 500):
+        stored.update((d.dfr_id, d) for d in session.scalars(select(FundDisbursementRow).where(
+            FundDisbursementRow.dfr_id.in_(ids[start:start + 500]))))
+    new = 0
+    for i, r in enumerate(rows):
+        earlier = stored.get(r.dfr_id)
+        if earlier is None:
+            new += 1
+            session.add(FundDisbursementRow(
+                fixmedins_code=r.fixmedins_code, dfr_id=r.dfr_id, dfr_sumamt=r.dfr_sumamt,
+                bankacct=r.bankacct, fin_acen_time=r.fin_acen_time, clr_type=r.clr_type,
+                setlym=r.setlym, source_msgid=msgid))
+        elif not _same_disbursement(earlier, r):
+            where = f"input.data[{i}].dfr_id"
+            raise ValidationFailed(
+                "拨付编号已存在且内容不同", "dfr_id already stored with other content",
+                code="dfr_conflict",
+                fields=[FieldError(where, f"{where}：{r.dfr_id} 已以不同内容存在",
+                                   f"{where}: {r.dfr_id} is already stored with other "
+                                   "content")])
+    return new

@@ -42,9 +42,11 @@ from yibaodai.gateway.rows import (
     AuthorizationGranted,
     AuthorizationRevoked,
     DailySummary,
+    FundDisbursement,
     InstitutionEvent,
     InstitutionProfile,
     LoanStatus,
+    ReconciliationTotal,
     parse_rows,
 )
 
@@ -58,7 +60,7 @@ INFCODES: dict[str, int] = {
     "decrypt_failed": 1104, "stale_timestamp": 1201, "future_timestamp": 1202,
     "msgid_reused": 1203, "infno_not_allowed": 1301, "unknown_infno": 1302,
     "personal_data": 1401, "invalid_rows": 1402, "missing_data": 1403, "too_many_rows": 1404,
-    "duplicate_rows": 1405, "not_authorized": 1501, "duplicate_auth": 1502,
+    "duplicate_rows": 1405, "dfr_conflict": 1406, "not_authorized": 1501, "duplicate_auth": 1502,
     "unknown_auth": 1503, "case_not_found": 1601, "retry_later": 1901,
 }
 
@@ -70,7 +72,7 @@ DEFAULT_FIELD: dict[str, str] = {
     "decrypt_failed": "input", "stale_timestamp": "inf_time", "future_timestamp": "inf_time",
     "msgid_reused": "msgid", "infno_not_allowed": "infno", "unknown_infno": "infno",
     "personal_data": "input", "invalid_rows": "input.data", "missing_data": "input.data",
-    "too_many_rows": "input.data", "duplicate_rows": "input.data",
+    "too_many_rows": "input.data", "duplicate_rows": "input.data", "dfr_conflict": "dfr_id",
     "not_authorized": "fixmedins_code", "duplicate_auth": "auth_no", "unknown_auth": "auth_no",
     "case_not_found": "case_id", "retry_later": "msgid",
 }
@@ -105,7 +107,7 @@ def _err_msg(exc: YibaodaiError) -> str:
     return f"{zh} / {en}"
 REFMSG_AREA = "210200"
 
-BUREAU_INFNOS = frozenset({"8101", "8102", "8201", "8202", "8301"})
+BUREAU_INFNOS = frozenset({"8101", "8102", "8201", "8202", "8301", "8302", "8303"})
 HEAD_OFFICE_INFNOS = frozenset({"8601"})
 
 
@@ -181,11 +183,6 @@ class Gateway:
                                                     f"infno: {env.infno} not accepted here")])
         for name in ("mdtrtarea_admvs", "insuplc_admdvs"):
             validate_area_code(getattr(env, name), field=name)
-        if not env.inf_time.isascii():  # the pattern's \d also matches full-width digits
-            raise ValidationFailed("报文字段校验失败", "message fields are invalid",
-                                   code="invalid_envelope",
-                                   fields=[FieldError("inf_time", "inf_time：含全角或非ASCII数字",
-                                                      "inf_time: non-ASCII (full-width) digits")])
         sent = parse_inf_time(env.inf_time)
         if sent < now - self.window:
             raise GatewayRefused("报文时间超出有效窗口（过早）", "inf_time older than the window",
@@ -304,9 +301,15 @@ class Gateway:
         elif env.infno == "8301":
             ingest.add_daily_summaries(session, [r for r in rows if isinstance(r, DailySummary)],
                                        env.msgid)
-        session.flush()
         output: dict[str, Any] = {"accepted_rows": len(rows)}
-        if env.infno in {"8101", "8201", "8301"} and should_decide(session, code, now):
+        if env.infno == "8302":
+            output["flags_raised"] = ingest.add_reconciliation(
+                session, [r for r in rows if isinstance(r, ReconciliationTotal)], env.msgid, now)
+        elif env.infno == "8303":
+            output["new_rows"] = ingest.add_disbursements(
+                session, [r for r in rows if isinstance(r, FundDisbursement)], env.msgid)
+        session.flush()
+        if env.infno in {"8101", "8201", "8202", "8301"} and should_decide(session, code, now):
             decision = make_decision(session, code=code, trigger=f"infno-{env.infno}", now=now)
             output["decision"] = {"id": decision.id, "result": decision.result}
         return output

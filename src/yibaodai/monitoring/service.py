@@ -11,11 +11,17 @@ from sqlalchemy.orm import Session
 
 from yibaodai.admission.service import load_daily
 from yibaodai.audit.log import record as audit
-from yibaodai.auth.roles import CAN_HANDLE_WARNING, Actor
-from yibaodai.db.models import CaseRow, SettlementFactRow, UserRow, WarningRow
+from yibaodai.auth.roles import CAN_HANDLE_WARNING, Actor, Role
+from yibaodai.db.models import (
+    CaseRow,
+    InstitutionEventRow,
+    SettlementFactRow,
+    UserRow,
+    WarningRow,
+)
 from yibaodai.domain.calendar import WorkingDayCalendar
 from yibaodai.domain.case import CaseState
-from yibaodai.domain.warnings import WARNING_RULES_VERSION, detect
+from yibaodai.domain.warnings import WARNING_RULES_VERSION, BureauEvent, detect
 from yibaodai.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from yibaodai.features.settlement import monthly_fund_pay
 
@@ -31,7 +37,12 @@ def run_monitoring(session: Session, *, now: datetime) -> list[WarningRow]:
         rows = load_daily(session, case.fixmedins_code, since)
         last = session.scalar(select(func.max(SettlementFactRow.setl_date)).where(
             SettlementFactRow.fixmedins_code == case.fixmedins_code))
-        for signal in detect(monthly_fund_pay(rows), last_settlement=last, as_of=today):
+        events = tuple(BureauEvent(e.evt_type, e.evt_date, e.evt_desc) for e in session.scalars(
+            select(InstitutionEventRow).where(
+                InstitutionEventRow.fixmedins_code == case.fixmedins_code,
+                InstitutionEventRow.evt_date >= case.assigned_at.date())))
+        for signal in detect(monthly_fund_pay(rows), last_settlement=last, as_of=today,
+                             events=events):
             exists = session.scalars(select(WarningRow.id).where(
                 WarningRow.case_id == case.id, WarningRow.rule_code == signal.rule_code,
                 WarningRow.period == signal.period)).first()
@@ -89,6 +100,9 @@ def handle_warning(session: Session, *, actor: Actor, warning_id: int, outcome: 
     if actor.role not in CAN_HANDLE_WARNING:
         raise PermissionDenied("当前角色无权处理预警", "your role may not handle warnings",
                                code="role_not_allowed")
+    if actor.role == Role.CLIENT_MANAGER and warning.assigned_to != actor.user_id:
+        raise PermissionDenied("该预警由其他客户经理负责",
+                               "another client manager owns this warning", code="not_assignee")
     if warning.state == "closed":
         raise Conflict("预警已处理", "warning already handled", code="already_handled")
     text = outcome.strip()

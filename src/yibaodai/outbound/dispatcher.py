@@ -8,7 +8,7 @@ import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -67,47 +67,58 @@ class Dispatcher:
             return sum(self._deliver(row_id) for row_id in due)
 
     def _deliver(self, row_id: int) -> bool:
+        """Read the row, send without holding a transaction (the peer may be slow), then
+        record the result. A crash after sending resends later under the same idempotency
+        key, which the receiver answers with its first answer."""
         now = self.clock.now()
         with self.db.unit_of_work() as session:
             row = session.get(OutboxRow, row_id)
             if row is None or row.status != "pending":
                 return False
+            kind, key, payload = row.kind, row.idempotency_key, dict(row.payload)
             endpoint = self.endpoints[row.destination]
-            try:
-                envelope = seal_request(
-                    infno=INFNO_FOR_KIND[row.kind], input={"data": [row.payload]},
-                    sender_code=BANK_SENDER_CODE, fixmedins_code=row.payload["fixmedins_code"],
-                    fixmedins_name=row.payload.get("fixmedins_name") or "-",
-                    area="210200", keyring=self.keyring,
-                    peer_key_id=self.keyring.peer_key_ids[endpoint.party], now=now,
-                    seq=next(self._seq) % 10_000, sign_no=row.idempotency_key[:30],
-                )
-                http = self._client.post(endpoint.url, json=envelope,
-                                         headers={"Idempotency-Key": row.idempotency_key})
-                http.raise_for_status()
-                answer = open_response(http.content, keyring=self.keyring)
-                if answer.infcode != 0:
-                    raise RuntimeError(f"infcode {answer.infcode}: {answer.err_msg}")
-            except Exception as exc:  # every failure is retried; the row keeps the reason
-                row.attempts += 1
-                row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                if row.attempts >= MAX_ATTEMPTS:
-                    row.status = "dead"
-                else:
-                    row.next_attempt_at = now + timedelta(seconds=min(3600, 5 * 2**row.attempts))
-                session.commit()
-                log.warning("outbox.retry", id=row.id, attempts=row.attempts,
-                            error=row.last_error)
-                return False
+        try:
+            envelope = seal_request(
+                infno=INFNO_FOR_KIND[kind], input={"data": [payload]},
+                sender_code=BANK_SENDER_CODE, fixmedins_code=payload["fixmedins_code"],
+                fixmedins_name=payload.get("fixmedins_name") or "-", area="210200",
+                keyring=self.keyring, peer_key_id=self.keyring.peer_key_ids[endpoint.party],
+                now=now, seq=next(self._seq) % 10_000, sign_no=key[:30])
+            http = self._client.post(endpoint.url, json=envelope,
+                                     headers={"Idempotency-Key": key})
+            http.raise_for_status()
+            answer = open_response(http.content, keyring=self.keyring)
+            if answer.infcode != 0:
+                raise RuntimeError(f"infcode {answer.infcode}: {answer.err_msg}")
+        except Exception as exc:  # every failure is retried; the row keeps the reason
+            self._record_failure(row_id, f"{type(exc).__name__}: {exc}"[:2000], now)
+            return False
+        with self.db.unit_of_work() as session:
+            row = session.get(OutboxRow, row_id)
+            if row is None or row.status != "pending":
+                return False  # another dispatcher recorded it first
             row.attempts += 1
-            row.status, row.sent_at = "sent", now
-            row.response = answer.output
+            row.status, row.sent_at, row.response = "sent", now, answer.output
             callback = self.on_success.get(row.kind)
             if callback:
                 callback(session, row, answer.output)
             session.commit()
-            log.info("outbox.sent", id=row.id, kind=row.kind, destination=row.destination)
-            return True
+        log.info("outbox.sent", id=row_id, kind=kind, destination=endpoint.party)
+        return True
+
+    def _record_failure(self, row_id: int, error: str, now: datetime) -> None:
+        with self.db.unit_of_work() as session:
+            row = session.get(OutboxRow, row_id)
+            if row is None or row.status != "pending":
+                return
+            row.attempts += 1
+            row.last_error = error
+            if row.attempts >= MAX_ATTEMPTS:
+                row.status = "dead"
+            else:
+                row.next_attempt_at = now + timedelta(seconds=min(3600, 5 * 2**row.attempts))
+            session.commit()
+            log.warning("outbox.retry", id=row_id, attempts=row.attempts, error=error)
 
     @staticmethod
     def _whitelist_reported(session: Session, row: OutboxRow, output: dict[str, Any]) -> None:

@@ -61,6 +61,13 @@ class BureauPusher:
             "longitude": inst.longitude, "ownership": inst.ownership,
         }])
 
+    def push_event(self, inst: SyntheticInstitution, *, evt_type: str, evt_date: date,
+                   evt_desc: str, evt_amt: str | None = None) -> ResponseEnvelope:
+        """8202: the bureau's penalty, suspension, restoration or end of designation."""
+        return self._send("8202", inst, [{
+            "fixmedins_code": inst.fixmedins_code, "evt_type": evt_type,
+            "evt_date": evt_date.isoformat(), "evt_desc": evt_desc, "evt_amt": evt_amt}])
+
     def push_settlements(self, inst: SyntheticInstitution, *, start: date,
                          end: date) -> list[ResponseEnvelope]:
         rows = [{

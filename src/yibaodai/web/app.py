@@ -18,7 +18,7 @@ from yibaodai.errors import (
     ValidationFailed,
     YibaodaiError,
 )
-from yibaodai.web import api, gateway_routes, pages
+from yibaodai.web import api, data_quality, gateway_routes, pages
 from yibaodai.web.context import AppContext
 from yibaodai.web.deps import NotAuthenticated
 
@@ -36,6 +36,7 @@ def create_app(ctx: AppContext) -> FastAPI:
               name="static")
     app.include_router(gateway_routes.router)
     app.include_router(api.router)
+    app.include_router(data_quality.router)
     app.include_router(pages.router)
 
     @app.exception_handler(YibaodaiError)
