@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -335,6 +334,112 @@ def pandas_features(t: dict[str, pd.DataFrame], as_of: date) -> pd.DataFrame:
     return out.reset_index()
 
 
+# --- online: one institution per call, on the application's schema ---------------------------
+
+
+def _load_app_db(url: str, data: dict[str, pa.Table]) -> None:
+    """The generated tables into a migrated application database (amounts already fen)."""
+    from sqlalchemy import create_engine, text
+
+    now = "2026-01-01 09:00:00+08:00"
+    facts = data["settlement_facts"].append_column(
+        "source_msgid", pa.array(["bench"] * data["settlement_facts"].num_rows))
+    inst = data["institutions"]
+    engine = create_engine(url)
+    with engine.begin() as c:
+        c.execute(text(
+            "INSERT INTO institutions (fixmedins_code, fixmedins_name, uscc, fixmedins_type, "
+            "hosp_lv, ownership, biz_stas, cred_lv_name, begntime, updated_at) VALUES (:c, :c, "
+            ":u, :t, :h, :o, :b, :g, :d, :n)"),
+            [{"c": r["fixmedins_code"], "u": "91210200MA" + r["fixmedins_code"][-8:],
+              "t": r["fixmedins_type"], "h": r["hosp_lv"], "o": r["ownership"],
+              "b": r["biz_stas"], "g": r["cred_lv_name"], "d": r["begntime"], "n": now}
+             for r in inst.to_pylist()])
+        c.execute(text(
+            "INSERT INTO institution_events (fixmedins_code, evt_type, evt_date, evt_desc, "
+            "source_msgid) VALUES (:fixmedins_code, :evt_type, :evt_date, '', 'bench')"),
+            data["institution_events"].to_pylist())
+        cols = facts.column_names
+        if engine.dialect.name == "postgresql":
+            driver = c.connection.driver_connection
+            with driver.cursor() as cur, cur.copy(  # type: ignore[union-attr]
+                    f"COPY settlement_facts ({', '.join(cols)}) FROM STDIN") as cp:
+                for row in zip(*(facts[n].to_pylist() for n in cols), strict=True):
+                    cp.write_row(row)
+        else:
+            c.execute(text(f"INSERT INTO settlement_facts ({', '.join(cols)}) VALUES "
+                           f"({', '.join(':' + n for n in cols)})"), facts.to_pylist())
+        c.execute(text("ANALYZE"))
+    engine.dispose()
+
+
+def online_latency(url: str, n: int, calls: int) -> dict[str, Any]:
+    """Per-call latency of ``engines.institution_features`` on an open session (as the
+    decision service calls it): one compile for the day, then ``calls`` calls for random
+    institutions, each in its own short transaction, committed."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    data = generate(n, seed=2)
+    _load_app_db(url, data)
+    codes = data["institutions"]["fixmedins_code"].to_pylist()
+    engine = create_engine(url)
+    engines.clear_cache()
+    rng = np.random.default_rng(3)
+    with Session(engine) as s:
+        t0 = time.perf_counter()
+        engines.institution_features(s, fixmedins_code=codes[0], as_of=AS_OF)
+        first = time.perf_counter() - t0
+    times = []
+    for i in rng.integers(0, n, size=calls):
+        with Session(engine) as s:
+            t0 = time.perf_counter()
+            f = engines.institution_features(s, fixmedins_code=codes[int(i)], as_of=AS_OF)
+            times.append(time.perf_counter() - t0)
+            assert f["months_of_history"] > 0
+            # As the decision's unit of work does. (A rollback would make psycopg deallocate
+            # its prepared statements; the next call on that connection prepares again.)
+            s.commit()
+    engine.dispose()
+    ms = np.array(times) * 1000
+    return {"first_s": first, "p50": float(np.percentile(ms, 50)),
+            "p99": float(np.percentile(ms, 99)), "max": float(ms.max()), "calls": calls,
+            "n": n, "rows": data["settlement_facts"].num_rows}
+
+
+def online_on_postgres(admin_url: str, n: int, calls: int) -> dict[str, Any]:
+    """``online_latency`` in a scratch PostgreSQL database, migrated, dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from yibaodai.db.migrate import upgrade
+
+    name = f"yb_features_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(make_url(admin_url).set(database="postgres"),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        upgrade(url)
+        return online_latency(url, n, calls)
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def online_on_sqlite(n: int, calls: int) -> dict[str, Any]:
+    from yibaodai.db.migrate import upgrade
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        upgrade(url)
+        return online_latency(url, n, calls)
+
+
 # --- running ------------------------------------------------------------------------------------
 
 
@@ -401,6 +506,10 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-spark", action="store_true")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--postgres-url", default=os.environ.get("YIBAODAI_TEST_POSTGRES_URL"),
+                    help="server for the online latency (a scratch database is created)")
+    ap.add_argument("--online-institutions", type=int, default=100)
+    ap.add_argument("--online-calls", type=int, default=1000)
     args = ap.parse_args()
 
     t0 = time.perf_counter()
@@ -411,27 +520,45 @@ def main() -> None:
           f"in {gen_s:.1f} s")
 
     con = engines.duckdb_backend(data)
-    expr = engines.feature_expr(con, as_of=AS_OF)
     results: list[tuple[str, float, str]] = []
-    ibis_s, ibis_out = timed(lambda: con.to_pyarrow(
-        engines.feature_expr(con, as_of=AS_OF)), args.repeat)
-    compile_s, _ = timed(lambda: ibis.to_sql(engines.feature_expr(con, as_of=AS_OF),
-                                             dialect="duckdb"), args.repeat)
+    # Cold: what one call cost before the compiled SQL was cached (build + compile + run).
+    engines.clear_cache()
+    t0 = time.perf_counter()
+    ibis_out = engines.duckdb_arrow(con, as_of=AS_OF)
+    cold_s = time.perf_counter() - t0
+
+    def recompile() -> Any:
+        engines.clear_cache()
+        return engines.compiled(AS_OF, "duckdb")
+
+    compile_s, compiled_sql = timed(recompile, args.repeat)
     reference = rows_of(ibis_out)
-    results.append(("Ibis on DuckDB (build + compile + run)", ibis_s, "reference"))
-    print(f"ibis/duckdb {ibis_s:.2f} s (of which expression build + compile {compile_s:.2f} s)")
-    del expr
+    print(f"ibis/duckdb cold {cold_s:.2f} s (expression build + compile {compile_s:.2f} s, "
+          f"{len(compiled_sql.sql):,} characters of SQL)")
 
     raw = duckdb.connect()
     for name, table in data.items():
         raw.register(f"{name}_arrow", table)
         raw.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_arrow")
     sql = hand_sql(AS_OF)
-    hand_s, hand_out = timed(lambda: raw.execute(sql).to_arrow_table(), args.repeat)
-    hand_out = hand_out.read_all() if hasattr(hand_out, "read_all") else hand_out
+    # Side by side, interleaved (the machine is shared): the cached Ibis SQL and the hand SQL.
+    ibis_s = hand_s = math.inf
+    hand_out: Any = None
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        ibis_out = engines.duckdb_arrow(con, as_of=AS_OF)
+        ibis_s = min(ibis_s, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        hand_out = raw.sql(sql).to_arrow_table()
+        hand_s = min(hand_s, time.perf_counter() - t0)
+    bad = disagreements(reference, rows_of(ibis_out))
+    results.append(("Ibis on DuckDB, compiled SQL cached (run only)", ibis_s,
+                     f"{bad} differing values (reference: first call)"))
+    results.append(("Ibis on DuckDB, first call of the day (build + compile + run)", cold_s,
+                     "reference"))
     bad = disagreements(reference, rows_of(hand_out.select(list(reference[0]))))
     results.append(("hand-written DuckDB SQL", hand_s, f"{bad} differing values"))
-    print(f"hand sql {hand_s:.2f} s, {bad} differing values")
+    print(f"ibis/duckdb cached {ibis_s:.2f} s; hand sql {hand_s:.2f} s, {bad} differing values")
 
     frames = {k: v.to_pandas() for k, v in data.items()}
     pandas_s, pandas_out = timed(lambda: pandas_features(frames, AS_OF), args.repeat)
@@ -445,7 +572,8 @@ def main() -> None:
         t0 = time.perf_counter()
         spark = (SparkSession.builder.master("local[*]").appName("features-bench")
                  .config("spark.ui.enabled", "false").config("spark.driver.memory", "6g")
-                 .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+                 .config("spark.sql.session.timeZone", "UTC")
+                 .config("spark.sql.codegen.wholeStage", "false").getOrCreate())
         spark.sparkContext.setLogLevel("ERROR")
         with tempfile.TemporaryDirectory() as tmp:
             frames_sp = {}
@@ -454,20 +582,31 @@ def main() -> None:
                 frames_sp[name] = spark.read.parquet(f"{tmp}/{name}.parquet")
             scon = engines.spark_backend(spark, frames_sp)
             start_s = time.perf_counter() - t0
-            spark_s, spark_out = timed(lambda: scon.to_pyarrow(
-                engines.feature_expr(scon, as_of=AS_OF)), max(1, args.repeat - 1))
-        bad = disagreements(reference, rows_of(spark_out))
+            engines.compiled(AS_OF, "pyspark")  # compile outside the timing, as for DuckDB
+            spark_s, spark_out = timed(lambda: engines.compute_rows(scon, as_of=AS_OF),
+                                       max(1, args.repeat - 1))
+        bad = disagreements(reference, spark_out)
         spark.stop()
         results.append((f"Ibis on PySpark local[*] (session start {start_s:.0f} s not incl.)",
                         spark_s, f"{bad} differing values"))
         print(f"spark {spark_s:.2f} s, {bad} differing values")
+
+    online: list[tuple[str, dict[str, Any]]] = []
+    if args.postgres_url:
+        res = online_on_postgres(args.postgres_url, args.online_institutions, args.online_calls)
+        online.append(("PostgreSQL", res))
+        print(f"online postgres p50 {res['p50']:.1f} ms p99 {res['p99']:.1f} ms")
+    res = online_on_sqlite(args.online_institutions, args.online_calls)
+    online.append(("SQLite", res))
+    print(f"online sqlite p50 {res['p50']:.1f} ms p99 {res['p99']:.1f} ms")
 
     lines = [
         "# Benchmark: settlement features",
         "",
         f"Measured {date.today().isoformat()} with "
         f"`.venv/bin/python -m bench.features_bench --institutions {args.institutions} "
-        f"--repeat {args.repeat}{' --no-spark' if args.no_spark else ''}`.",
+        f"--repeat {args.repeat}{' --no-spark' if args.no_spark else ''}` "
+        f"(`YIBAODAI_TEST_POSTGRES_URL` set for the online part).",
         "",
         f"Data: {args.institutions:,} institutions x 3 years (2023-01-01..2025-12-31) of daily "
         f"summaries, {n_rows:,} rows of `settlement_facts` (two insurance lines per day, "
@@ -483,15 +622,31 @@ def main() -> None:
         lines.append(f"| {name} | {secs:.2f} | {secs / hand_s:.2f}x | {note} |")
     lines += [
         "",
-        f"Of the Ibis-on-DuckDB time, building the expression and compiling it to SQL takes "
-        f"{compile_s:.2f} s (independent of data size; it is also the floor of one online "
-        f"decision's feature query).",
+        f"Building the expression and compiling it to DuckDB SQL takes {compile_s:.2f} s "
+        f"({len(compiled_sql.sql):,} characters of SQL), independent of data size. It is now "
+        f"paid once per `as_of` and dialect per process (`engines.compiled`, cached); every "
+        f"later call only runs the SQL. Both numbers are in the table: the first call of the "
+        f"day ({cold_s:.2f} s) and the cached run ({ibis_s:.2f} s), measured interleaved with "
+        f"the hand-written SQL.",
         "",
         "Targets: Ibis on DuckDB at most 3 s: "
-        f"**{'met' if ibis_s <= 3 else 'missed'}** ({ibis_s:.2f} s); within 2x of the "
-        f"hand-written SQL: **{'met' if ibis_s <= 2 * hand_s else 'missed'}** "
-        f"({ibis_s / hand_s:.2f}x).",
+        f"**{'met' if cold_s <= 3 else 'missed'}** ({cold_s:.2f} s even with the compile); "
+        f"within 2x of the hand-written SQL: "
+        f"**{'met' if ibis_s <= 2 * hand_s else 'missed'}** ({ibis_s / hand_s:.2f}x cached; "
+        f"{cold_s / hand_s:.2f}x counting the one-time compile).",
         "",
+    ]
+    for label, result in online:
+        lines += [
+            f"Online, {label}: `engines.institution_features(session, ...)` on the "
+            f"application's migrated schema, {result['n']} institutions x 3 years "
+            f"({result['rows']:,} daily rows), one institution per call in its own "
+            f"(committed) transaction, {result['calls']} calls: **p50 {result['p50']:.1f} ms, p99 "
+            f"{result['p99']:.1f} ms** (max {result['max']:.1f} ms); the first call of the "
+            f"day, which compiles, {result['first_s'] * 1000:.0f} ms.",
+            "",
+        ]
+    lines += [
         "Machine:",
         "",
         *machine(),

@@ -162,6 +162,18 @@ def test_sqlite_and_postgresql_match_duckdb(
             assert_same(duckdb_rows[as_of], engines.compute_rows(con, as_of=as_of))
     finally:
         con.disconnect()
+    # The online path: the cached compiled SQL on the application's own session, all
+    # institutions at once and each one with its code bound.
+    engine = create_engine(db_url)
+    try:
+        with Session(engine) as session:
+            for as_of in AS_OFS:
+                assert_same(duckdb_rows[as_of], engines.compute_rows(session, as_of=as_of))
+                one_by_one = [engines.sql_rows(session, as_of=as_of, fixmedins_code=r[
+                    "fixmedins_code"])[0] for r in duckdb_rows[as_of]]
+                assert_same(duckdb_rows[as_of], one_by_one)
+    finally:
+        engine.dispose()
     # The online entry point: one institution, JSON-friendly, same values as the batch.
     code = duckdb_rows[AS_OFS[0]][0]["fixmedins_code"]
     online = engines.institution_features(db_url, fixmedins_code=code, as_of=AS_OFS[0])
@@ -172,6 +184,29 @@ def test_sqlite_and_postgresql_match_duckdb(
             assert math.isclose(online[key], value, rel_tol=1e-9), key
         else:
             assert online[key] == value, key
+
+
+def test_the_online_statement_is_compiled_once_and_binds_the_code(
+        db_url: str, city_tables: dict[str, list[dict[str, Any]]]) -> None:
+    _load(db_url, city_tables)
+    as_of = AS_OFS[2]
+    engine = create_engine(db_url)
+    try:
+        with Session(engine) as session:
+            code = city_tables["institutions"][0]["fixmedins_code"]
+            first = engines.institution_features(session, fixmedins_code=code, as_of=as_of)
+            cached = engines.compiled(as_of, engine.dialect.name, one_institution=True)
+            assert engines.compiled(as_of, engine.dialect.name, one_institution=True) is cached
+            assert code not in cached.sql and f":{engines.CODE_PARAM}" in cached.sql
+            assert engines.institution_features(session, fixmedins_code=code,
+                                                as_of=as_of) == first
+            hostile = "H'; DROP TABLE institutions; --"
+            with pytest.raises(LookupError):
+                engines.institution_features(session, fixmedins_code=hostile, as_of=as_of)
+            assert engines.sql_rows(session, as_of=as_of, fixmedins_code="X") == []
+            assert len(engines.compute_rows(session, as_of=as_of)) == 31
+    finally:
+        engine.dispose()
 
 
 def test_pyspark_matches_duckdb(spark: Any, city_tables: dict[str, list[dict[str, Any]]],

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+import platform
 import shutil
 import stat
 import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
@@ -38,6 +41,45 @@ N = int(gmssl_sm2.default_ecc_table["n"], 16)
 @pytest.fixture(scope="module")
 def pair() -> SM2KeyPair:
     return generate_sm2_keypair()
+
+
+BACKENDS = ["tongsuo", "gmssl"]
+ENCODINGS: list[crypto.SignatureEncoding] = ["rs_base64", "der_base64"]
+OTHER_USER_ID = b"ALICE123@YAHOO.COM"
+
+needs_tongsuo = pytest.mark.skipif(
+    not crypto.TONGSUO_AVAILABLE,
+    reason=f"tongsuopy is unavailable: {crypto.TONGSUO_UNAVAILABLE_REASON}",
+)
+
+
+def _use_backend(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setattr(crypto, "SM2_BACKEND", name)
+    assert crypto.sm2_backend_for() == name
+
+
+@pytest.fixture(params=BACKENDS)
+def sm2_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs the test once per SM2 backend (the default user ID then goes to that backend)."""
+    name = str(request.param)
+    if name == "tongsuo" and not crypto.TONGSUO_AVAILABLE:
+        pytest.skip(f"tongsuopy is unavailable: {crypto.TONGSUO_UNAVAILABLE_REASON}")
+    _use_backend(monkeypatch, name)
+    return name
+
+
+class _Spy:
+    """Wraps a module function and counts its calls."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+        self.calls = 0
+        original = getattr(crypto, name)
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(crypto, name, wrapper)
 
 
 # ----------------------------------------------------------------------------------------- SM3
@@ -104,6 +146,7 @@ def test_sm4_refuses_a_key_that_is_not_16_bytes() -> None:
 # ----------------------------------------------------------------------------------------- SM2
 
 
+@pytest.mark.usefixtures("sm2_backend")
 def test_generated_public_key_is_128_hex_on_the_curve_and_matches_the_private_key(
     pair: SM2KeyPair,
 ) -> None:
@@ -112,18 +155,21 @@ def test_generated_public_key_is_128_hex_on_the_curve_and_matches_the_private_ke
     assert crypto.sm2_public_key_from_private(pair.private_key_hex) == pair.public_key_hex
 
 
+@pytest.mark.usefixtures("sm2_backend")
 def test_key_pair_repr_hides_the_private_key(pair: SM2KeyPair) -> None:
     assert pair.private_key_hex not in repr(pair)
     assert pair.private_key_hex not in str(pair)
     assert "[secure]" in repr(pair)
 
 
+@pytest.mark.usefixtures("sm2_backend")
 def test_key_pair_with_a_mismatched_public_key_is_rejected(pair: SM2KeyPair) -> None:
     other = generate_sm2_keypair()
     with pytest.raises(ValueError):
         SM2KeyPair(pair.private_key_hex, other.public_key_hex)
 
 
+@pytest.mark.usefixtures("sm2_backend")
 @pytest.mark.parametrize("encoding", ["rs_base64", "der_base64"])
 def test_signature_verifies_in_both_encodings_and_fails_for_another_message(
     pair: SM2KeyPair, encoding: crypto.SignatureEncoding
@@ -136,6 +182,7 @@ def test_signature_verifies_in_both_encodings_and_fails_for_another_message(
     )
 
 
+@pytest.mark.usefixtures("sm2_backend")
 def test_rs_signature_is_64_bytes_and_der_signature_parses_as_der(pair: SM2KeyPair) -> None:
     rs = base64.b64decode(sm2_sign(pair.private_key_hex, pair.public_key_hex, b"m"))
     assert len(rs) == 64
@@ -146,17 +193,20 @@ def test_rs_signature_is_64_bytes_and_der_signature_parses_as_der(pair: SM2KeyPa
     assert 1 <= r < N and 1 <= s < N
 
 
+@pytest.mark.usefixtures("sm2_backend")
 def test_signature_in_one_encoding_does_not_verify_as_the_other(pair: SM2KeyPair) -> None:
     sig = sm2_sign(pair.private_key_hex, pair.public_key_hex, b"m", encoding="der_base64")
     assert not sm2_verify(pair.public_key_hex, b"m", sig, encoding="rs_base64")
 
 
+@pytest.mark.usefixtures("sm2_backend")
 def test_public_key_with_or_without_the_04_prefix_is_accepted(pair: SM2KeyPair) -> None:
     sig = sm2_sign(pair.private_key_hex, "04" + pair.public_key_hex, b"m")
     assert sm2_verify("04" + pair.public_key_hex, b"m", sig)
     assert sm2_verify(pair.public_key_hex.upper(), b"m", sig)
 
 
+@pytest.mark.usefixtures("sm2_backend")
 def test_public_key_whose_x_starts_with_04_still_works() -> None:
     # d = 11 gives x = 04b3...; gmssl's constructor would lstrip("04") this key and break it.
     kp = SM2KeyPair(f"{11:064x}", crypto.sm2_public_key_from_private(f"{11:064x}"))
@@ -168,6 +218,7 @@ def test_public_key_whose_x_starts_with_04_still_works() -> None:
     assert naive.public_key != kp.public_key_hex  # the gmssl bug this module works around
 
 
+@pytest.mark.usefixtures("sm2_backend")
 def test_signature_agrees_with_gmssl_sign_with_sm3_for_the_default_user_id(
     pair: SM2KeyPair,
 ) -> None:
@@ -180,6 +231,7 @@ def test_signature_agrees_with_gmssl_sign_with_sm3_for_the_default_user_id(
     assert c.verify_with_sm3(ours, b"hello")
 
 
+@pytest.mark.usefixtures("sm2_backend")
 def test_malleated_der_signature_with_s_plus_n_is_rejected(pair: SM2KeyPair) -> None:
     # (r, s + n) satisfies the verification equation mod n; it must be refused (by the range
     # check here; gmssl alone happens to refuse it too because it truncates s to 64 hex digits).
@@ -193,6 +245,32 @@ def test_malleated_der_signature_with_s_plus_n_is_rejected(pair: SM2KeyPair) -> 
     assert not sm2_verify(pair.public_key_hex, b"m", forged, encoding="der_base64")
 
 
+def _der_int(v: int) -> bytes:
+    body = v.to_bytes(v.bit_length() // 8 + 1, "big")  # minimal, with a 00 if the top bit is set
+    return b"\x02" + bytes([len(body)]) + body
+
+
+@pytest.mark.usefixtures("sm2_backend")
+def test_non_strict_der_forms_of_a_valid_signature_are_rejected(pair: SM2KeyPair) -> None:
+    sig = sm2_sign(pair.private_key_hex, pair.public_key_hex, b"m", encoding="der_base64")
+    r, s = decode_dss_signature(base64.b64decode(sig))
+    body = _der_int(r) + _der_int(s)
+    assert b"\x30" + bytes([len(body)]) + body == base64.b64decode(sig)
+    padded_r = b"\x02" + bytes([len(_der_int(r)) - 1]) + b"\x00" + _der_int(r)[2:]
+    padded_body = padded_r + _der_int(s)
+    forms = [
+        b"\x30\x81" + bytes([len(body)]) + body,  # long-form length
+        b"\x30" + bytes([len(padded_body)]) + padded_body,  # r with a superfluous leading 00
+        b"\x30" + bytes([len(body)]) + body + b"\x00",  # trailing data
+        b"\x31" + bytes([len(body)]) + body,  # SET instead of SEQUENCE
+    ]
+    for raw in forms:
+        forged = base64.b64encode(raw).decode()
+        assert not sm2_verify(pair.public_key_hex, b"m", forged, encoding="der_base64"), raw.hex()
+    assert sm2_verify(pair.public_key_hex, b"m", sig, encoding="der_base64")
+
+
+@pytest.mark.usefixtures("sm2_backend")
 def test_non_canonical_base64_of_a_valid_signature_is_rejected(pair: SM2KeyPair) -> None:
     sig = sm2_sign(pair.private_key_hex, pair.public_key_hex, b"m")  # 64 bytes -> ends in "=="
     assert sig.endswith("==")
@@ -204,6 +282,7 @@ def test_non_canonical_base64_of_a_valid_signature_is_rejected(pair: SM2KeyPair)
     assert not sm2_verify(pair.public_key_hex, b"m", forged)
 
 
+@pytest.mark.usefixtures("sm2_backend")
 @given(garbage=st.text(max_size=200))
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_garbage_signatures_return_false_rather_than_raising(
@@ -213,6 +292,7 @@ def test_garbage_signatures_return_false_rather_than_raising(
         assert sm2_verify(pair.public_key_hex, b"m", garbage, encoding=encoding) is False
 
 
+@pytest.mark.usefixtures("sm2_backend")
 @given(raw=st.binary(max_size=80))
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_garbage_bytes_as_signatures_return_false(pair: SM2KeyPair, raw: bytes) -> None:
@@ -221,6 +301,7 @@ def test_garbage_bytes_as_signatures_return_false(pair: SM2KeyPair, raw: bytes) 
         assert sm2_verify(pair.public_key_hex, b"m", sig, encoding=encoding) is False
 
 
+@pytest.mark.usefixtures("sm2_backend")
 @pytest.mark.parametrize(
     "signature",
     [
@@ -237,10 +318,160 @@ def test_degenerate_signatures_return_false(pair: SM2KeyPair, signature: object)
     assert sm2_verify(pair.public_key_hex, b"m", signature) is False  # type: ignore[arg-type]
 
 
+@pytest.mark.usefixtures("sm2_backend")
 @pytest.mark.parametrize("public_key", ["", "zz", "00" * 64, "04" + "11" * 64, "ab" * 70])
 def test_garbage_public_keys_make_verify_return_false(pair: SM2KeyPair, public_key: str) -> None:
     sig = sm2_sign(pair.private_key_hex, pair.public_key_hex, b"m")
     assert sm2_verify(public_key, b"m", sig) is False
+
+
+# -------------------------------------------------------------------------------- SM2 backends
+
+
+def test_tongsuo_is_the_default_backend_where_tongsuopy_has_a_wheel() -> None:
+    has_wheel = sys.platform == "linux" and platform.machine() == "x86_64"
+    if not has_wheel and not crypto.TONGSUO_AVAILABLE:
+        pytest.skip("no tongsuopy wheel for this machine: gmssl is the backend")
+    assert crypto.TONGSUO_AVAILABLE, crypto.TONGSUO_UNAVAILABLE_REASON
+    assert crypto.TONGSUO_UNAVAILABLE_REASON is None
+    assert crypto.SM2_BACKEND == "tongsuo"
+    assert crypto.sm2_backend_for() == "tongsuo"
+    assert crypto.sm2_backend_for(b"1234567812345678") == "tongsuo"
+    assert crypto.sm2_backend_for(OTHER_USER_ID) == "gmssl"
+
+
+def test_without_tongsuo_every_call_goes_to_gmssl(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(crypto, "SM2_BACKEND", "gmssl")
+    assert crypto.sm2_backend_for() == "gmssl"
+    monkeypatch.setattr(crypto, "SM2_BACKEND", "tongsuo")
+    monkeypatch.setattr(crypto, "_TONGSUO", None)
+    assert crypto.sm2_backend_for() == "gmssl"
+
+
+@needs_tongsuo
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_the_default_path_signs_verifies_and_derives_keys_with_tongsuo(
+    pair: SM2KeyPair, encoding: crypto.SignatureEncoding, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ts_sign, ts_verify = _Spy(monkeypatch, "_tongsuo_sign"), _Spy(monkeypatch, "_tongsuo_verify")
+    gm = [
+        _Spy(monkeypatch, n) for n in ("_gmssl_sign", "_gmssl_verify", "_gmssl_public_from_private")
+    ]
+    sig = sm2_sign(pair.private_key_hex, pair.public_key_hex, b"m", encoding=encoding)
+    assert sm2_verify(pair.public_key_hex, b"m", sig, encoding=encoding)
+    assert not sm2_verify(pair.public_key_hex, b"m!", sig, encoding=encoding)
+    kp = generate_sm2_keypair()
+    assert crypto.sm2_public_key_from_private(kp.private_key_hex) == kp.public_key_hex
+    assert (ts_sign.calls, ts_verify.calls) == (1, 2)
+    assert [spy.calls for spy in gm] == [0, 0, 0]
+
+
+@pytest.mark.usefixtures("sm2_backend")
+def test_a_non_default_user_id_is_served_by_gmssl(
+    pair: SM2KeyPair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ts_sign, ts_verify = _Spy(monkeypatch, "_tongsuo_sign"), _Spy(monkeypatch, "_tongsuo_verify")
+    gm_sign, gm_verify = _Spy(monkeypatch, "_gmssl_sign"), _Spy(monkeypatch, "_gmssl_verify")
+    sig = sm2_sign(pair.private_key_hex, pair.public_key_hex, b"m", user_id=OTHER_USER_ID)
+    assert sm2_verify(pair.public_key_hex, b"m", sig, user_id=OTHER_USER_ID)
+    assert not sm2_verify(pair.public_key_hex, b"m!", sig, user_id=OTHER_USER_ID)
+    assert (ts_sign.calls, ts_verify.calls, gm_sign.calls, gm_verify.calls) == (0, 0, 1, 2)
+    assert not sm2_verify(pair.public_key_hex, b"m", sig)  # the ID is part of the signature
+
+
+@needs_tongsuo
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@pytest.mark.parametrize(("signer", "verifier"), [("tongsuo", "gmssl"), ("gmssl", "tongsuo")])
+def test_a_signature_made_by_one_backend_verifies_with_the_other(
+    pair: SM2KeyPair,
+    monkeypatch: pytest.MonkeyPatch,
+    encoding: crypto.SignatureEncoding,
+    signer: str,
+    verifier: str,
+) -> None:
+    message = '跨后端互验 {"rows":1000}'.encode()
+    _use_backend(monkeypatch, signer)
+    sig = sm2_sign(pair.private_key_hex, pair.public_key_hex, message, encoding=encoding)
+    r, s = crypto._decode_signature(sig, encoding) or (0, 0)
+    tampered = crypto._encode_signature(r, s ^ 1, encoding)
+    _use_backend(monkeypatch, verifier)
+    assert sm2_verify(pair.public_key_hex, message, sig, encoding=encoding)
+    assert not sm2_verify(pair.public_key_hex, message + b" ", sig, encoding=encoding)
+    assert not sm2_verify(pair.public_key_hex, message, tampered, encoding=encoding)
+    assert not sm2_verify(generate_sm2_keypair().public_key_hex, message, sig, encoding=encoding)
+
+
+@needs_tongsuo
+@pytest.mark.parametrize("d", [1, 2, 11, 0xFF, N - 2, N // 2, 0x1234567890ABCDEF])
+def test_both_backends_derive_the_same_public_key(d: int) -> None:
+    tongsuo = crypto._ts_private_key(f"{d:064x}")[1]
+    assert tongsuo == crypto._gmssl_public_from_private(d)
+    assert crypto.normalize_public_key_hex(tongsuo) == tongsuo
+
+
+@needs_tongsuo
+def test_tongsuo_key_objects_are_built_once_per_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    _use_backend(monkeypatch, "tongsuo")
+    kp = generate_sm2_keypair()
+    crypto._ts_private_key.cache_clear()
+    crypto._ts_public_key.cache_clear()
+    sigs = [sm2_sign(kp.private_key_hex, kp.public_key_hex, b"m%d" % i) for i in range(3)]
+    for i, sig in enumerate(sigs):
+        assert sm2_verify(kp.public_key_hex, b"m%d" % i, sig)
+    assert sm2_verify("04" + kp.public_key_hex.upper(), b"m0", sigs[0])  # same key, other form
+    assert crypto._ts_private_key.cache_info().misses == 1
+    assert crypto._ts_private_key.cache_info().hits == 2
+    assert crypto._ts_public_key.cache_info().misses == 1
+    assert crypto._ts_public_key.cache_info().hits == 3
+
+
+@pytest.mark.usefixtures("sm2_backend")
+def test_signing_with_someone_elses_public_key_behaves_as_before(
+    pair: SM2KeyPair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The old code signed with d over Z of the public key given; Tongsuo cannot, so gmssl does.
+    other = generate_sm2_keypair()
+    gm_sign = _Spy(monkeypatch, "_gmssl_sign")
+    sig = sm2_sign(pair.private_key_hex, other.public_key_hex, b"m")
+    assert gm_sign.calls == 1
+    raw = base64.b64decode(sig).hex()
+    e = crypto.sm2_digest(other.public_key_hex, b"m")
+    assert crypto._crypt("00" * 32, pair.public_key_hex).verify(raw, e)
+    assert not sm2_verify(other.public_key_hex, b"m", sig)
+
+
+@pytest.mark.usefixtures("sm2_backend")
+@given(r=st.integers(1, N - 1), s=st.integers(1, N - 1))
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_well_formed_but_wrong_signatures_return_false(pair: SM2KeyPair, r: int, s: int) -> None:
+    for encoding in ENCODINGS:
+        sig = crypto._encode_signature(r, s, encoding)
+        assert sm2_verify(pair.public_key_hex, b"m", sig, encoding=encoding) is False
+
+
+@needs_tongsuo
+def test_tongsuo_passes_its_known_answer_self_test() -> None:
+    ts, reason = crypto._load_tongsuo()
+    assert ts is not None and reason is None
+
+
+@needs_tongsuo
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("_KAT_S", crypto._KAT_S ^ 1), ("_KAT_PUBLIC", "00" + crypto._KAT_PUBLIC[2:])],
+)
+def test_tongsuo_failing_the_known_answer_self_test_is_not_used(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: object
+) -> None:
+    monkeypatch.setattr(crypto, name, value)
+    ts, reason = crypto._load_tongsuo()
+    assert ts is None and reason
+
+
+def test_an_unloadable_tongsuopy_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "tongsuopy.crypto", None)
+    ts, reason = crypto._load_tongsuo()
+    assert ts is None and reason is not None and "ModuleNotFoundError" in reason
 
 
 # -------------------------------------------------------------------------- OpenSSL interop
@@ -307,6 +538,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run([OPENSSL, *args], capture_output=True, timeout=60)
 
 
+@pytest.mark.usefixtures("sm2_backend")
 @needs_openssl_sm2
 def test_openssl_derives_the_same_public_key_from_our_private_key(
     tmp_path: Path, pair: SM2KeyPair
@@ -317,6 +549,7 @@ def test_openssl_derives_the_same_public_key_from_our_private_key(
     assert out.stdout.decode() == _spki_pem(pair.public_key_hex)
 
 
+@pytest.mark.usefixtures("sm2_backend")
 @needs_openssl_sm2
 @pytest.mark.parametrize("encoding", ["rs_base64", "der_base64"])
 def test_openssl_verifies_a_signature_made_here(
@@ -370,6 +603,7 @@ def test_openssl_verifies_a_signature_made_here(
     assert bad.returncode != 0
 
 
+@pytest.mark.usefixtures("sm2_backend")
 @needs_openssl_sm2
 def test_a_signature_made_by_openssl_verifies_here(tmp_path: Path, pair: SM2KeyPair) -> None:
     message = "来自 OpenSSL 的签名".encode()
@@ -397,6 +631,7 @@ def test_a_signature_made_by_openssl_verifies_here(tmp_path: Path, pair: SM2KeyP
     assert not sm2_verify(pair.public_key_hex, message + b"!", rs)
 
 
+@pytest.mark.usefixtures("sm2_backend")
 @needs_openssl_sm2
 def test_a_key_generated_by_openssl_signs_compatibly_here(tmp_path: Path) -> None:
     assert _run("genpkey", "-algorithm", "SM2", "-out", str(tmp_path / "k.pem")).returncode == 0

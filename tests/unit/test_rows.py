@@ -12,7 +12,15 @@ from hypothesis import strategies as st
 
 from yibaodai.domain.codes import DALIAN_DISTRICTS, make_institution_code, make_uscc
 from yibaodai.errors import ValidationFailed
-from yibaodai.gateway.rows import ROW_MODELS, DailySummary, fast_daily, parse_rows
+from yibaodai.gateway.rows import (
+    ROW_MODELS,
+    DailyColumns,
+    DailySummary,
+    fast_daily,
+    fast_daily_columns,
+    parse_daily,
+    parse_rows,
+)
 
 TODAY = date(2026, 9, 1)
 CODE = make_institution_code(letter="H", area_code="210202", seq=255)
@@ -171,3 +179,74 @@ def test_fast_rows_behave_like_validated_rows() -> None:
     assert str(quick.medfee_sumamt) == "10.50"
     with pytest.raises(Exception):  # noqa: B017  (frozen, like the validated row)
         quick.setl_cnt = 5  # type: ignore[misc]
+
+
+# -- the 8301 column path (whole messages) never accepts what parse_rows refuses, and agrees --
+
+def _columns(cols: DailyColumns) -> dict[str, list[Any]]:
+    return {name: list(getattr(cols, name)) for name in DailyColumns.__dataclass_fields__}
+
+
+def _parse_rows_or_none(payload: Any) -> DailyColumns | None:
+    try:
+        rows = parse_rows("8301", payload, envelope_code=CODE, today=TODAY)
+    except ValidationFailed:
+        return None
+    return DailyColumns.from_rows([r for r in rows if isinstance(r, DailySummary)])
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.lists(daily_rows(), min_size=1, max_size=6))
+def test_column_path_takes_plain_valid_messages_and_agrees(rows: list[dict[str, Any]]) -> None:
+    cols = fast_daily_columns({"data": rows}, envelope_code=CODE, today=TODAY)
+    assert cols is not None
+    slow = _parse_rows_or_none({"data": rows})
+    assert slow is not None and _columns(cols) == _columns(slow)
+    assert [r.model_dump() for r in cols.rows()] == [DailySummary.model_validate(r).model_dump()
+                                                     for r in rows]
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(daily_rows(), min_size=1, max_size=4), pick=st.integers(0, 3),
+       field=st.sampled_from(sorted(DailySummary.model_fields)) | st.text(max_size=6)
+       | st.sampled_from(["psn_no", "certno"]),
+       value=json_values | bad_amounts | st.sampled_from(
+           [" 310", "310 ", "1e3", "-0.001", "２０２６-08-01", "2026-02-30", "1949-12-31",
+            "2026-09-02", True, 10_000_001, -1, "00012.50", "-5.00", "1.00\n2.00",
+            "1.00\n", "12.5", "12", 12, CODE.lower(), "H21020200256", "1234567890123.00"]))
+def test_column_path_never_accepts_what_parse_rows_refuses(
+        rows: list[dict[str, Any]], pick: int, field: str, value: Any) -> None:
+    rows[pick % len(rows)][field] = value
+    cols = fast_daily_columns({"data": rows}, envelope_code=CODE, today=TODAY)
+    if cols is not None:
+        slow = _parse_rows_or_none({"data": rows})
+        assert slow is not None and _columns(cols) == _columns(slow)
+
+
+@pytest.mark.parametrize("payload", [
+    {"data": []}, {"data": None}, {"data": [{}]}, {"data": [1]}, {"other": 1},
+    {"data": [], "x": 1},
+])
+def test_column_path_leaves_odd_shapes_to_parse_rows(payload: dict[str, Any]) -> None:
+    assert fast_daily_columns(payload, envelope_code=CODE, today=TODAY) is None
+    with pytest.raises(ValidationFailed):
+        parse_daily(payload, envelope_code=CODE, today=TODAY)
+
+
+def test_column_path_refuses_a_line_break_posing_as_two_amounts() -> None:
+    row = {"fixmedins_code": CODE, "setl_date": "2026-08-20", "insutype": "310",
+           "clr_type": "11", "setl_cnt": 4, "refd_setl_cnt": 0, "medfee_sumamt": "10.00",
+           "fund_pay_sumamt": "5.00", "hifp_pay": "5.00", "acct_pay": "2.50",
+           "psn_cash_pay": "2.50"}
+    assert fast_daily_columns({"data": [row]}, envelope_code=CODE, today=TODAY) is not None
+    bad = {**row, "acct_pay": "2.50\n2.50"}
+    assert fast_daily_columns({"data": [bad, row]}, envelope_code=CODE, today=TODAY) is None
+    with pytest.raises(ValidationFailed) as info:
+        parse_daily({"data": [bad]}, envelope_code=CODE, today=TODAY)
+    assert [f.field for f in info.value.fields] == ["input.data[0].acct_pay"]
+    assert "acct_pay" in info.value.fields[0].message_zh
+    # other amount forms the model accepts take the row path and give the same values
+    plain = {**row, "medfee_sumamt": "10", "fund_pay_sumamt": 5, "acct_pay": "2.5"}
+    assert fast_daily_columns({"data": [plain]}, envelope_code=CODE, today=TODAY) is None
+    assert _columns(parse_daily({"data": [plain]}, envelope_code=CODE, today=TODAY)) == _columns(
+        parse_daily({"data": [row]}, envelope_code=CODE, today=TODAY))

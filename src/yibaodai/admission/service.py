@@ -46,7 +46,8 @@ from yibaodai.domain.admission import (
     decide,
 )
 from yibaodai.domain.model_version import Stage
-from yibaodai.features.settlement import DailyAmounts, previous_months, settlement_features
+from yibaodai.features import engines
+from yibaodai.features.settlement import DailyAmounts
 from yibaodai.gateway.ingest import active_authorization
 from yibaodai.outbound.outbox import BUREAU, KIND_ADMISSION_RESULT, enqueue
 
@@ -88,12 +89,11 @@ def data_is_current(session: Session, code: str, today: date) -> bool:
 
 
 def institution_features(session: Session, code: str, today: date) -> dict[str, Any]:
-    """The one place features are computed for a decision. Switching to the feature engines
-    is this one line: ``return engines.institution_features(session.connection(),
-    fixmedins_code=code, as_of=today)``."""
-    first_month = previous_months(today, 27)[0]
-    since = date(int(first_month[:4]), int(first_month[5:]), 1)
-    return settlement_features(load_daily(session, code, since), as_of=today)
+    """The one place features are computed for a decision: the Ibis definitions
+    (``features/definitions.py``, the same ones the DuckDB and PySpark batch runs use), as
+    SQL compiled once per day and dialect, run for this institution inside the caller's
+    unit of work (so facts pushed in the same transaction count). docs/features.md."""
+    return engines.institution_features(session, fixmedins_code=code, as_of=today)
 
 
 def _months_between(earlier: date, later: date) -> int:

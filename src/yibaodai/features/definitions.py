@@ -156,6 +156,12 @@ def institution_months(monthly: Expr) -> Expr:
     for k in range(1, MONTHS + 1):
         aggs[col(k)] = _int_sum(t.fund, t.offset == k)
     aggs["present_12m"] = t.offset.count(where=t.offset <= 12).cast("int64")
+    # For the coefficient of variation: how many of the last 12 months had a positive fund
+    # payment, and their total. Aggregated here, so the mean is two columns in the final
+    # projection instead of two 12-term sums inlined into each of the 24 variance terms.
+    positive = (t.offset <= 12) & (t.fund > 0)
+    aggs["pos_months_12m"] = t.offset.count(where=positive).cast("int64")
+    aggs["pos_fund_12m"] = _int_sum(t.fund, positive)
     for w in (3, 6, 12):
         aggs[f"medfee_{w}m_fen"] = _int_sum(t.medfee, t.offset <= w)
     for name in ("hifp", "acct", "cash", "setl_cnt", "refd_cnt"):
@@ -248,9 +254,8 @@ def _worst_drop(t: Expr, w: Windows) -> Expr:
 def _cv(t: Expr) -> Expr:
     """Population coefficient of variation of the positive months among the last 12."""
     months = [t[col(k)] for k in range(1, 13)]
-    npos = reduce(lambda a, b: a + b, [ibis.ifelse(v > 0, 1, 0) for v in months])
-    total = reduce(lambda a, b: a + b, [ibis.ifelse(v > 0, v, 0) for v in months])
-    mean = _div(total, npos)
+    npos = t.pos_months_12m  # = Σ [v > 0] over the 12 months (institution_months)
+    mean = _div(t.pos_fund_12m, npos)  # Σ v over those months (exact fen) / their count
     var = _div(reduce(lambda a, b: a + b, [
         ibis.ifelse(v > 0, (_float(v) - mean) * (_float(v) - mean), 0.0) for v in months
     ]), npos)
@@ -300,7 +305,7 @@ def feature_table(facts: Expr, institutions: Expr, events: Expr, *, as_of: date,
     for k in range(1, MONTHS + 1):
         base[col(k)] = j[col(k)].fill_null(0)
     for name in ("medfee_3m_fen", "medfee_6m_fen", "medfee_12m_fen", "hifp_12m", "acct_12m",
-                 "cash_12m", "setl_cnt_12m", "refd_cnt_12m"):
+                 "cash_12m", "setl_cnt_12m", "refd_cnt_12m", "pos_months_12m", "pos_fund_12m"):
         base[name] = j[name].fill_null(0)
     t = j.select(**base)
 

@@ -23,8 +23,11 @@ def archive_message(
     body: bytes, received_at: datetime,
 ) -> RawMessageRow:
     lock_for_append(session, "raw_messages")
-    last = session.scalars(select(RawMessageRow).order_by(RawMessageRow.id.desc()).limit(1)).first()
-    prev = last.record_hash if last else GENESIS
+    # Only the previous link's hash: loading the whole previous row would fetch its body too
+    # (megabytes for a large 8301 message).
+    last = session.scalars(select(RawMessageRow.record_hash)
+                           .order_by(RawMessageRow.id.desc()).limit(1)).first()
+    prev = last if last is not None else GENESIS
     body_sm3 = sm3_hex(body)
     row = RawMessageRow(
         msgid=msgid, infno=infno, key_id=key_id, fixmedins_code=fixmedins_code,

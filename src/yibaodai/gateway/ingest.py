@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from io import StringIO
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, select, tuple_
@@ -24,6 +25,7 @@ from yibaodai.errors import FieldError, ValidationFailed
 from yibaodai.gateway.rows import (
     AuthorizationGranted,
     AuthorizationRevoked,
+    DailyColumns,
     DailySummary,
     FundDisbursement,
     InstitutionEvent,
@@ -113,12 +115,18 @@ def add_events(session: Session, rows: list[InstitutionEvent], msgid: str) -> No
 
 def add_daily_summaries(session: Session, rows: list[DailySummary], msgid: str) -> None:
     """A resent day replaces the earlier figures for that day (the bureau's correction)."""
-    keys = {(r.fixmedins_code, r.setl_date, r.insutype, r.clr_type) for r in rows}
-    if len(keys) != len(rows):
+    add_daily_columns(session, DailyColumns.from_rows(rows), msgid)
+
+
+def add_daily_columns(session: Session, cols: DailyColumns, msgid: str) -> None:
+    """``add_daily_summaries`` for rows validated as columns (``rows.parse_daily``)."""
+    keys = list(zip(cols.fixmedins_code, cols.setl_date, cols.insutype, cols.clr_type,
+                    strict=True))
+    key_set = set(keys)
+    if len(key_set) != len(keys):
         seen: set[tuple[str, date, str, str]] = set()
         dup = 0
-        for dup, r in enumerate(rows):  # noqa: B007
-            key = (r.fixmedins_code, r.setl_date, r.insutype, r.clr_type)
+        for dup, key in enumerate(keys):  # noqa: B007
             if key in seen:
                 break
             seen.add(key)
@@ -132,8 +140,8 @@ def add_daily_summaries(session: Session, rows: list[DailySummary], msgid: str) 
     # Only keys that exist are deleted: one indexed range query per institution finds them
     # (a message carries one institution; resends are rare), instead of one probe per row.
     existing: set[tuple[str, date, str, str]] = set()
-    for code in {k[0] for k in keys}:
-        dates = [k[1] for k in keys if k[0] == code]
+    for code in set(cols.fixmedins_code):
+        dates = [k[1] for k in key_set if k[0] == code]
         existing.update((c, d, i, t) for c, d, i, t in session.execute(
             select(SettlementFactRow.fixmedins_code, SettlementFactRow.setl_date,
                    SettlementFactRow.insutype, SettlementFactRow.clr_type).where(
@@ -141,26 +149,31 @@ def add_daily_summaries(session: Session, rows: list[DailySummary], msgid: str) 
                 SettlementFactRow.setl_date.between(min(dates), max(dates)))))
     key_cols = tuple_(SettlementFactRow.fixmedins_code, SettlementFactRow.setl_date,
                       SettlementFactRow.insutype, SettlementFactRow.clr_type)
-    key_list = sorted(keys & existing)
+    key_list = sorted(key_set & existing)
     for start in range(0, len(key_list), 500):
         session.execute(delete(SettlementFactRow).where(
             key_cols.in_(key_list[start:start + 500])))
     if session.get_bind().dialect.name == "postgresql":
-        _copy_daily_summaries(session, rows, msgid)
+        _copy_daily_columns(session, cols, msgid)
         return
     # Column keys carry the Money type, which converts Decimal yuan to fen.
     table = cast(Table, SettlementFactRow.__table__)
     session.execute(
         table.insert(),
         [{
-            "fixmedins_code": r.fixmedins_code, "setl_date": r.setl_date,
-            "insutype": r.insutype, "clr_type": r.clr_type, "setl_cnt": r.setl_cnt,
-            "refd_setl_cnt": r.refd_setl_cnt, "medfee_sumamt_fen": r.medfee_sumamt,
-            "fund_pay_sumamt_fen": r.fund_pay_sumamt, "hifp_pay_fen": r.hifp_pay,
-            "acct_pay_fen": r.acct_pay, "psn_cash_pay_fen": r.psn_cash_pay,
-            "source_msgid": msgid,
-        } for r in rows],
+            "fixmedins_code": c, "setl_date": d, "insutype": i, "clr_type": t,
+            "setl_cnt": n, "refd_setl_cnt": r, "medfee_sumamt_fen": _yuan(m),
+            "fund_pay_sumamt_fen": _yuan(f), "hifp_pay_fen": _yuan(h),
+            "acct_pay_fen": _yuan(a), "psn_cash_pay_fen": _yuan(p), "source_msgid": msgid,
+        } for c, d, i, t, n, r, m, f, h, a, p in zip(
+            cols.fixmedins_code, cols.setl_date, cols.insutype, cols.clr_type, cols.setl_cnt,
+            cols.refd_setl_cnt, cols.medfee_sumamt_fen, cols.fund_pay_sumamt_fen,
+            cols.hifp_pay_fen, cols.acct_pay_fen, cols.psn_cash_pay_fen, strict=True)],
     )
+
+
+def _yuan(fen: int) -> Decimal:
+    return Decimal(fen).scaleb(-2)
 
 
 def to_fen(amount: Decimal) -> int:
@@ -173,28 +186,45 @@ def to_fen(amount: Decimal) -> int:
 _COPY_COLUMNS = ("fixmedins_code, setl_date, insutype, clr_type, setl_cnt, refd_setl_cnt, "
                  "medfee_sumamt_fen, fund_pay_sumamt_fen, hifp_pay_fen, acct_pay_fen, "
                  "psn_cash_pay_fen, source_msgid")
+_COPY_CODE_RE = re.compile(r"[A-Za-z0-9]+")
+#: Rows sent to PostgreSQL per ``COPY`` write: PostgreSQL parses one chunk while the next is
+#: being formatted.
+_COPY_CHUNK = 4000
 
 
-def _copy_daily_summaries(session: Session, rows: list[DailySummary], msgid: str) -> None:
+def _copy_daily_columns(session: Session, cols: DailyColumns, msgid: str) -> None:
     """PostgreSQL: ``COPY ... FROM STDIN`` on the session's own connection, so the rows commit
     or roll back with the rest of the message. Every value is validated ASCII (institution code
     ``[A-Z][0-9]{11}``, ISO dates, code-set members, integers, the msgid ``[A-Za-z0-9]{30}``),
-    so the text format needs no escaping; this is asserted, not assumed."""
-    if not msgid.isalnum() or not msgid.isascii():
+    so the text format needs no escaping; this is asserted, not assumed (codes, insurance and
+    clearing types are checked per distinct value; dates and ints format as ASCII)."""
+    if not _COPY_CODE_RE.fullmatch(msgid) or not msgid.isascii():
         raise ValueError("msgid must be ASCII letters and digits")
-    out = StringIO()
-    for r in rows:
-        if not (r.fixmedins_code.isalnum() and r.fixmedins_code.isascii()):
-            raise ValueError("institution code must be ASCII letters and digits")
-        out.write(f"{r.fixmedins_code}\t{r.setl_date.isoformat()}\t{r.insutype}\t{r.clr_type}\t"
-                  f"{int(r.setl_cnt)}\t{int(r.refd_setl_cnt)}\t{to_fen(r.medfee_sumamt)}\t"
-                  f"{to_fen(r.fund_pay_sumamt)}\t{to_fen(r.hifp_pay)}\t{to_fen(r.acct_pay)}\t"
-                  f"{to_fen(r.psn_cash_pay)}\t{msgid}\n")
+    for value in {*cols.fixmedins_code, *cols.insutype, *cols.clr_type}:
+        if type(value) is not str or not _COPY_CODE_RE.fullmatch(value):
+            raise ValueError("codes must be ASCII letters and digits")
+    for column in (cols.setl_cnt, cols.refd_setl_cnt, cols.medfee_sumamt_fen,
+                   cols.fund_pay_sumamt_fen, cols.hifp_pay_fen, cols.acct_pay_fen,
+                   cols.psn_cash_pay_fen):
+        if set(map(type, column)) != {int}:
+            raise ValueError("counts and amounts must be ints")
+    if set(map(type, cols.setl_date)) != {date}:
+        raise ValueError("settlement dates must be dates")
     session.flush()
     driver: Any = session.connection().connection.driver_connection
+    n = len(cols)
     with driver.cursor() as cur, cur.copy(
             f"COPY settlement_facts ({_COPY_COLUMNS}) FROM STDIN") as copy:
-        copy.write(out.getvalue())
+        for lo in range(0, n, _COPY_CHUNK):
+            hi = min(n, lo + _COPY_CHUNK)
+            lines = map("\t".join, zip(
+                cols.fixmedins_code[lo:hi], map(date.isoformat, cols.setl_date[lo:hi]),
+                cols.insutype[lo:hi], cols.clr_type[lo:hi], map(str, cols.setl_cnt[lo:hi]),
+                map(str, cols.refd_setl_cnt[lo:hi]), map(str, cols.medfee_sumamt_fen[lo:hi]),
+                map(str, cols.fund_pay_sumamt_fen[lo:hi]), map(str, cols.hifp_pay_fen[lo:hi]),
+                map(str, cols.acct_pay_fen[lo:hi]), map(str, cols.psn_cash_pay_fen[lo:hi]),
+                itertools.repeat(msgid, hi - lo), strict=True))
+            copy.write("\n".join(lines) + "\n")
 
 
 # ------------------------------------------------------------------ 8302 reconciliation

@@ -2,7 +2,9 @@
 answer out.
 
 Order of work for every message, each step in its own place:
-1. size and envelope checks, signature, decryption (``envelope.open_request``);
+1. size and envelope checks, signature (``envelope.verify_request``), decryption
+   (``envelope.decrypt_request``; on a helper thread for large messages, joined before any
+   refusal and before the archive commit);
 2. clock window and replay (same ``msgid`` + same body -> the stored answer again;
    same ``msgid`` + other body -> refused);
 3. archive the raw message and commit (``archive``) — before any processing;
@@ -17,6 +19,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,17 +39,27 @@ from yibaodai.errors import FieldError, GatewayRefused, ValidationFailed, Yibaod
 from yibaodai.gateway import ingest
 from yibaodai.gateway.archive import archive_message
 from yibaodai.gateway.crypto import KeyRing, sm3_hex
-from yibaodai.gateway.envelope import OpenedRequest, open_request, parse_inf_time, seal_response
+from yibaodai.gateway.envelope import (
+    OpenedRequest,
+    RequestEnvelope,
+    VerifiedRequest,
+    decrypt_request,
+    parse_inf_time,
+    seal_response,
+    verify_request,
+)
 from yibaodai.gateway.rows import (
     SCOPE_FOR_INFNO,
     AuthorizationGranted,
     AuthorizationRevoked,
-    DailySummary,
+    DailyColumns,
     FundDisbursement,
     InstitutionEvent,
     InstitutionProfile,
     LoanStatus,
     ReconciliationTotal,
+    _Row,
+    parse_daily,
     parse_rows,
 )
 
@@ -117,6 +130,38 @@ class GatewayAnswer:
     envelope: dict[str, Any]
 
 
+#: Sealed ``input`` at least this long (base64 characters) is decrypted on a helper thread,
+#: overlapping the archive insert; shorter ones inline (a thread hop would cost more).
+PARALLEL_OPEN_MIN = 256 * 1024
+
+
+class _Opening:
+    """Decrypting and parsing the ``input`` of a verified request (``decrypt_request``)."""
+
+    def __init__(self, pool: ThreadPoolExecutor, verified: VerifiedRequest,
+                 keyring: KeyRing) -> None:
+        self.verified = verified
+        self._future: Future[OpenedRequest] = Future()
+        if len(verified.envelope.input) >= PARALLEL_OPEN_MIN:
+            self._future = pool.submit(decrypt_request, verified, keyring=keyring)
+            return
+        try:
+            self._future.set_result(decrypt_request(verified, keyring=keyring))
+        except YibaodaiError as exc:
+            self._future.set_exception(exc)
+
+    def result(self) -> OpenedRequest:
+        """The opened request, or the refusal ``open_request`` would have raised."""
+        return self._future.result()
+
+    def failure(self) -> YibaodaiError | None:
+        try:
+            self._future.result()
+        except YibaodaiError as exc:
+            return exc
+        return None
+
+
 class Gateway:
     """One receiving endpoint for one peer party (the bureau, or head office)."""
 
@@ -128,29 +173,40 @@ class Gateway:
         self.max_body_bytes, self.window = max_body_bytes, window
         self._serial = itertools.count(1)
         self._serial_lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="gateway-open")
 
     # -- the edge ----------------------------------------------------------------------
 
     def handle(self, body: bytes) -> GatewayAnswer:
         now = self.clock.now()
+        opening: _Opening | None = None
         try:
             if len(body) > self.max_body_bytes:
                 raise GatewayRefused("报文过大", f"body over {self.max_body_bytes} bytes",
                                      code="body_too_large")
-            opened = open_request(body, keyring=self.keyring)
-            self._check_peer_and_time(opened, now)
-        except YibaodaiError as exc:
-            self._quarantine(body, None, exc, now)
-            return self._answer(exc, {}, now)
-        msgid = opened.envelope.msgid
-        earlier = self._lookup(msgid)
-        if earlier is not None:
-            return self._repeat(opened, earlier, body, now)
-        try:
-            self._archive(opened, body, now)
-        except IntegrityError:  # a concurrent copy of the same msgid won the race
+            verified = verify_request(body, keyring=self.keyring)
+            # ``input`` is decrypted and parsed (on a helper thread for large messages) while
+            # the checks, the lookup and the archive insert run; every refusal and the archive
+            # commit wait for it, so refusals, their order and what is archived are unchanged.
+            opening = _Opening(self._pool, verified, self.keyring)
+            self._check_peer_and_time(verified.envelope, verified.key_id, now)
+            msgid = verified.envelope.msgid
             earlier = self._lookup(msgid)
-            assert earlier is not None
+            if earlier is None:
+                try:
+                    opened = self._archive(opening, body, now)
+                except IntegrityError:  # a concurrent copy of the same msgid won the race
+                    opened = opening.result()
+                    earlier = self._lookup(msgid)
+                    assert earlier is not None
+            else:
+                opened = opening.result()
+        except YibaodaiError as exc:
+            failed = opening.failure() if opening is not None else None
+            refusal = exc if failed is None else failed  # a bad ``input`` is named first
+            self._quarantine(body, None, refusal, now)
+            return self._answer(refusal, {}, now)
+        if earlier is not None:
             return self._repeat(opened, earlier, body, now)
         return self._process(opened, now)
 
@@ -158,22 +214,21 @@ class Gateway:
         """(body SM3, stored answer or None) of an archived msgid, or None. The session is
         closed before the caller goes on (on SQLite every transaction holds the write lock)."""
         with self.db.unit_of_work() as session:
-            earlier = session.scalars(
-                select(RawMessageRow).where(RawMessageRow.msgid == msgid)).first()
-            if earlier is None:
+            body_sm3 = session.scalars(  # not the whole row: its body may be megabytes
+                select(RawMessageRow.body_sm3).where(RawMessageRow.msgid == msgid)).first()
+            if body_sm3 is None:
                 return None
             outcome = session.get(MessageOutcomeRow, msgid)
-            return earlier.body_sm3, (None if outcome is None
+            return body_sm3, (None if outcome is None
                                       else GatewayAnswer(outcome.infcode, outcome.response))
 
-    def _check_peer_and_time(self, opened: OpenedRequest, now: datetime) -> None:
-        env = opened.envelope
-        if self.keyring.peer_key_ids.get(self.peer) != opened.key_id:
+    def _check_peer_and_time(self, env: RequestEnvelope, key_id: str, now: datetime) -> None:
+        if self.keyring.peer_key_ids.get(self.peer) != key_id:
             raise GatewayRefused("该密钥无权调用此接口", "key not allowed on this endpoint",
                                  code="unknown_key_id",
                                  fields=[FieldError("key_id",
-                                                    f"key_id：{opened.key_id} 无权调用此接口",
-                                                    f"key_id: {opened.key_id} may not call "
+                                                    f"key_id：{key_id} 无权调用此接口",
+                                                    f"key_id: {key_id} may not call "
                                                     "this endpoint")])
         if env.infno not in self.allowed_infnos:
             raise GatewayRefused(f"本接口不受理交易 {env.infno}",
@@ -218,12 +273,16 @@ class Gateway:
         # waits for it and returns its answer), or a crash came in between (process it now).
         return self._process(opened, now)
 
-    def _archive(self, opened: OpenedRequest, body: bytes, now: datetime) -> None:
+    def _archive(self, opening: _Opening, body: bytes, now: datetime) -> OpenedRequest:
+        """Archive the raw message; commit once ``input`` has been decrypted (a message whose
+        ``input`` does not open is quarantined, not archived, as always)."""
+        env, key_id = opening.verified.envelope, opening.verified.key_id
         with self.db.unit_of_work() as session:
-            archive_message(session, msgid=opened.envelope.msgid, infno=opened.envelope.infno,
-                            key_id=opened.key_id, fixmedins_code=opened.envelope.fixmedins_code,
-                            body=body, received_at=now)
+            archive_message(session, msgid=env.msgid, infno=env.infno, key_id=key_id,
+                            fixmedins_code=env.fixmedins_code, body=body, received_at=now)
+            opened = opening.result()  # raises (and nothing is committed) if it fails
             session.commit()
+        return opened
 
     @staticmethod
     def _claim(session: Session, msgid: str) -> GatewayAnswer | None:
@@ -279,7 +338,12 @@ class Gateway:
     def _apply(self, session: Session, opened: OpenedRequest, now: datetime) -> dict[str, Any]:
         env = opened.envelope
         code = env.fixmedins_code
-        rows = parse_rows(env.infno, opened.input, envelope_code=code, today=now.date())
+        daily: DailyColumns | None = None
+        rows: list[_Row] = []
+        if env.infno == "8301":  # validated as columns: no object per row
+            daily = parse_daily(opened.input, envelope_code=code, today=now.date())
+        else:
+            rows = parse_rows(env.infno, opened.input, envelope_code=code, today=now.date())
         scope = SCOPE_FOR_INFNO.get(env.infno)
         if scope is not None:
             ingest.require_authorization(session, code, scope, now.date())
@@ -298,10 +362,9 @@ class Gateway:
         if env.infno == "8202":
             ingest.add_events(session, [r for r in rows if isinstance(r, InstitutionEvent)],
                               env.msgid)
-        elif env.infno == "8301":
-            ingest.add_daily_summaries(session, [r for r in rows if isinstance(r, DailySummary)],
-                                       env.msgid)
-        output: dict[str, Any] = {"accepted_rows": len(rows)}
+        elif daily is not None:
+            ingest.add_daily_columns(session, daily, env.msgid)
+        output: dict[str, Any] = {"accepted_rows": len(rows) if daily is None else len(daily)}
         if env.infno == "8302":
             output["flags_raised"] = ingest.add_reconciliation(
                 session, [r for r in rows if isinstance(r, ReconciliationTotal)], env.msgid, now)
