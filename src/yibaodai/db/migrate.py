@@ -8,6 +8,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from yibaodai.db.session import ensure_sqlite_directory
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -19,6 +21,7 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    ensure_sqlite_directory(url)
     command.upgrade(alembic_config(url), revision)
 
 
