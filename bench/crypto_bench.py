@@ -37,36 +37,12 @@ from typing import Any
 from yibaodai.clock import SHANGHAI
 from yibaodai.gateway import crypto
 from yibaodai.gateway.envelope import open_request, seal_request
+from yibaodai.sim.bulk import daily_rows
 
 NOW = datetime(2026, 9, 1, 9, 0, tzinfo=SHANGHAI)
 SENDER = "YBJ210200001"
 INSTITUTION = "H21020200255"
-INSUTYPES = ["310", "320", "330", "340", "350", "360", "370", "380", "390", "391", "392",
-             "399", "410"]
-CLR_TYPES = ["11", "21", "41", "99"]
 WARMUP = 3
-
-
-def rows_8301(n: int, last_day: date) -> list[dict[str, Any]]:
-    """``n`` daily summaries of one institution, the bureau's normal row shape."""
-    out: list[dict[str, Any]] = []
-    day_index = 0
-    while len(out) < n:
-        day = (last_day - timedelta(days=day_index)).isoformat()
-        day_index += 1
-        for ins in INSUTYPES:
-            for clr in CLR_TYPES:
-                if len(out) == n:
-                    return out
-                k = len(out)
-                fund, acct, cash = 5000 + k % 977, 300 + k % 89, 700 + k % 131
-                out.append({
-                    "fixmedins_code": INSTITUTION, "setl_date": day, "insutype": ins,
-                    "clr_type": clr, "setl_cnt": 20 + k % 17, "refd_setl_cnt": k % 3,
-                    "medfee_sumamt": f"{fund + acct + cash}.{k % 100:02d}",
-                    "fund_pay_sumamt": f"{fund}.00", "hifp_pay": f"{fund - 100}.00",
-                    "acct_pay": f"{acct}.{k % 100:02d}", "psn_cash_pay": f"{cash}.00"})
-    return out
 
 
 BACKENDS = ("tongsuo", "gmssl")
@@ -124,7 +100,7 @@ def run(args: argparse.Namespace, keys: Path) -> tuple[dict[str, dict[str, list[
 
     bureau = crypto.load_keyring(keys, party="bureau")
     bank = crypto.load_keyring(keys, party="bank")
-    data = {"data": rows_8301(args.rows, NOW.date() - timedelta(days=1))}
+    data = {"data": daily_rows(INSTITUTION, args.rows, NOW.date() - timedelta(days=1))}
     seq = iter(range(1, 10**9))
 
     def seal() -> dict[str, Any]:

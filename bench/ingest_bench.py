@@ -40,7 +40,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -57,35 +57,14 @@ from yibaodai.domain.codes import make_institution_code, make_uscc
 from yibaodai.gateway.envelope import open_response, seal_request
 from yibaodai.runtime import build_bank
 from yibaodai.settings import Settings
+from yibaodai.sim.bulk import daily_rows
 from yibaodai.sim.server import ServerThread
 
 START = datetime(2026, 9, 1, 9, 0, tzinfo=SHANGHAI)
-INSUTYPES = ["310", "320", "330", "340", "350", "360", "370", "380", "390", "391", "392",
-             "399", "410"]
-CLR_TYPES = ["11", "21", "41", "99"]
 SENDER = "210200000001"
 COPY_COLUMNS = ("fixmedins_code, setl_date, insutype, clr_type, setl_cnt, refd_setl_cnt, "
                 "medfee_sumamt_fen, fund_pay_sumamt_fen, hifp_pay_fen, acct_pay_fen, "
                 "psn_cash_pay_fen, source_msgid")
-
-
-def rows_for(code: str, n: int, last_day: date) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for i in itertools.count():
-        day = (last_day - timedelta(days=i)).isoformat()
-        for ins in INSUTYPES:
-            for clr in CLR_TYPES:
-                if len(out) == n:
-                    return out
-                k = len(out)
-                fund, acct, cash = 5000 + k % 977, 300 + k % 89, 700 + k % 131
-                out.append({
-                    "fixmedins_code": code, "setl_date": day, "insutype": ins, "clr_type": clr,
-                    "setl_cnt": 20 + k % 17, "refd_setl_cnt": k % 3,
-                    "medfee_sumamt": f"{fund + acct + cash}.{k % 100:02d}",
-                    "fund_pay_sumamt": f"{fund}.00", "hifp_pay": f"{fund - 100}.00",
-                    "acct_pay": f"{acct}.{k % 100:02d}", "psn_cash_pay": f"{cash}.00"})
-    raise AssertionError("unreachable")
 
 
 def fen(text_amount: str) -> int:
@@ -183,7 +162,7 @@ def run(url: str, sizes: list[int], per_size: int, profile: bool,
                     "fixmedins_code": code, "fixmedins_name": "基准诊所", "uscc": uscc,
                     "auth_no": f"BENCH{code}", "auth_scope": ["settlement"],
                     "begndate": "2026-01-01", "enddate": "2029-12-31"}]))
-            data = {code: rows_for(code, size, last_day) for code in batch}
+            data = {code: daily_rows(code, size, last_day) for code in batch}
             t = time.perf_counter()
             bodies = [(code, seal("8301", code, data[code])) for code in batch]
             seal_s = time.perf_counter() - t
@@ -227,7 +206,7 @@ def run(url: str, sizes: list[int], per_size: int, profile: bool,
                 "fixmedins_code": code, "fixmedins_name": "基准诊所", "uscc": uscc,
                 "auth_no": f"BENCH{code}", "auth_scope": ["settlement"],
                 "begndate": "2026-01-01", "enddate": "2029-12-31"}]))
-            return seal("8301", code, rows_for(code, size, last_day))
+            return seal("8301", code, daily_rows(code, size, last_day))
 
         if profile:
             size = max(sizes)
@@ -236,7 +215,7 @@ def run(url: str, sizes: list[int], per_size: int, profile: bool,
                 "fixmedins_code": code, "fixmedins_name": "基准诊所", "uscc": uscc,
                 "auth_no": f"BENCH{code}", "auth_scope": ["settlement"],
                 "begndate": "2026-01-01", "enddate": "2029-12-31"}]))
-            body = seal("8301", code, rows_for(code, size, last_day))
+            body = seal("8301", code, daily_rows(code, size, last_day))
             gateway = bank.context.bureau_gateway
             assert gateway is not None
             prof = cProfile.Profile()
