@@ -23,12 +23,12 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	bash scripts/ensure-browser.sh
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy

@@ -23,17 +23,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from bench.common import machine_facts
 from yibaodai.clock import SHANGHAI
 from yibaodai.gateway import crypto
 from yibaodai.gateway.envelope import open_request, seal_request
@@ -133,24 +131,8 @@ def run(args: argparse.Namespace, keys: Path) -> tuple[dict[str, dict[str, list[
 
 
 def machine() -> str:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        ram = f"{pages / 2**30:.1f} GiB RAM"
-    except (ValueError, OSError):
-        ram = "RAM unknown"
-    versions = ", ".join(f"{p} {version(p)}" for p in
-                         ("tongsuopy", "gmssl", "cryptography", "pydantic"))
-    return (f"{cpu} (`model name` in /proc/cpuinfo), {os.cpu_count()} cores, {ram}; "
-            f"{platform.system()} {platform.machine()}, Python {platform.python_version()}, "
-            f"{versions}")
+    facts = machine_facts(packages=("tongsuopy", "gmssl", "cryptography", "pydantic"))
+    return ", ".join(f"{k} {v}" for k, v in facts.items())
 
 
 def report(results: dict[str, dict[str, list[float]]], body_bytes: int,

@@ -15,13 +15,10 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import platform
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
-from importlib.metadata import version
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -32,7 +29,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from yibaodai.features import engines
+import yibaodai.features.engines as engines
+from bench.common import machine_facts
 from yibaodai.features.definitions import (
     FLOAT_COLUMNS,
     INT_COLUMNS,
@@ -252,7 +250,8 @@ def pandas_features(t: dict[str, pd.DataFrame], as_of: date) -> pd.DataFrame:
     v = fund.to_numpy(dtype=np.float64)  # column j = offset j + 1
 
     def cols(ks: list[int]) -> np.ndarray:
-        return fund[ks].sum(axis=1).to_numpy()
+        out: np.ndarray = fund[ks].sum(axis=1).to_numpy()
+        return out
 
     def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -478,26 +477,10 @@ def disagreements(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> int:
 
 
 def machine() -> list[str]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = "unknown"
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        mem = f"{kb / 1024 / 1024:.1f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
-    libs = ", ".join(f"{p} {version(p)}" for p in (
-        "ibis-framework", "sqlglot", "duckdb", "pandas", "numpy", "pyarrow", "pyspark"))
-    return [f"- CPU: {cpu}; {os.cpu_count()} cores visible; RAM {mem}",
-            f"- OS: {platform.platform()}; Python {sys.version.split()[0]}",
-            f"- Libraries: {libs}",
-            f"- Java: {os.popen('java -version 2>&1').read().splitlines()[0:1]}"]
+    facts = machine_facts(packages=("ibis-framework", "sqlglot", "duckdb", "pandas", "numpy",
+                                    "pyarrow", "pyspark"))
+    java = os.popen("java -version 2>&1").read().splitlines()[:1]
+    return [*(f"- {k}: {v}" for k, v in facts.items()), f"- java: {java}"]
 
 
 def main() -> None:

@@ -66,7 +66,7 @@ def test_altered_record_is_named(bureau: Bureau, monkeypatch: pytest.MonkeyPatch
         row = s.get(RawMessageRow, target)
         assert row is not None
         value = getattr(row, column)
-    new = value.replace("\"infno\":\"8", "\"infno\":\"9", 1) if column == "body" else "0" * 64
+    new = value.replace(b'"infno":"8', b'"infno":"9', 1) if column == "body" else "0" * 64
     assert new != value
     _execute(bureau, f"UPDATE raw_messages SET {column} = :v WHERE id = :id", v=new, id=target)
     with bureau.db.unit_of_work() as s:

@@ -16,8 +16,8 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
-    Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -93,7 +93,8 @@ class RawMessageRow(Base):
     key_id: Mapped[str] = mapped_column(String(40))
     fixmedins_code: Mapped[str] = mapped_column(String(20))
     received_at: Mapped[datetime] = mapped_column(AwareDateTime())
-    body: Mapped[str] = mapped_column(Text)
+    #: The request body exactly as received (bytes: nothing decoded or re-encoded).
+    body: Mapped[bytes] = mapped_column(LargeBinary)
     body_sm3: Mapped[str] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     record_hash: Mapped[str] = mapped_column(String(64))
@@ -155,14 +156,17 @@ class AuthorizationRow(Base):
 
 
 class SettlementFactRow(Base):
-    """One institution-day-insurance type-clearing type summary (8301)."""
+    """One institution-day-insurance type-clearing type summary (8301).
+
+    The natural key is the primary key (no surrogate id): one index to maintain per row
+    loaded, and it is also the index of every per-institution date-range query (its leading
+    columns are the institution and the date)."""
 
     __tablename__ = "settlement_facts"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    fixmedins_code: Mapped[str] = mapped_column(String(12))
-    setl_date: Mapped[date] = mapped_column(Date)
-    insutype: Mapped[str] = mapped_column(String(3))
-    clr_type: Mapped[str] = mapped_column(String(2))
+    fixmedins_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    setl_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    insutype: Mapped[str] = mapped_column(String(3), primary_key=True)
+    clr_type: Mapped[str] = mapped_column(String(2), primary_key=True)
     setl_cnt: Mapped[int] = mapped_column(Integer)
     refd_setl_cnt: Mapped[int] = mapped_column(Integer)
     medfee_sumamt: Mapped[Decimal] = mapped_column("medfee_sumamt_fen", Money())
@@ -171,10 +175,6 @@ class SettlementFactRow(Base):
     acct_pay: Mapped[Decimal] = mapped_column("acct_pay_fen", Money())
     psn_cash_pay: Mapped[Decimal] = mapped_column("psn_cash_pay_fen", Money())
     source_msgid: Mapped[str] = mapped_column(String(40))
-    __table_args__ = (
-        UniqueConstraint("fixmedins_code", "setl_date", "insutype", "clr_type"),
-        Index("ix_settlement_facts_code_date", "fixmedins_code", "setl_date"),
-    )
 
 
 class InstitutionEventRow(Base):

@@ -31,7 +31,7 @@ def archive_message(
     body_sm3 = sm3_hex(body)
     row = RawMessageRow(
         msgid=msgid, infno=infno, key_id=key_id, fixmedins_code=fixmedins_code,
-        received_at=received_at, body=body.decode("utf-8"), body_sm3=body_sm3,
+        received_at=received_at, body=body, body_sm3=body_sm3,
         prev_hash=prev, record_hash=link_hash(prev, msgid, received_at, body_sm3),
     )
     session.add(row)
@@ -43,7 +43,7 @@ def verify_archive(session: Session) -> int | None:
     """The id of the first altered record or broken link, or None when the chain is intact."""
     prev = GENESIS
     for row in session.scalars(select(RawMessageRow).order_by(RawMessageRow.id)):
-        body_sm3 = sm3_hex(row.body.encode("utf-8"))
+        body_sm3 = sm3_hex(row.body)
         expected = link_hash(prev, row.msgid, row.received_at, body_sm3)
         if row.prev_hash != prev or body_sm3 != row.body_sm3 or row.record_hash != expected:
             return row.id

@@ -70,15 +70,20 @@ class BureauPusher:
 
     def push_settlements(self, inst: SyntheticInstitution, *, start: date,
                          end: date) -> list[ResponseEnvelope]:
-        rows = [{
+        rows = self.settlement_rows(inst, start=start, end=end)
+        return [self._send("8301", inst, rows[i:i + ROWS_PER_MESSAGE])
+                for i in range(0, len(rows), ROWS_PER_MESSAGE)]
+
+    def settlement_rows(self, inst: SyntheticInstitution, *, start: date,
+                        end: date) -> list[dict[str, Any]]:
+        """The 8301 rows of ``inst`` for ``start``..``end``, in the bureau's wire form."""
+        return [{
             "fixmedins_code": r.fixmedins_code, "setl_date": r.setl_date.isoformat(),
             "insutype": r.insutype, "clr_type": r.clr_type, "setl_cnt": r.setl_cnt,
             "refd_setl_cnt": r.refd_setl_cnt, "medfee_sumamt": _money(r.medfee_sumamt),
             "fund_pay_sumamt": _money(r.fund_pay_sumamt), "hifp_pay": _money(r.hifp_pay),
             "acct_pay": _money(r.acct_pay), "psn_cash_pay": _money(r.psn_cash_pay),
         } for r in daily_settlements(inst, seed=self.seed, start=start, end=end)]
-        return [self._send("8301", inst, rows[i:i + ROWS_PER_MESSAGE])
-                for i in range(0, len(rows), ROWS_PER_MESSAGE)]
 
     def close(self) -> None:
         self.client.close()

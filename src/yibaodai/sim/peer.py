@@ -89,13 +89,18 @@ class SendingClient:
 
     def send(self, *, infno: str, fixmedins_code: str, fixmedins_name: str,
              rows: list[dict[str, Any]]) -> ResponseEnvelope:
+        return self.post(self.seal(infno=infno, fixmedins_code=fixmedins_code,
+                                   fixmedins_name=fixmedins_name, rows=rows))
+
+    def seal(self, *, infno: str, fixmedins_code: str, fixmedins_name: str,
+             rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """The sealed wire envelope of ``rows`` (a fresh msgid), ready for :meth:`post`."""
         with self._lock:
             seq = next(self._seq) % 10_000
-        envelope = seal_request(
+        return seal_request(
             infno=infno, input={"data": rows}, sender_code=self.sender_code,
             fixmedins_code=fixmedins_code, fixmedins_name=fixmedins_name, area=self.area,
             keyring=self.keyring, peer_key_id=self.peer_key_id, now=self.clock.now(), seq=seq)
-        return self.post(envelope)
 
     def post(self, envelope: dict[str, Any]) -> ResponseEnvelope:
         response = self._client.post(self.url, json=envelope)

@@ -1,0 +1,50 @@
+"""The benchmarks still run (tiny sizes, PostgreSQL only): their numbers are not checked here
+(that is the job of the benchmark runs themselves, never of a test), but what they count is:
+every row sent through the real endpoint arrived, every push decided."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PG_URL = os.environ.get("YIBAODAI_TEST_POSTGRES_URL")
+
+pytestmark = pytest.mark.skipif(not PG_URL, reason="the benchmarks run on PostgreSQL only")
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300, check=False,
+                            env={**os.environ, "YIBAODAI_BENCH_POSTGRES_URL": PG_URL or ""})
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def test_ingest_benchmark_counts_every_row(tmp_path: Path) -> None:
+    out = tmp_path / "bench-ingest.md"
+    result = _run("bench.ingest_bench", "--sizes", "30,60", "--messages", "2",
+                  "--concurrency", "1,2", "--out", str(out))
+    report = json.loads(result.stdout)
+    runs = report["runs"]
+    assert [(r["rows_per_message"], r["concurrency"]) for r in runs] == [
+        (30, 1), (30, 2), (60, 1), (60, 2)]
+    # the benchmark deletes exactly the rows it sent (it asserts that count) before the COPY
+    assert all(r["rows"] == r["rows_per_message"] * 2 for r in runs)
+    assert all(r["http_rows_per_s"] > 0 and r["copy_rows_per_s"] > 0 for r in runs)
+    text = out.read_text(encoding="utf-8")
+    assert "## Measured numbers" in text and report["command"] in text
+
+
+def test_decision_benchmark_decides_every_push(tmp_path: Path) -> None:
+    out = tmp_path / "bench-decisions.md"
+    _run("bench.decision_latency", "--n", "3", "--out", str(out))
+    text = out.read_text(encoding="utf-8")
+    # the benchmark asserts one decision and one queued answer per institution
+    assert "- institutions: 3 " in text
+    assert "ingest + decision + answer queued" in text
