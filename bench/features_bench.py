@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import yibaodai.features.engines as engines
-from bench.common import machine_facts
+from bench.common import machine_facts, scratch_database
 from yibaodai.features.definitions import (
     FLOAT_COLUMNS,
     INT_COLUMNS,
@@ -408,26 +408,11 @@ def online_latency(url: str, n: int, calls: int) -> dict[str, Any]:
 
 def online_on_postgres(admin_url: str, n: int, calls: int) -> dict[str, Any]:
     """``online_latency`` in a scratch PostgreSQL database, migrated, dropped afterwards."""
-    import uuid
-
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
     from yibaodai.db.migrate import upgrade
 
-    name = f"yb_features_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(make_url(admin_url).set(database="postgres"),
-                          isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    with scratch_database(admin_url) as url:
         upgrade(url)
         return online_latency(url, n, calls)
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def online_on_sqlite(n: int, calls: int) -> dict[str, Any]:
