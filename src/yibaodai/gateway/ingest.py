@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -113,6 +114,22 @@ def add_events(session: Session, rows: list[InstitutionEvent], msgid: str) -> No
         evt_desc=r.evt_desc, evt_amt=r.evt_amt, source_msgid=msgid) for r in rows)
 
 
+def refuse_repeated_rows(keys: Sequence[Hashable], *, rows_zh: str, rows_en: str,
+                         key_zh: str, key_en: str) -> None:
+    """Refuse a message in which a row repeats an earlier row's key, naming the first such
+    row (``input.data[i]``) in both languages."""
+    seen: set[Hashable] = set()
+    for i, key in enumerate(keys):
+        if key in seen:
+            where = f"input.data[{i}]"
+            raise ValidationFailed(
+                f"同一报文中存在重复的{rows_zh}", f"duplicate {rows_en} in one message",
+                code="duplicate_rows",
+                fields=[FieldError(where, f"{where}：与前面的行{key_zh}相同",
+                                   f"{where}: same {key_en} as an earlier row")])
+        seen.add(key)
+
+
 def add_daily_summaries(session: Session, rows: list[DailySummary], msgid: str) -> None:
     """A resent day replaces the earlier figures for that day (the bureau's correction)."""
     add_daily_columns(session, DailyColumns.from_rows(rows), msgid)
@@ -123,20 +140,10 @@ def add_daily_columns(session: Session, cols: DailyColumns, msgid: str) -> None:
     keys = list(zip(cols.fixmedins_code, cols.setl_date, cols.insutype, cols.clr_type,
                     strict=True))
     key_set = set(keys)
-    if len(key_set) != len(keys):
-        seen: set[tuple[str, date, str, str]] = set()
-        dup = 0
-        for dup, key in enumerate(keys):  # noqa: B007
-            if key in seen:
-                break
-            seen.add(key)
-        where = f"input.data[{dup}]"
-        raise ValidationFailed(
-            "同一报文中存在重复的日汇总行", "duplicate daily rows in one message",
-            code="duplicate_rows",
-            fields=[FieldError(where, f"{where}：与前面的行日期、险种、清算类别相同",
-                               f"{where}: same setl_date, insutype and clr_type as an "
-                               "earlier row")])
+    if len(key_set) != len(keys):  # the set is needed anyway; name the row only if needed
+        refuse_repeated_rows(keys, rows_zh="日汇总行", rows_en="daily rows",
+                             key_zh="日期、险种、清算类别",
+                             key_en="setl_date, insutype and clr_type")
     # Only keys that exist are deleted: one indexed range query per institution finds them
     # (a message carries one institution; resends are rare), instead of one probe per row.
     existing: set[tuple[str, date, str, str]] = set()
@@ -280,18 +287,9 @@ def add_reconciliation(session: Session, rows: list[ReconciliationTotal], msgid:
     """Store the totals as received and compare each with the summed daily facts in the same
     transaction; a difference raises a data-quality flag (the data is kept either way).
     Returns the number of flags raised."""
-    seen: set[tuple[date, date, str, str]] = set()
-    for i, r in enumerate(rows):
-        key = (r.stmt_begndate, r.stmt_enddate, r.insutype, r.clr_type)
-        if key in seen:
-            where = f"input.data[{i}]"
-            raise ValidationFailed(
-                "同一报文中存在重复的对账行", "duplicate reconciliation rows in one message",
-                code="duplicate_rows",
-                fields=[FieldError(where, f"{where}：与前面的行对账期间、险种、清算类别相同",
-                                   f"{where}: same period, insutype and clr_type as an "
-                                   "earlier row")])
-        seen.add(key)
+    refuse_repeated_rows([(r.stmt_begndate, r.stmt_enddate, r.insutype, r.clr_type)
+                          for r in rows], rows_zh="对账行", rows_en="reconciliation rows",
+                         key_zh="对账期间、险种、清算类别", key_en="period, insutype and clr_type")
     flags = 0
     for r in rows:
         session.add(ReconciliationTotalRow(
