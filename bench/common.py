@@ -154,13 +154,13 @@ def _serve(argv: list[str]) -> None:
 
     import uvicorn
 
-    from yibaodai.cli import _configure_logging
+    from yibaodai.cli import configure_logging
     from yibaodai.clock import SimulatedClock
     from yibaodai.db.session import Database
     from yibaodai.runtime import build_bank
     from yibaodai.settings import Settings
 
-    _configure_logging(quiet=False)  # as ``yibaodai serve``: JSON lines at INFO on stderr
+    configure_logging(quiet=False)  # as ``yibaodai serve``: JSON lines at INFO on stderr
     if args.no_decisions:
         from yibaodai.gateway import service
 

@@ -43,7 +43,8 @@ class _CurrentStderr:
         sys.stderr.flush()
 
 
-def _configure_logging(quiet: bool) -> None:
+def configure_logging(quiet: bool) -> None:
+    """Structured JSON lines on stderr (also used by the benchmarks' bank server)."""
     level = logging.WARNING if quiet else logging.INFO
     structlog.configure(
         processors=[structlog.processors.add_log_level, structlog.processors.TimeStamper("iso"),
@@ -58,7 +59,7 @@ def _configure_logging(quiet: bool) -> None:
 @app.callback()
 def main() -> None:
     """Logs are structured JSON on stderr, so stdout carries only a command's own output."""
-    _configure_logging(quiet=False)
+    configure_logging(quiet=False)
 
 
 def _emit(data: Any) -> None:
@@ -89,7 +90,7 @@ def demo(
     from yibaodai.demo import maybe_progress, run_demo
 
     settings = load_settings()
-    _configure_logging(quiet=True)
+    configure_logging(quiet=True)
     if fresh and settings.database_url.startswith("sqlite:///"):
         path = Path(settings.database_url.removeprefix("sqlite:///"))
         for suffix in ("", "-wal", "-shm"):
@@ -143,7 +144,7 @@ def _serve(settings: Settings, port: int, frozen_at: str | None = None) -> None:
 @app.command()
 def serve(port: int = 8000) -> None:
     """Serve the bank: gateway endpoints, JSON API and report platform."""
-    _configure_logging(quiet=False)
+    configure_logging(quiet=False)
     _serve(load_settings(), port)
 
 

@@ -183,13 +183,6 @@ def _yuan(fen: int) -> Decimal:
     return Decimal(fen).scaleb(-2)
 
 
-def to_fen(amount: Decimal) -> int:
-    """Decimal yuan -> integer fen, exactly as ``db.types.Money`` binds it."""
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValueError(f"money has more than 2 decimals: {amount}")
-    return int(amount * 100)
-
-
 _COPY_COLUMNS = ("fixmedins_code, setl_date, insutype, clr_type, setl_cnt, refd_setl_cnt, "
                  "medfee_sumamt_fen, fund_pay_sumamt_fen, hifp_pay_fen, acct_pay_fen, "
                  "psn_cash_pay_fen, source_msgid")
