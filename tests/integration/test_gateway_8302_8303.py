@@ -28,6 +28,7 @@ from tests.integration.test_gateway_refusals import (
     recon_row,
 )
 from yibaodai.audit.log import verify_chain
+from yibaodai.cli.retention import retention_app
 from yibaodai.db.models import (
     AuditRow,
     AuthorizationRow,
@@ -42,7 +43,6 @@ from yibaodai.db.models import (
 )
 from yibaodai.gateway import retention
 from yibaodai.gateway.archive import verify_archive
-from yibaodai.gateway.commands import retention_app
 from yibaodai.sim.server import ServerThread
 
 

@@ -1,4 +1,4 @@
-"""Gateway commands for the ``yibaodai`` CLI (registered there as ``retention``)."""
+"""``yibaodai retention``: bureau data after authorizations end."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from yibaodai.cli._app import app
 from yibaodai.clock import SHANGHAI, SystemClock
 from yibaodai.db.session import Database
 from yibaodai.gateway import retention
@@ -14,6 +15,7 @@ from yibaodai.settings import load_settings
 
 retention_app = typer.Typer(help="Retention of bureau data after authorizations end.",
                             no_args_is_help=True)
+app.add_typer(retention_app, name="retention")
 
 
 @retention_app.callback()

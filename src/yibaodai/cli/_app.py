@@ -1,0 +1,49 @@
+"""The root ``yibaodai`` command, logging set-up and output helpers shared by every command
+group. Each group lives in its own module of this package and registers itself on ``app``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Any
+
+import structlog
+import typer
+
+app = typer.Typer(help="医保贷 yibaodai — bank lending on medical-insurance settlement data.",
+                  no_args_is_help=True)
+
+
+class _CurrentStderr:
+    """Whatever ``sys.stderr`` is at write time (test runners swap and close theirs)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+def configure_logging(quiet: bool) -> None:
+    """Structured JSON lines on stderr (also used by the benchmarks' bank server)."""
+    level = logging.WARNING if quiet else logging.INFO
+    structlog.configure(
+        processors=[structlog.processors.add_log_level, structlog.processors.TimeStamper("iso"),
+                    structlog.processors.JSONRenderer(ensure_ascii=False)],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(
+            file=_CurrentStderr()),  # type: ignore[arg-type]
+        cache_logger_on_first_use=False,
+    )
+
+
+@app.callback()
+def main() -> None:
+    """Logs are structured JSON on stderr, so stdout carries only a command's own output."""
+    configure_logging(quiet=False)
+
+
+def emit(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+

@@ -1,0 +1,107 @@
+"""``yibaodai demo``, ``serve`` and ``simulate``: the bank as a service and the synthetic city."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from yibaodai.cli._app import app, configure_logging, emit
+from yibaodai.settings import Settings, load_settings
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Makes the whole demo deterministic.")] = 7,
+    institutions: Annotated[int, typer.Option(min=20, max=5000)] = 300,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary.")] = False,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve",
+                                        help="Serve the report platform afterwards.")] = True,
+    fresh: Annotated[bool, typer.Option(help="Delete the SQLite demo database first.")] = True,
+    port: int = 8000,
+) -> None:
+    """Run the end-to-end demo on real HTTP, then serve the report platform."""
+    from yibaodai.demo import maybe_progress, run_demo
+
+    settings = load_settings()
+    configure_logging(quiet=True)
+    if fresh and settings.database_url.startswith("sqlite:///"):
+        path = Path(settings.database_url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        shutil.rmtree(settings.keys_dir, ignore_errors=True)
+    with maybe_progress(not as_json) as progress:
+        summary = run_demo(settings, seed=seed, institutions=institutions, progress=progress)
+    if as_json:
+        emit(summary)
+    else:
+        _print_summary(summary)
+    if serve:
+        _serve(settings, port, frozen_at=summary["simulated_until"])
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title="医保贷演示结果 Demo summary")
+    table.add_column("stage")
+    table.add_column("count", justify="right")
+    for key, value in summary.items():
+        if key != "accounts":
+            table.add_row(key, str(value))
+    console.print(table)
+    accounts = Table(title="演示账号 Demo log-ins")
+    for col in ("username", "password", "role", "sub_branch"):
+        accounts.add_column(col)
+    for a in summary["accounts"][:9]:
+        accounts.add_row(a["username"], a["password"], a["role"], a["sub_branch"] or "-")
+    console.print(accounts)
+    console.print(f"(另有 {len(summary['accounts']) - 9} 个账号，见 --json 输出)")
+
+
+def _serve(settings: Settings, port: int, frozen_at: str | None = None) -> None:
+    from datetime import datetime
+
+    import uvicorn
+
+    from yibaodai.clock import SimulatedClock, SystemClock
+    from yibaodai.runtime import build_bank
+
+    clock = SimulatedClock(datetime.fromisoformat(frozen_at)) if frozen_at else SystemClock()
+    bank = build_bank(settings, clock)
+    typer.echo(f"报表平台 report platform: http://127.0.0.1:{port}  (Ctrl+C to stop)")
+    uvicorn.run(bank.app, host="127.0.0.1", port=port, log_level="warning")
+
+
+@app.command()
+def serve(port: int = 8000) -> None:
+    """Serve the bank: gateway endpoints, JSON API and report platform."""
+    configure_logging(quiet=False)
+    _serve(load_settings(), port)
+
+
+@app.command()
+def simulate(
+    seed: int = 7, institutions: int = 300,
+    as_of: Annotated[str, typer.Option(help="YYYY-MM-DD")] = "2026-08-31",
+    output: Annotated[Path | None, typer.Option(help="Write JSON here instead of stdout.")] = None,
+) -> None:
+    """Generate the synthetic city (institutions only) as JSON."""
+    from dataclasses import asdict
+
+    from yibaodai.sim.city import generate_city
+
+    city = [asdict(i) for i in generate_city(seed=seed, institutions=institutions,
+                                            as_of=date.fromisoformat(as_of))]
+    text = json.dumps(city, ensure_ascii=False, indent=2, default=str)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"{len(city)} institutions -> {output}")
+    else:
+        typer.echo(text)

@@ -1,0 +1,56 @@
+"""Sub-branches, staff and SLA penalties."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from yibaodai.db.models.base import Base
+from yibaodai.db.types import AwareDateTime
+
+
+class SubBranchRow(Base):
+    __tablename__ = "sub_branches"
+    code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(50))
+    name_en: Mapped[str] = mapped_column(String(80))
+    address: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(30))
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    districts: Mapped[list[Any]] = mapped_column(JSON)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    display_name: Mapped[str] = mapped_column(String(50))
+    staff_no: Mapped[str] = mapped_column(String(20))
+    role: Mapped[str] = mapped_column(String(30))
+    sub_branch_code: Mapped[str | None] = mapped_column(ForeignKey("sub_branches.code"))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class SlaPenaltyRow(Base):
+    __tablename__ = "sla_penalties"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sub_branch_code: Mapped[str] = mapped_column(ForeignKey("sub_branches.code"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    deadline: Mapped[datetime] = mapped_column(AwareDateTime())
+    detected_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    until: Mapped[datetime] = mapped_column(AwareDateTime())
+    __table_args__ = (UniqueConstraint("case_id", "kind"),)
