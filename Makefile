@@ -25,7 +25,7 @@ test: $(VENV)/.installed-test
 	bash scripts/ensure-browser.sh
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
