@@ -4,7 +4,7 @@
     .venv/bin/python -m bench.crypto_bench [--sm2-n 300] [--envelope-n 40] [--rows 1000]
                                            [--write docs/bench-crypto.md]
 
-For each backend (selected as the tests do, by setting ``crypto.SM2_BACKEND``):
+For each backend (selected as the tests do, by setting ``sm2.SM2_BACKEND``):
 
 * ``sm2_sign`` and ``sm2_verify`` of a 256-byte message (rs_base64, default user ID), one key
   pair (so Tongsuo's key cache is warm, as in production where a party signs with one key and
@@ -33,8 +33,9 @@ from typing import Any
 
 from bench.common import machine_facts
 from yibaodai.clock import SHANGHAI
-from yibaodai.gateway import crypto
-from yibaodai.gateway.envelope import open_request, seal_request
+from yibaodai.protocol import sm2
+from yibaodai.protocol.envelope import open_request, seal_request
+from yibaodai.protocol.keys import load_keyring, write_party_keys
 from yibaodai.sim.bulk import daily_rows
 
 NOW = datetime(2026, 9, 1, 9, 0, tzinfo=SHANGHAI)
@@ -47,8 +48,8 @@ BACKENDS = ("tongsuo", "gmssl")
 
 
 def use(name: str) -> None:
-    crypto.SM2_BACKEND = name  # type: ignore[assignment]  # what the tests do
-    assert crypto.sm2_backend_for() == name, name
+    sm2.SM2_BACKEND = name  # type: ignore[assignment]  # what the tests do
+    assert sm2.sm2_backend_for() == name, name
 
 
 def interleaved(fns: dict[str, Callable[[], Any]], n: int) -> dict[str, list[float]]:
@@ -79,25 +80,25 @@ def run(args: argparse.Namespace, keys: Path) -> tuple[dict[str, dict[str, list[
         for name, values in per_backend.items():
             results[name][op] = values
 
-    pair = crypto.generate_sm2_keypair()
+    pair = sm2.generate_sm2_keypair()
     message = bytes(range(256))
     sigs = {}
     for name in BACKENDS:
         use(name)
-        sigs[name] = crypto.sm2_sign(pair.private_key_hex, pair.public_key_hex, message)
-        assert crypto.sm2_verify(pair.public_key_hex, message, sigs[name])
+        sigs[name] = sm2.sm2_sign(pair.private_key_hex, pair.public_key_hex, message)
+        assert sm2.sm2_verify(pair.public_key_hex, message, sigs[name])
 
     def signer() -> Callable[[], Any]:
-        return lambda: crypto.sm2_sign(pair.private_key_hex, pair.public_key_hex, message)
+        return lambda: sm2.sm2_sign(pair.private_key_hex, pair.public_key_hex, message)
 
     def verifier(name: str) -> Callable[[], Any]:
-        return lambda: crypto.sm2_verify(pair.public_key_hex, message, sigs[name])
+        return lambda: sm2.sm2_verify(pair.public_key_hex, message, sigs[name])
 
     add("SM2 sign (256 B)", interleaved({n: signer() for n in BACKENDS}, args.sm2_n))
     add("SM2 verify (256 B)", interleaved({n: verifier(n) for n in BACKENDS}, args.sm2_n))
 
-    bureau = crypto.load_keyring(keys, party="bureau")
-    bank = crypto.load_keyring(keys, party="bank")
+    bureau = load_keyring(keys, party="bureau")
+    bank = load_keyring(keys, party="bank")
     data = {"data": daily_rows(INSTITUTION, args.rows, NOW.date() - timedelta(days=1))}
     seq = iter(range(1, 10**9))
 
@@ -177,19 +178,19 @@ def main() -> int:
     ap.add_argument("--rows", type=int, default=1000)
     ap.add_argument("--write", type=Path, default=None, help="also write the report here")
     args = ap.parse_args()
-    if not crypto.TONGSUO_AVAILABLE:
-        print(f"tongsuopy is unavailable: {crypto.TONGSUO_UNAVAILABLE_REASON}", file=sys.stderr)
+    if not sm2.TONGSUO_AVAILABLE:
+        print(f"tongsuopy is unavailable: {sm2.TONGSUO_UNAVAILABLE_REASON}", file=sys.stderr)
         return 2
     command = ".venv/bin/python -m bench.crypto_bench " + " ".join(sys.argv[1:])
-    default = crypto.SM2_BACKEND
+    default = sm2.SM2_BACKEND
     with tempfile.TemporaryDirectory(prefix="yb_crypto_bench_") as tmp:
         keys = Path(tmp)
-        crypto.write_party_keys(keys, party="bureau", key_id="bureau-bench")
-        crypto.write_party_keys(keys, party="bank", key_id="bank-bench")
+        write_party_keys(keys, party="bureau", key_id="bureau-bench")
+        write_party_keys(keys, party="bank", key_id="bank-bench")
         try:
             results, body_bytes = run(args, keys)
         finally:
-            crypto.SM2_BACKEND = default
+            sm2.SM2_BACKEND = default
     text = report(results, body_bytes, args, command.strip())
     print(text)
     if args.write is not None:

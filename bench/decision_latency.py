@@ -68,7 +68,7 @@ def main() -> None:
     from yibaodai.clock import SimulatedClock
     from yibaodai.db.models import DecisionRow, InstitutionRow, OutboxRow
     from yibaodai.domain.admission import decide
-    from yibaodai.gateway.envelope import open_request, open_response, seal_request, seal_response
+    from yibaodai.protocol.envelope import open_request, open_response, seal_request, seal_response
     from yibaodai.runtime import build_bank, prepare_database
     from yibaodai.settings import Settings
     from yibaodai.sim.bureau import BureauPusher

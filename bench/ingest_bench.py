@@ -56,8 +56,8 @@ from yibaodai.clock import SHANGHAI, SimulatedClock
 from yibaodai.db.migrate import upgrade
 from yibaodai.db.session import Database
 from yibaodai.domain.codes import make_institution_code, make_uscc
-from yibaodai.gateway.crypto import KeyRing
-from yibaodai.gateway.envelope import open_response, seal_request
+from yibaodai.protocol.envelope import open_response, seal_request
+from yibaodai.protocol.keys import KeyRing
 from yibaodai.runtime import build_bank
 from yibaodai.settings import Settings
 from yibaodai.sim.bulk import daily_rows
@@ -137,9 +137,9 @@ def main() -> int:
         "date": datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": " ".join([".venv/bin/python -m bench.ingest_bench", *sys.argv[1:]]),
         "machine": machine_facts(args.pg_url, PACKAGES), "runs": []}
-    from yibaodai.gateway import crypto
+    from yibaodai.protocol import sm2
 
-    results["sm2_backend"] = crypto.sm2_backend_for()
+    results["sm2_backend"] = sm2.sm2_backend_for()
     with scratch_database(args.pg_url) as url, tempfile.TemporaryDirectory(
             prefix="yb_bench_") as tmp:
         run(url, Path(tmp), sizes, levels, args.messages, args.profile, results)

@@ -13,7 +13,7 @@ from yibaodai.auth.passwords import hash_password
 from yibaodai.auth.roles import Role
 from yibaodai.db.models import SubBranchRow, UserRow
 from yibaodai.domain.organisation import Branch, load_organisation
-from yibaodai.gateway.crypto import KeyRing, load_keyring, write_party_keys
+from yibaodai.protocol.keys import KeyRing, load_keyring, write_party_keys
 
 PARTIES = {"bureau": "bureau-2026-01", "bank": "bank-2026-01", "headoffice": "ho-2026-01"}
 

@@ -23,9 +23,9 @@ from tests.integration.test_gateway_refusals import (
     to_bytes,
 )
 from yibaodai.db.models import SettlementFactRow
-from yibaodai.gateway.crypto import sm4_encrypt
-from yibaodai.gateway.envelope import _compact, canonical_signing_bytes
 from yibaodai.gateway.service import PARALLEL_OPEN_MIN
+from yibaodai.protocol.envelope import _compact, canonical_signing_bytes
+from yibaodai.protocol.sm4 import sm4_encrypt
 
 # ------------------------------------------------------------------ signing string splice
 

@@ -32,14 +32,16 @@ from yibaodai.db.models import (
 )
 from yibaodai.domain.codes import make_institution_code, make_uscc
 from yibaodai.errors import SignatureInvalid
-from yibaodai.gateway.crypto import KeyRing, generate_sm2_keypair, sm2_sign, sm4_encrypt
-from yibaodai.gateway.envelope import (
+from yibaodai.gateway.service import INFCODES
+from yibaodai.protocol.envelope import (
     ResponseEnvelope,
     canonical_signing_bytes,
     open_response,
     seal_request,
 )
-from yibaodai.gateway.service import INFCODES
+from yibaodai.protocol.keys import KeyRing
+from yibaodai.protocol.sm2 import generate_sm2_keypair, sm2_sign
+from yibaodai.protocol.sm4 import sm4_encrypt
 
 BUREAU_SENDER = "210200000001"
 CODE = make_institution_code(letter="H", area_code="210202", seq=255)

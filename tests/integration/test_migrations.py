@@ -17,7 +17,7 @@ from yibaodai.db.migrate import alembic_config, heads, upgrade
 from yibaodai.db.models import Base, RawMessageRow
 from yibaodai.db.session import Database
 from yibaodai.gateway.archive import link_hash, verify_archive
-from yibaodai.gateway.crypto import sm3_hex
+from yibaodai.protocol.sm3 import sm3_hex
 
 
 def test_there_is_exactly_one_migration_head(db_url: str) -> None:

@@ -20,19 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from yibaodai.errors import ConfigurationError, GatewayRefused
-from yibaodai.gateway import crypto
-from yibaodai.gateway.crypto import (
-    KeyRing,
-    SM2KeyPair,
-    generate_sm2_keypair,
-    load_keyring,
-    sm2_sign,
-    sm2_verify,
-    sm3_hex,
-    sm4_decrypt,
-    sm4_encrypt,
-    write_party_keys,
-)
+from yibaodai.protocol import sm2, sm4
+from yibaodai.protocol.keys import KeyRing, load_keyring, write_party_keys
+from yibaodai.protocol.sm2 import SM2KeyPair, generate_sm2_keypair, sm2_sign, sm2_verify
+from yibaodai.protocol.sm3 import sm3_hex
+from yibaodai.protocol.sm4 import sm4_decrypt, sm4_encrypt
 
 SM4_VECTOR = bytes.fromhex("0123456789abcdeffedcba9876543210")
 N = int(gmssl_sm2.default_ecc_table["n"], 16)
@@ -44,26 +36,26 @@ def pair() -> SM2KeyPair:
 
 
 BACKENDS = ["tongsuo", "gmssl"]
-ENCODINGS: list[crypto.SignatureEncoding] = ["rs_base64", "der_base64"]
+ENCODINGS: list[sm2.SignatureEncoding] = ["rs_base64", "der_base64"]
 OTHER_USER_ID = b"ALICE123@YAHOO.COM"
 
 needs_tongsuo = pytest.mark.skipif(
-    not crypto.TONGSUO_AVAILABLE,
-    reason=f"tongsuopy is unavailable: {crypto.TONGSUO_UNAVAILABLE_REASON}",
+    not sm2.TONGSUO_AVAILABLE,
+    reason=f"tongsuopy is unavailable: {sm2.TONGSUO_UNAVAILABLE_REASON}",
 )
 
 
 def _use_backend(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
-    monkeypatch.setattr(crypto, "SM2_BACKEND", name)
-    assert crypto.sm2_backend_for() == name
+    monkeypatch.setattr(sm2, "SM2_BACKEND", name)
+    assert sm2.sm2_backend_for() == name
 
 
 @pytest.fixture(params=BACKENDS)
 def sm2_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Runs the test once per SM2 backend (the default user ID then goes to that backend)."""
     name = str(request.param)
-    if name == "tongsuo" and not crypto.TONGSUO_AVAILABLE:
-        pytest.skip(f"tongsuopy is unavailable: {crypto.TONGSUO_UNAVAILABLE_REASON}")
+    if name == "tongsuo" and not sm2.TONGSUO_AVAILABLE:
+        pytest.skip(f"tongsuopy is unavailable: {sm2.TONGSUO_UNAVAILABLE_REASON}")
     _use_backend(monkeypatch, name)
     return name
 
@@ -73,13 +65,13 @@ class _Spy:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
         self.calls = 0
-        original = getattr(crypto, name)
+        original = getattr(sm2, name)
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             self.calls += 1
             return original(*args, **kwargs)
 
-        monkeypatch.setattr(crypto, name, wrapper)
+        monkeypatch.setattr(sm2, name, wrapper)
 
 
 # ----------------------------------------------------------------------------------------- SM3
@@ -105,7 +97,7 @@ def test_sm4_ecb_block_matches_the_standard_vector() -> None:
 
 def test_sm4_cbc_first_block_equals_ecb_of_plaintext_xor_iv() -> None:
     iv = bytes(range(16))
-    blob = crypto._sm4_cbc_encrypt(
+    blob = sm4._sm4_cbc_encrypt(
         SM4_VECTOR, iv, bytes(a ^ b for a, b in zip(SM4_VECTOR, iv, strict=True))
     )
     assert blob[:16] == iv
@@ -125,7 +117,7 @@ def test_sm4_uses_a_fresh_iv_so_equal_plaintexts_encrypt_differently() -> None:
 
 
 def test_sm4_decrypt_with_the_wrong_key_is_refused() -> None:
-    blob = crypto._sm4_cbc_encrypt(SM4_VECTOR, bytes(16), "医保结算数据".encode())
+    blob = sm4._sm4_cbc_encrypt(SM4_VECTOR, bytes(16), "医保结算数据".encode())
     with pytest.raises(GatewayRefused) as exc:
         sm4_decrypt(bytes(16), blob)
     assert exc.value.code == "decrypt_failed"
@@ -151,8 +143,8 @@ def test_generated_public_key_is_128_hex_on_the_curve_and_matches_the_private_ke
     pair: SM2KeyPair,
 ) -> None:
     assert len(pair.public_key_hex) == 128
-    assert crypto.normalize_public_key_hex(pair.public_key_hex) == pair.public_key_hex
-    assert crypto.sm2_public_key_from_private(pair.private_key_hex) == pair.public_key_hex
+    assert sm2.normalize_public_key_hex(pair.public_key_hex) == pair.public_key_hex
+    assert sm2.sm2_public_key_from_private(pair.private_key_hex) == pair.public_key_hex
 
 
 @pytest.mark.usefixtures("sm2_backend")
@@ -172,7 +164,7 @@ def test_key_pair_with_a_mismatched_public_key_is_rejected(pair: SM2KeyPair) -> 
 @pytest.mark.usefixtures("sm2_backend")
 @pytest.mark.parametrize("encoding", ["rs_base64", "der_base64"])
 def test_signature_verifies_in_both_encodings_and_fails_for_another_message(
-    pair: SM2KeyPair, encoding: crypto.SignatureEncoding
+    pair: SM2KeyPair, encoding: sm2.SignatureEncoding
 ) -> None:
     sig = sm2_sign(pair.private_key_hex, pair.public_key_hex, "授信".encode(), encoding=encoding)
     assert sm2_verify(pair.public_key_hex, "授信".encode(), sig, encoding=encoding)
@@ -209,7 +201,7 @@ def test_public_key_with_or_without_the_04_prefix_is_accepted(pair: SM2KeyPair) 
 @pytest.mark.usefixtures("sm2_backend")
 def test_public_key_whose_x_starts_with_04_still_works() -> None:
     # d = 11 gives x = 04b3...; gmssl's constructor would lstrip("04") this key and break it.
-    kp = SM2KeyPair(f"{11:064x}", crypto.sm2_public_key_from_private(f"{11:064x}"))
+    kp = SM2KeyPair(f"{11:064x}", sm2.sm2_public_key_from_private(f"{11:064x}"))
     assert kp.public_key_hex.startswith("04b3cb10")
     sig = sm2_sign(kp.private_key_hex, kp.public_key_hex, b"m")
     assert sm2_verify(kp.public_key_hex, b"m", sig)
@@ -330,28 +322,28 @@ def test_garbage_public_keys_make_verify_return_false(pair: SM2KeyPair, public_k
 
 def test_tongsuo_is_the_default_backend_where_tongsuopy_has_a_wheel() -> None:
     has_wheel = sys.platform == "linux" and platform.machine() == "x86_64"
-    if not has_wheel and not crypto.TONGSUO_AVAILABLE:
+    if not has_wheel and not sm2.TONGSUO_AVAILABLE:
         pytest.skip("no tongsuopy wheel for this machine: gmssl is the backend")
-    assert crypto.TONGSUO_AVAILABLE, crypto.TONGSUO_UNAVAILABLE_REASON
-    assert crypto.TONGSUO_UNAVAILABLE_REASON is None
-    assert crypto.SM2_BACKEND == "tongsuo"
-    assert crypto.sm2_backend_for() == "tongsuo"
-    assert crypto.sm2_backend_for(b"1234567812345678") == "tongsuo"
-    assert crypto.sm2_backend_for(OTHER_USER_ID) == "gmssl"
+    assert sm2.TONGSUO_AVAILABLE, sm2.TONGSUO_UNAVAILABLE_REASON
+    assert sm2.TONGSUO_UNAVAILABLE_REASON is None
+    assert sm2.SM2_BACKEND == "tongsuo"
+    assert sm2.sm2_backend_for() == "tongsuo"
+    assert sm2.sm2_backend_for(b"1234567812345678") == "tongsuo"
+    assert sm2.sm2_backend_for(OTHER_USER_ID) == "gmssl"
 
 
 def test_without_tongsuo_every_call_goes_to_gmssl(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(crypto, "SM2_BACKEND", "gmssl")
-    assert crypto.sm2_backend_for() == "gmssl"
-    monkeypatch.setattr(crypto, "SM2_BACKEND", "tongsuo")
-    monkeypatch.setattr(crypto, "_TONGSUO", None)
-    assert crypto.sm2_backend_for() == "gmssl"
+    monkeypatch.setattr(sm2, "SM2_BACKEND", "gmssl")
+    assert sm2.sm2_backend_for() == "gmssl"
+    monkeypatch.setattr(sm2, "SM2_BACKEND", "tongsuo")
+    monkeypatch.setattr(sm2, "_TONGSUO", None)
+    assert sm2.sm2_backend_for() == "gmssl"
 
 
 @needs_tongsuo
 @pytest.mark.parametrize("encoding", ENCODINGS)
 def test_the_default_path_signs_verifies_and_derives_keys_with_tongsuo(
-    pair: SM2KeyPair, encoding: crypto.SignatureEncoding, monkeypatch: pytest.MonkeyPatch
+    pair: SM2KeyPair, encoding: sm2.SignatureEncoding, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ts_sign, ts_verify = _Spy(monkeypatch, "_tongsuo_sign"), _Spy(monkeypatch, "_tongsuo_verify")
     gm = [
@@ -361,7 +353,7 @@ def test_the_default_path_signs_verifies_and_derives_keys_with_tongsuo(
     assert sm2_verify(pair.public_key_hex, b"m", sig, encoding=encoding)
     assert not sm2_verify(pair.public_key_hex, b"m!", sig, encoding=encoding)
     kp = generate_sm2_keypair()
-    assert crypto.sm2_public_key_from_private(kp.private_key_hex) == kp.public_key_hex
+    assert sm2.sm2_public_key_from_private(kp.private_key_hex) == kp.public_key_hex
     assert (ts_sign.calls, ts_verify.calls) == (1, 2)
     assert [spy.calls for spy in gm] == [0, 0, 0]
 
@@ -385,15 +377,15 @@ def test_a_non_default_user_id_is_served_by_gmssl(
 def test_a_signature_made_by_one_backend_verifies_with_the_other(
     pair: SM2KeyPair,
     monkeypatch: pytest.MonkeyPatch,
-    encoding: crypto.SignatureEncoding,
+    encoding: sm2.SignatureEncoding,
     signer: str,
     verifier: str,
 ) -> None:
     message = '跨后端互验 {"rows":1000}'.encode()
     _use_backend(monkeypatch, signer)
     sig = sm2_sign(pair.private_key_hex, pair.public_key_hex, message, encoding=encoding)
-    r, s = crypto._decode_signature(sig, encoding) or (0, 0)
-    tampered = crypto._encode_signature(r, s ^ 1, encoding)
+    r, s = sm2._decode_signature(sig, encoding) or (0, 0)
+    tampered = sm2._encode_signature(r, s ^ 1, encoding)
     _use_backend(monkeypatch, verifier)
     assert sm2_verify(pair.public_key_hex, message, sig, encoding=encoding)
     assert not sm2_verify(pair.public_key_hex, message + b" ", sig, encoding=encoding)
@@ -404,25 +396,25 @@ def test_a_signature_made_by_one_backend_verifies_with_the_other(
 @needs_tongsuo
 @pytest.mark.parametrize("d", [1, 2, 11, 0xFF, N - 2, N // 2, 0x1234567890ABCDEF])
 def test_both_backends_derive_the_same_public_key(d: int) -> None:
-    tongsuo = crypto._ts_private_key(f"{d:064x}")[1]
-    assert tongsuo == crypto._gmssl_public_from_private(d)
-    assert crypto.normalize_public_key_hex(tongsuo) == tongsuo
+    tongsuo = sm2._ts_private_key(f"{d:064x}")[1]
+    assert tongsuo == sm2._gmssl_public_from_private(d)
+    assert sm2.normalize_public_key_hex(tongsuo) == tongsuo
 
 
 @needs_tongsuo
 def test_tongsuo_key_objects_are_built_once_per_key(monkeypatch: pytest.MonkeyPatch) -> None:
     _use_backend(monkeypatch, "tongsuo")
     kp = generate_sm2_keypair()
-    crypto._ts_private_key.cache_clear()
-    crypto._ts_public_key.cache_clear()
+    sm2._ts_private_key.cache_clear()
+    sm2._ts_public_key.cache_clear()
     sigs = [sm2_sign(kp.private_key_hex, kp.public_key_hex, b"m%d" % i) for i in range(3)]
     for i, sig in enumerate(sigs):
         assert sm2_verify(kp.public_key_hex, b"m%d" % i, sig)
     assert sm2_verify("04" + kp.public_key_hex.upper(), b"m0", sigs[0])  # same key, other form
-    assert crypto._ts_private_key.cache_info().misses == 1
-    assert crypto._ts_private_key.cache_info().hits == 2
-    assert crypto._ts_public_key.cache_info().misses == 1
-    assert crypto._ts_public_key.cache_info().hits == 3
+    assert sm2._ts_private_key.cache_info().misses == 1
+    assert sm2._ts_private_key.cache_info().hits == 2
+    assert sm2._ts_public_key.cache_info().misses == 1
+    assert sm2._ts_public_key.cache_info().hits == 3
 
 
 @pytest.mark.usefixtures("sm2_backend")
@@ -435,8 +427,8 @@ def test_signing_with_someone_elses_public_key_behaves_as_before(
     sig = sm2_sign(pair.private_key_hex, other.public_key_hex, b"m")
     assert gm_sign.calls == 1
     raw = base64.b64decode(sig).hex()
-    e = crypto.sm2_digest(other.public_key_hex, b"m")
-    assert crypto._crypt("00" * 32, pair.public_key_hex).verify(raw, e)
+    e = sm2.sm2_digest(other.public_key_hex, b"m")
+    assert sm2._crypt("00" * 32, pair.public_key_hex).verify(raw, e)
     assert not sm2_verify(other.public_key_hex, b"m", sig)
 
 
@@ -445,32 +437,32 @@ def test_signing_with_someone_elses_public_key_behaves_as_before(
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_well_formed_but_wrong_signatures_return_false(pair: SM2KeyPair, r: int, s: int) -> None:
     for encoding in ENCODINGS:
-        sig = crypto._encode_signature(r, s, encoding)
+        sig = sm2._encode_signature(r, s, encoding)
         assert sm2_verify(pair.public_key_hex, b"m", sig, encoding=encoding) is False
 
 
 @needs_tongsuo
 def test_tongsuo_passes_its_known_answer_self_test() -> None:
-    ts, reason = crypto._load_tongsuo()
+    ts, reason = sm2._load_tongsuo()
     assert ts is not None and reason is None
 
 
 @needs_tongsuo
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("_KAT_S", crypto._KAT_S ^ 1), ("_KAT_PUBLIC", "00" + crypto._KAT_PUBLIC[2:])],
+    [("_KAT_S", sm2._KAT_S ^ 1), ("_KAT_PUBLIC", "00" + sm2._KAT_PUBLIC[2:])],
 )
 def test_tongsuo_failing_the_known_answer_self_test_is_not_used(
     monkeypatch: pytest.MonkeyPatch, name: str, value: object
 ) -> None:
-    monkeypatch.setattr(crypto, name, value)
-    ts, reason = crypto._load_tongsuo()
+    monkeypatch.setattr(sm2, name, value)
+    ts, reason = sm2._load_tongsuo()
     assert ts is None and reason
 
 
 def test_an_unloadable_tongsuopy_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "tongsuopy.crypto", None)
-    ts, reason = crypto._load_tongsuo()
+    ts, reason = sm2._load_tongsuo()
     assert ts is None and reason is not None and "ModuleNotFoundError" in reason
 
 
@@ -553,7 +545,7 @@ def test_openssl_derives_the_same_public_key_from_our_private_key(
 @needs_openssl_sm2
 @pytest.mark.parametrize("encoding", ["rs_base64", "der_base64"])
 def test_openssl_verifies_a_signature_made_here(
-    tmp_path: Path, pair: SM2KeyPair, encoding: crypto.SignatureEncoding
+    tmp_path: Path, pair: SM2KeyPair, encoding: sm2.SignatureEncoding
 ) -> None:
     message = '医保局推送 {"a":1}'.encode()
     sig = base64.b64decode(

@@ -18,17 +18,7 @@ from hypothesis import strategies as st
 
 from yibaodai.clock import SHANGHAI
 from yibaodai.errors import GatewayRefused, SignatureInvalid, ValidationFailed, YibaodaiError
-from yibaodai.gateway.crypto import (
-    KeyRing,
-    SignatureEncoding,
-    generate_sm2_keypair,
-    load_keyring,
-    sm2_sign,
-    sm2_verify,
-    sm4_encrypt,
-    write_party_keys,
-)
-from yibaodai.gateway.envelope import (
+from yibaodai.protocol.envelope import (
     OpenedRequest,
     RequestEnvelope,
     ResponseEnvelope,
@@ -40,6 +30,9 @@ from yibaodai.gateway.envelope import (
     seal_request,
     seal_response,
 )
+from yibaodai.protocol.keys import KeyRing, load_keyring, write_party_keys
+from yibaodai.protocol.sm2 import SignatureEncoding, generate_sm2_keypair, sm2_sign, sm2_verify
+from yibaodai.protocol.sm4 import sm4_encrypt
 
 NOW = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=SHANGHAI)
 INSTITUTION = "H21020200255"

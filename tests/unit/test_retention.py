@@ -8,8 +8,8 @@ import pytest
 
 from yibaodai.clock import SHANGHAI
 from yibaodai.errors import ValidationFailed
-from yibaodai.gateway.envelope import parse_inf_time
 from yibaodai.gateway.retention import AuthorizationSpan, add_years, judge
+from yibaodai.protocol.envelope import parse_inf_time
 
 NOW = datetime(2026, 9, 1, 9, 0, tzinfo=SHANGHAI)
 

@@ -12,15 +12,9 @@ from hypothesis import strategies as st
 
 from yibaodai.domain.codes import DALIAN_DISTRICTS, make_institution_code, make_uscc
 from yibaodai.errors import ValidationFailed
-from yibaodai.gateway.rows import (
-    ROW_MODELS,
-    DailyColumns,
-    DailySummary,
-    fast_daily,
-    fast_daily_columns,
-    parse_daily,
-    parse_rows,
-)
+from yibaodai.gateway.daily_columns import DailyColumns, fast_daily_columns, parse_daily
+from yibaodai.gateway.rows import ROW_MODELS, DailySummary
+from yibaodai.gateway.validation import fast_daily, parse_rows
 
 TODAY = date(2026, 9, 1)
 CODE = make_institution_code(letter="H", area_code="210202", seq=255)

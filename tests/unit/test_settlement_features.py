@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from yibaodai.features.settlement import DailyAmounts, previous_months, settlement_features
+from yibaodai.domain.months import previous_months
+from yibaodai.features.settlement import DailyAmounts, settlement_features
 
 
 def daily(start: date, end: date, amount: str) -> list[DailyAmounts]:

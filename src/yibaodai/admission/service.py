@@ -47,7 +47,6 @@ from yibaodai.domain.admission import (
 )
 from yibaodai.domain.model_version import Stage
 from yibaodai.features import engines
-from yibaodai.features.settlement import DailyAmounts
 from yibaodai.gateway.ingest import active_authorization
 from yibaodai.outbound.outbox import BUREAU, KIND_ADMISSION_RESULT, enqueue
 
@@ -69,16 +68,6 @@ def segment_of(inst: InstitutionRow) -> str:
     if inst.fixmedins_type == "1":
         return "hospital" if (inst.hosp_lv or "") in {"一级", "二级", "三级"} else "clinic"
     return "other"
-
-
-def load_daily(session: Session, code: str, since: date) -> list[DailyAmounts]:
-    rows = session.execute(
-        select(SettlementFactRow.setl_date, SettlementFactRow.setl_cnt,
-               SettlementFactRow.refd_setl_cnt, SettlementFactRow.medfee_sumamt,
-               SettlementFactRow.fund_pay_sumamt)
-        .where(SettlementFactRow.fixmedins_code == code, SettlementFactRow.setl_date >= since)
-    ).all()
-    return [DailyAmounts(*r) for r in rows]
 
 
 def data_is_current(session: Session, code: str, today: date) -> bool:

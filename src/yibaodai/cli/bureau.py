@@ -23,7 +23,7 @@ def bureau_keygen(
     party: str = "bureau", key_id: str = "bureau-2026-01",
 ) -> None:
     """Make an SM2 key pair (and missing SM4 link keys) for PARTY."""
-    from yibaodai.gateway.crypto import write_party_keys
+    from yibaodai.protocol.keys import write_party_keys
 
     target = directory or load_settings().keys_dir
     target.mkdir(parents=True, exist_ok=True)
@@ -43,7 +43,7 @@ def bureau_send(
 
     from yibaodai.bootstrap import keyring
     from yibaodai.clock import SystemClock
-    from yibaodai.gateway.envelope import open_response, seal_request
+    from yibaodai.protocol.envelope import open_response, seal_request
     from yibaodai.sim.bureau import BUREAU_SENDER_CODE
 
     plain = json.loads(file.read_text(encoding="utf-8"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from yibaodai.auth.roles import CAN_CLAIM, CAN_CONFIRM, CAN_VERIFY, Role
+from yibaodai.domain.roles import CAN_CLAIM, CAN_CONFIRM, CAN_VERIFY, Role
 
 
 class CaseState(StrEnum):

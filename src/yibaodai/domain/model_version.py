@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from yibaodai.auth.roles import Role
+from yibaodai.domain.roles import Role
 
 
 class Stage(StrEnum):

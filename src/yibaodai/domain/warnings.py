@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from yibaodai.features.settlement import month_key, previous_months
+from yibaodai.domain.months import month_key, previous_months
 
 WARNING_RULES_VERSION = "warning-rules-2026.11-r2"
 DROP_THRESHOLD = Decimal("0.5")

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from yibaodai.domain.months import month_key, previous_months
+
 ZERO = Decimal("0.00")
 
 
@@ -22,22 +24,6 @@ class DailyAmounts:
     refd_setl_cnt: int
     medfee_sumamt: Decimal
     fund_pay_sumamt: Decimal
-
-
-def month_key(d: date) -> str:
-    return f"{d.year:04d}-{d.month:02d}"
-
-
-def previous_months(as_of: date, count: int) -> list[str]:
-    """The ``count`` complete calendar months before ``as_of``'s month, oldest first."""
-    year, month = as_of.year, as_of.month
-    out: list[str] = []
-    for _ in range(count):
-        month -= 1
-        if month == 0:
-            year, month = year - 1, 12
-        out.append(f"{year:04d}-{month:02d}")
-    return list(reversed(out))
 
 
 def monthly_fund_pay(rows: Iterable[DailyAmounts]) -> dict[str, Decimal]:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from yibaodai.audit.log import GENESIS
 from yibaodai.db.locks import lock_for_append
 from yibaodai.db.models import RawMessageRow
-from yibaodai.gateway.crypto import sm3_hex
+from yibaodai.protocol.sm3 import sm3_hex
 
 
 def link_hash(prev_hash: str, msgid: str, received_at: datetime, body_sm3: str) -> str:

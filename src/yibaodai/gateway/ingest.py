@@ -23,10 +23,10 @@ from yibaodai.db.models import (
     SettlementFactRow,
 )
 from yibaodai.errors import FieldError, ValidationFailed
+from yibaodai.gateway.daily_columns import DailyColumns
 from yibaodai.gateway.rows import (
     AuthorizationGranted,
     AuthorizationRevoked,
-    DailyColumns,
     DailySummary,
     FundDisbursement,
     InstitutionEvent,

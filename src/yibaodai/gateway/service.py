@@ -38,8 +38,20 @@ from yibaodai.domain.codes import validate_area_code
 from yibaodai.errors import FieldError, GatewayRefused, ValidationFailed, YibaodaiError
 from yibaodai.gateway import ingest
 from yibaodai.gateway.archive import archive_message
-from yibaodai.gateway.crypto import KeyRing, sm3_hex
-from yibaodai.gateway.envelope import (
+from yibaodai.gateway.daily_columns import DailyColumns, parse_daily
+from yibaodai.gateway.rows import (
+    SCOPE_FOR_INFNO,
+    AuthorizationGranted,
+    AuthorizationRevoked,
+    BureauRow,
+    FundDisbursement,
+    InstitutionEvent,
+    InstitutionProfile,
+    LoanStatus,
+    ReconciliationTotal,
+)
+from yibaodai.gateway.validation import parse_rows
+from yibaodai.protocol.envelope import (
     OpenedRequest,
     RequestEnvelope,
     VerifiedRequest,
@@ -48,20 +60,8 @@ from yibaodai.gateway.envelope import (
     seal_response,
     verify_request,
 )
-from yibaodai.gateway.rows import (
-    SCOPE_FOR_INFNO,
-    AuthorizationGranted,
-    AuthorizationRevoked,
-    DailyColumns,
-    FundDisbursement,
-    InstitutionEvent,
-    InstitutionProfile,
-    LoanStatus,
-    ReconciliationTotal,
-    _Row,
-    parse_daily,
-    parse_rows,
-)
+from yibaodai.protocol.keys import KeyRing
+from yibaodai.protocol.sm3 import sm3_hex
 
 log = structlog.get_logger(__name__)
 
@@ -339,7 +339,7 @@ class Gateway:
         env = opened.envelope
         code = env.fixmedins_code
         daily: DailyColumns | None = None
-        rows: list[_Row] = []
+        rows: list[BureauRow] = []
         if env.infno == "8301":  # validated as columns: no object per row
             daily = parse_daily(opened.input, envelope_code=code, today=now.date())
         else:

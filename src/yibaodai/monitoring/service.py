@@ -9,7 +9,6 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from yibaodai.admission.service import load_daily
 from yibaodai.audit.log import record as audit
 from yibaodai.auth.roles import CAN_HANDLE_WARNING, Actor, Role
 from yibaodai.db.models import (
@@ -24,6 +23,7 @@ from yibaodai.domain.case import CaseState
 from yibaodai.domain.warnings import WARNING_RULES_VERSION, BureauEvent, detect
 from yibaodai.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from yibaodai.features.settlement import monthly_fund_pay
+from yibaodai.features.store import load_daily
 
 MONITORED = (CaseState.REPORTED.value, CaseState.DRAWN.value)
 ESCALATE_AFTER_WORKING_DAYS = 3

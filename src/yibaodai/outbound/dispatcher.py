@@ -20,14 +20,14 @@ from yibaodai.cases.service import mark_reported
 from yibaodai.clock import Clock
 from yibaodai.db.models import OutboxRow
 from yibaodai.db.session import Database
-from yibaodai.gateway.crypto import KeyRing
-from yibaodai.gateway.envelope import open_response, seal_request
 from yibaodai.outbound.outbox import (
     BUREAU,
     HEAD_OFFICE,
     KIND_ADMISSION_RESULT,
     KIND_WHITELIST_ENTRY,
 )
+from yibaodai.protocol.envelope import open_response, seal_request
+from yibaodai.protocol.keys import KeyRing
 
 log = structlog.get_logger(__name__)
 

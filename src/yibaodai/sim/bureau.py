@@ -10,8 +10,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from yibaodai.clock import Clock
-from yibaodai.gateway.crypto import KeyRing
-from yibaodai.gateway.envelope import ResponseEnvelope
+from yibaodai.protocol.envelope import ResponseEnvelope
+from yibaodai.protocol.keys import KeyRing
 from yibaodai.sim.city import SyntheticInstitution, daily_settlements
 from yibaodai.sim.peer import Inbox, SendingClient, receiving_app
 

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from yibaodai.clock import Clock
-from yibaodai.gateway.crypto import KeyRing
+from yibaodai.protocol.keys import KeyRing
 from yibaodai.sim.peer import Inbox, SendingClient, receiving_app
 
 HEAD_OFFICE_SENDER_CODE = "HO0000000001"

@@ -16,14 +16,14 @@ from starlette.concurrency import run_in_threadpool
 
 from yibaodai.clock import Clock
 from yibaodai.errors import YibaodaiError
-from yibaodai.gateway.crypto import KeyRing
-from yibaodai.gateway.envelope import (
+from yibaodai.protocol.envelope import (
     ResponseEnvelope,
     open_request,
     open_response,
     seal_request,
     seal_response,
 )
+from yibaodai.protocol.keys import KeyRing
 
 
 @dataclass

@@ -60,7 +60,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from yibaodai.clock import SHANGHAI
 from yibaodai.errors import FieldError, GatewayRefused, SignatureInvalid, ValidationFailed
-from yibaodai.gateway.crypto import KeyRing, sm2_sign, sm2_verify, sm4_decrypt, sm4_encrypt
+from yibaodai.protocol.keys import KeyRing
+from yibaodai.protocol.sm2 import sm2_sign, sm2_verify
+from yibaodai.protocol.sm4 import sm4_decrypt, sm4_encrypt
 
 INF_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _MSGID_TIME_FORMAT = "%Y%m%d%H%M%S"
