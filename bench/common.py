@@ -162,12 +162,12 @@ def _serve(argv: list[str]) -> None:
 
     configure_logging(quiet=False)  # as ``yibaodai serve``: JSON lines at INFO on stderr
     if args.no_decisions:
-        from yibaodai.gateway import service
+        from yibaodai.admission import handlers
 
         def never(*_a: Any, **_k: Any) -> bool:
             return False
 
-        service.should_decide = never  # type: ignore[attr-defined]
+        handlers.should_decide = never  # type: ignore[attr-defined]
     settings = Settings(database_url=args.database_url, var_dir=args.var_dir)
     clock = SimulatedClock(datetime.fromisoformat(args.frozen_at))
     bank = build_bank(settings, clock, Database(args.database_url))

@@ -62,7 +62,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench-decisions.md")
     args = parser.parse_args()
 
-    from yibaodai.admission.service import gather_inputs, make_decision
+    from yibaodai.admission.handlers import decision_made
+    from yibaodai.admission.service import gather_inputs, latest_decision, make_decision
     from yibaodai.admission.versions import active_version
     from yibaodai.bootstrap import ensure_keys, keyring
     from yibaodai.clock import SimulatedClock
@@ -193,7 +194,11 @@ def main() -> None:
                 gather_ms.append((time.perf_counter() - t) * 1000)
                 decide(inputs, active_version(s, clock.now()).model)
                 t2 = time.perf_counter()
-                make_decision(s, code=inst.fixmedins_code, trigger="bench", now=clock.now())
+                previous = latest_decision(s, inst.fixmedins_code)
+                decision = make_decision(s, code=inst.fixmedins_code, trigger="bench",
+                                         now=clock.now())
+                bank.bus.publish(s, [decision_made(  # the case and the answer, as in the flow
+                    decision, supersedes=previous.id if previous else None)])
                 s.flush()
                 step_ms.append((time.perf_counter() - t2) * 1000)
         facts = machine_facts(args.url, ("sqlalchemy", "psycopg", "uvicorn", "httptools",

@@ -1,6 +1,12 @@
 """The end-to-end demo: a synthetic Dalian, the bureau and head-office simulators and the bank,
 all on real loopback HTTP, over about two simulated months.
 
+The demo plays only the outside world (the bureau, head office, the staff through the real
+API) and the clock: whatever the bank does on its own — delivering the outbox, the SLA sweep,
+monitoring, escalation, retention — is the worker's jobs (``worker.jobs``), run by
+``Worker.run_due`` each time the demo moves its clock (``_tick``), exactly as ``yibaodai
+worker`` runs them on the system clock.
+
 Timeline (simulated, Asia/Shanghai): 2026-09-01 first wave of authorizations and history ->
 decisions, answers, assignment -> staff claim, verify, confirm through the API (one sub-branch
 is late and is penalised) -> head office receives the whitelist and customers draw loans ->
@@ -22,7 +28,6 @@ from rich.progress import Progress
 from sqlalchemy import func, select
 
 from yibaodai.bootstrap import Account, keyring, seed_demo_users
-from yibaodai.cases.sla_sweep import sweep
 from yibaodai.clock import SHANGHAI, SimulatedClock
 from yibaodai.db.models import (
     AuthorizationRow,
@@ -34,8 +39,7 @@ from yibaodai.db.models import (
     SlaPenaltyRow,
     WarningRow,
 )
-from yibaodai.monitoring.service import escalate_overdue, run_monitoring
-from yibaodai.runtime import Bank, build_bank, build_dispatcher, prepare_database
+from yibaodai.runtime import Bank, build_bank, build_worker, prepare_database
 from yibaodai.settings import Settings
 from yibaodai.sim.bureau import ANSWER_PATH, BureauPusher, bureau_app
 from yibaodai.sim.city import SyntheticInstitution, generate_city
@@ -111,10 +115,9 @@ class Demo:
             h_app, ho_inbox = head_office_app(keyring=keyring(keys, "headoffice"),
                                               clock=self.clock)
             ho_server = stack.enter_context(ServerThread(h_app))
-            self.dispatcher = build_dispatcher(
-                bank, bureau_url=bureau_server.url + ANSWER_PATH,
-                head_office_url=ho_server.url + WHITELIST_PATH)
-            stack.callback(self.dispatcher.close)
+            self.worker = build_worker(bank, bureau_url=bureau_server.url + ANSWER_PATH,
+                                       head_office_url=ho_server.url + WHITELIST_PATH)
+            stack.callback(self.worker.close)
             self.pusher = BureauPusher(bank_url=bank_server.url, keyring=keyring(keys, "bureau"),
                                        clock=self.clock, seed=self.seed)
             stack.callback(self.pusher.close)
@@ -124,12 +127,12 @@ class Demo:
             stack.callback(self.desk.close)
             self.staff = Staff(bank_server.url, self.accounts)
             stack.callback(self.staff.close)
-            self._timeline(bank)
+            self._timeline()
             return self._summary(bank)
 
     # -- the story ---------------------------------------------------------------------
 
-    def _timeline(self, bank: Bank) -> None:
+    def _timeline(self) -> None:
         city = generate_city(seed=self.seed, institutions=self.n,
                              as_of=DEMO_START.date() - timedelta(days=1))
         self.city = city
@@ -141,15 +144,15 @@ class Demo:
         wave2 = authorizing[len(wave1):]
         self.authorizing = authorizing
         self._onboard(wave1, "第一批授权机构 wave 1")
-        self._dispatch()
+        self._tick()
         self._staff_work(skip=LATE_SUB_BRANCH)
         self._advance_to(datetime(2026, 9, 4, 10, 0, tzinfo=SHANGHAI))
-        self._sweep(bank)
+        self._tick()  # the SLA sweep finds the late sub-branch
         self._staff_work(skip=None)
         self._draw()
         self._advance_to(datetime(2026, 9, 15, 9, 0, tzinfo=SHANGHAI))
         self._onboard(wave2, "第二批授权机构 wave 2")
-        self._dispatch()
+        self._tick()
         self._staff_work(skip=None)
         self._draw()
         for month_start, month_end in ((date(2026, 9, 1), date(2026, 9, 30)),
@@ -162,10 +165,9 @@ class Demo:
                 self.pusher.push_settlements(inst, start=month_start, end=month_end)
             if month_start.month == 9:
                 self._penalise_borrowers(count=2, on=month_end - timedelta(days=2))
-            self._dispatch()  # re-evaluations answer the bureau too
-            self._monitor(bank)
+            self._tick()  # answers to re-evaluations, monitoring of the new data
         self._advance_to(datetime(2026, 11, 9, 9, 0, tzinfo=SHANGHAI))
-        self._monitor(bank)
+        self._tick()
 
     def _onboard(self, institutions: list[SyntheticInstitution], label: str) -> None:
         today = self.clock.today()
@@ -186,9 +188,9 @@ class Demo:
                                    evt_date=on, evt_desc="违规结算医保基金，追回并处罚款",
                                    evt_amt="20000.00")
 
-    def _dispatch(self) -> None:
-        while self.dispatcher.dispatch_due():
-            pass
+    def _tick(self) -> None:
+        """What the bank does on its own at this moment: the worker's due jobs."""
+        self.worker.run_due()
 
     def _advance_to(self, moment: datetime) -> None:
         if moment > self.clock.now():
@@ -211,25 +213,14 @@ class Demo:
             if all(checklist.values()):
                 self.staff.call("POST", f"mgr_{sub}", f"/api/cases/{case['id']}/confirmation")
         self._advance(hours=24)
-        self._dispatch()
+        self._tick()
 
     def _advance(self, *, hours: int) -> None:
         self.clock.advance(timedelta(hours=hours))
 
-    def _sweep(self, bank: Bank) -> None:
-        with bank.db.unit_of_work() as session:
-            sweep(session, now=self.clock.now())
-            session.commit()
-
     def _draw(self) -> None:
         self._advance(hours=24)
         self.desk.draw_loans()
-
-    def _monitor(self, bank: Bank) -> None:
-        with bank.db.unit_of_work() as session:
-            run_monitoring(session, now=self.clock.now())
-            escalate_overdue(session, now=self.clock.now())
-            session.commit()
 
     # -- the result --------------------------------------------------------------------
 

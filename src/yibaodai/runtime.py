@@ -1,5 +1,7 @@
-"""Wiring the bank together: one place that builds the database, gateways, app and
-dispatcher from settings, a clock and the key directory."""
+"""Wiring the bank together: the one place that builds the database, the message bus, the
+gateways, the app and the worker from settings, a clock and the key directory. The packages
+themselves know nothing of one another's handlers: the gateways and the web app get the bus's
+``publish`` (``flow.handlers`` is the registry), the worker gets the jobs (``worker.jobs``)."""
 
 from __future__ import annotations
 
@@ -13,12 +15,17 @@ from yibaodai.bootstrap import ensure_keys, keyring, seed_organisation
 from yibaodai.clock import Clock
 from yibaodai.db.migrate import upgrade
 from yibaodai.db.session import Database
+from yibaodai.flow.bus import MessageBus
+from yibaodai.flow.handlers import message_bus
 from yibaodai.gateway.service import BUREAU_INFNOS, HEAD_OFFICE_INFNOS, Gateway
-from yibaodai.outbound.dispatcher import Dispatcher, Endpoint
+from yibaodai.outbound.connector import Connector, Endpoint
 from yibaodai.outbound.outbox import BUREAU, HEAD_OFFICE
 from yibaodai.settings import Settings
 from yibaodai.web.app import create_app
 from yibaodai.web.context import AppContext
+from yibaodai.worker.dispatcher import Dispatcher
+from yibaodai.worker.jobs import standard_jobs
+from yibaodai.worker.runner import Worker, default_holder
 
 
 @dataclass
@@ -26,6 +33,7 @@ class Bank:
     db: Database
     clock: Clock
     settings: Settings
+    bus: MessageBus
     app: FastAPI
     context: AppContext
 
@@ -45,17 +53,19 @@ def build_bank(settings: Settings, clock: Clock, db: Database | None = None) -> 
     ensure_keys(settings.keys_dir)
     ring = keyring(settings.keys_dir, "bank")
     window = timedelta(seconds=settings.timestamp_window_seconds)
+    bus = message_bus()
     ctx = AppContext(
-        db=db, clock=clock, settings=settings,
+        db=db, clock=clock, settings=settings, publish=bus.publish,
         bureau_gateway=Gateway(db=db, clock=clock, keyring=ring, peer="bureau",
-                               allowed_infnos=BUREAU_INFNOS, window=window,
-                               max_body_bytes=settings.max_body_bytes),
+                               allowed_infnos=BUREAU_INFNOS, publish=bus.publish,
+                               window=window, max_body_bytes=settings.max_body_bytes),
         head_office_gateway=Gateway(db=db, clock=clock, keyring=ring, peer="headoffice",
-                                    allowed_infnos=HEAD_OFFICE_INFNOS, window=window,
-                                    max_body_bytes=settings.max_body_bytes),
+                                    allowed_infnos=HEAD_OFFICE_INFNOS, publish=bus.publish,
+                                    window=window, max_body_bytes=settings.max_body_bytes),
     )
     warm_feature_sql(db, clock)
-    return Bank(db=db, clock=clock, settings=settings, app=create_app(ctx), context=ctx)
+    return Bank(db=db, clock=clock, settings=settings, bus=bus, app=create_app(ctx),
+                context=ctx)
 
 
 def warm_feature_sql(db: Database, clock: Clock) -> None:
@@ -67,9 +77,29 @@ def warm_feature_sql(db: Database, clock: Clock) -> None:
     compiled(clock.today(), db.engine.dialect.name, one_institution=True)
 
 
-def build_dispatcher(bank: Bank, *, bureau_url: str, head_office_url: str) -> Dispatcher:
+def build_dispatcher(bank: Bank, *, bureau_url: str, head_office_url: str,
+                     holder: str | None = None) -> Dispatcher:
     """``*_url``: the full receiving endpoints of the bureau and of head office."""
     return Dispatcher(db=bank.db, clock=bank.clock,
-                      keyring=keyring(bank.settings.keys_dir, "bank"), endpoints={
-                          BUREAU: Endpoint(bureau_url, "bureau"),
-                          HEAD_OFFICE: Endpoint(head_office_url, "headoffice")})
+                      connector=Connector(keyring=keyring(bank.settings.keys_dir, "bank")),
+                      endpoints={BUREAU: Endpoint(bureau_url, "bureau"),
+                                 HEAD_OFFICE: Endpoint(head_office_url, "headoffice")},
+                      publish=bank.bus.publish, holder=holder or default_holder())
+
+
+def build_worker(bank: Bank, *, bureau_url: str | None = None,
+                 head_office_url: str | None = None, holder: str | None = None) -> Worker:
+    """The worker with the bank's jobs. Receiver URLs default to the settings; without them
+    the worker runs every job but the outbox (``yibaodai jobs run`` on a machine that does not
+    deliver)."""
+    holder = holder or default_holder()
+    bureau_url = bureau_url or bank.settings.bureau_url
+    head_office_url = head_office_url or bank.settings.head_office_url
+    dispatcher = (build_dispatcher(bank, bureau_url=bureau_url, head_office_url=head_office_url,
+                                   holder=holder)
+                  if bureau_url and head_office_url else None)
+    return Worker(db=bank.db, clock=bank.clock, holder=holder,
+                  lease_for=timedelta(seconds=bank.settings.job_lease_seconds),
+                  jobs=standard_jobs(db=bank.db, bus=bank.bus, dispatcher=dispatcher,
+                                     settings=bank.settings),
+                  dispatcher=dispatcher)

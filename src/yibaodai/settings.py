@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from yibaodai.errors import ConfigurationError
@@ -24,6 +24,24 @@ class Settings(BaseSettings):
     #: How far a message's ``inf_time`` may be from the bank's clock, in seconds.
     timestamp_window_seconds: int = 300
 
+    # -- the worker (``yibaodai worker``, or embedded in ``yibaodai serve``) ---------------
+    #: Receiving endpoints of the bureau (8901 answers) and of head office (8501 whitelist
+    #: entries). Required to run a worker that delivers the outbox.
+    bureau_url: str | None = None
+    head_office_url: str | None = None
+    #: How often a worker looks for due outbox messages and deferred events, in seconds.
+    dispatch_interval_seconds: float = Field(default=2.0, gt=0, le=3600)
+    sla_sweep_interval_seconds: int = Field(default=300, ge=1)
+    escalation_interval_seconds: int = Field(default=3600, ge=1)
+    #: Monthly monitoring over every borrower: day of month (1-28) and hour (0-23).
+    monitoring_day: int = Field(default=1, ge=1, le=28)
+    monitoring_hour: int = Field(default=6, ge=0, le=23)
+    #: Weekly retention: weekday (0 = Monday .. 6 = Sunday) and hour.
+    retention_weekday: int = Field(default=6, ge=0, le=6)
+    retention_hour: int = Field(default=2, ge=0, le=23)
+    #: How long a worker holds a job's lease before another may take it over.
+    job_lease_seconds: int = Field(default=900, ge=10)
+
     def check(self) -> Settings:
         if not self.demo_mode and self.secret_key.get_secret_value() == DEMO_SECRET:
             raise ConfigurationError(
@@ -32,6 +50,18 @@ class Settings(BaseSettings):
                 code="unsafe_secret",
             )
         return self
+
+    def require_receivers(self) -> tuple[str, str]:
+        """The bureau's and head office's URLs, or a clear refusal naming what is missing."""
+        missing = [name for name, value in (("YIBAODAI_BUREAU_URL", self.bureau_url),
+                                            ("YIBAODAI_HEAD_OFFICE_URL", self.head_office_url))
+                   if not value]
+        if missing or self.bureau_url is None or self.head_office_url is None:
+            raise ConfigurationError(
+                f"工作进程需要接收方地址，请设置 {'、'.join(missing)}（或使用 --no-worker）",
+                f"a worker needs the receivers' URLs: set {', '.join(missing)} "
+                "(or run with --no-worker)", code="receivers_missing")
+        return self.bureau_url, self.head_office_url
 
     @property
     def keys_dir(self) -> Path:

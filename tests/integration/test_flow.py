@@ -20,8 +20,9 @@ from yibaodai.db.models import (
     WarningRow,
 )
 from yibaodai.monitoring.service import run_monitoring
-from yibaodai.outbound.dispatcher import MAX_ATTEMPTS, Endpoint
+from yibaodai.outbound.connector import Endpoint
 from yibaodai.sim.server import ServerThread
+from yibaodai.worker.dispatcher import MAX_ATTEMPTS
 
 CHECKLIST = dict.fromkeys(
     ("identity", "licence", "address", "settlement_account", "operating_status"), True)

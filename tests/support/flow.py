@@ -12,13 +12,13 @@ import httpx
 
 from tests.conftest import Installation
 from yibaodai.bootstrap import keyring
-from yibaodai.outbound.dispatcher import Dispatcher
 from yibaodai.runtime import build_dispatcher
 from yibaodai.sim.bureau import ANSWER_PATH, BureauPusher, bureau_app
 from yibaodai.sim.city import SyntheticInstitution, generate_city
 from yibaodai.sim.headoffice import WHITELIST_PATH, LoanDesk, head_office_app
 from yibaodai.sim.peer import Inbox
 from yibaodai.sim.server import ServerThread
+from yibaodai.worker.dispatcher import Dispatcher
 
 SEED = 11
 AS_OF = date(2026, 8, 31)

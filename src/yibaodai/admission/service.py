@@ -1,8 +1,9 @@
-"""Decision service: facts -> features -> active model -> decision -> (case) -> answer.
+"""Decision service: facts -> features -> active model -> decision.
 
-Runs inside the caller's unit of work, so the decision, its shadow, the case and the outbox row
-commit together or not at all. Decisions are append-only: a re-evaluation adds a new decision
-and a new answer; the history stays.
+Runs inside the caller's unit of work; the case and the answer to the bureau are handlers of
+the ``DecisionMade`` event in the same unit of work (``flow.handlers``), so the decision, its
+shadow, the case and the outbox row commit together or not at all. Decisions are
+append-only: a re-evaluation adds a new decision and a new answer; the history stays.
 
 When to decide (``decision_trigger``; docs/admission.md "Re-evaluation"): a valid
 authorization, a profile and current data are always required; then
@@ -28,16 +29,13 @@ from sqlalchemy.orm import Session
 
 from yibaodai.admission.versions import LoadedVersion, load_version, version_in_stage
 from yibaodai.admission.versions import active_version as _active_version
-from yibaodai.cases.assignment import assign_case
 from yibaodai.db.models import (
-    CaseRow,
     DecisionRow,
     InstitutionEventRow,
     InstitutionRow,
     ModelVersionRow,
     SettlementFactRow,
     ShadowDecisionRow,
-    SubBranchRow,
 )
 from yibaodai.domain.admission import (
     AdmissionInputs,
@@ -48,7 +46,6 @@ from yibaodai.domain.admission import (
 from yibaodai.domain.model_version import Stage
 from yibaodai.features import engines
 from yibaodai.gateway.ingest import active_authorization
-from yibaodai.outbound.outbox import BUREAU, KIND_ADMISSION_RESULT, enqueue
 
 #: Data counts as current when it reaches this close to the end of the last complete month.
 CURRENT_DATA_SLACK_DAYS = 7
@@ -57,7 +54,6 @@ MATERIAL_FUND_PAY_CHANGE = Decimal("0.20")
 PENALTY_EVENTS = ("penalty", "suspension")
 PENALTY_WINDOW_DAYS = 730
 PROFILE_FIELDS = ("segment", "ownership", "biz_stas", "cred_lv_name")
-OPEN_CASE_EXCLUDES = ("rejected", "closed")
 _MEMO = "yibaodai.admission.trigger"
 log = structlog.get_logger(__name__)
 
@@ -217,6 +213,9 @@ def active_version(session: Session, now: datetime) -> LoadedVersion:
 
 
 def make_decision(session: Session, *, code: str, trigger: str, now: datetime) -> DecisionRow:
+    """Decide on ``code`` now and store the decision (with the challenger's shadow opinion).
+    What follows from it, the case and the answer to the bureau, are handlers of
+    ``DecisionMade`` (``admission.handlers.decision_made`` builds the event)."""
     inst = session.get(InstitutionRow, code)
     assert inst is not None
     why = decision_trigger(session, code, now)
@@ -227,7 +226,6 @@ def make_decision(session: Session, *, code: str, trigger: str, now: datetime) -
     active = active_version(session, now)
     outcome = decide(inputs, active.model)
     stored_inputs = inputs_json(inputs)
-    previous = latest_decision(session, code)
     decision = DecisionRow(
         fixmedins_code=code, decided_at=now, trigger=f"{trigger}/{why or 'forced'}"[:40],
         result="admitted" if outcome.admitted else "refused",
@@ -239,31 +237,7 @@ def make_decision(session: Session, *, code: str, trigger: str, now: datetime) -
     session.add(decision)
     session.flush()
     _shadow(session, decision, inputs, now)
-    answer: dict[str, Any] = {
-        "fixmedins_code": code, "fixmedins_name": inst.fixmedins_name,
-        "decision_id": decision.id, "result": decision.result,
-        "credit_limit": str(decision.credit_limit), "reasons": decision.reasons,
-        "decided_at": now.isoformat(), "model_version": outcome.model_version,
-        "supersedes": previous.id if previous else None,
-    }
-    if outcome.admitted:
-        case = _open_case(session, code) or assign_case(session, decision=decision, inst=inst,
-                                                        now=now)
-        branch = session.get(SubBranchRow, case.sub_branch_code)
-        assert branch is not None
-        answer["sub_branch"] = {"code": branch.code, "name": branch.name_zh,
-                                "phone": branch.phone, "address": branch.address}
-    enqueue(session, destination=BUREAU, kind=KIND_ADMISSION_RESULT,
-            idempotency_key=f"decision-{decision.id}", payload=answer, now=now)
     return decision
-
-
-def _open_case(session: Session, code: str) -> CaseRow | None:
-    """A re-evaluation of an institution that already has an open case keeps that case (and
-    its sub-branch); the new decision and answer are recorded beside it."""
-    return session.scalars(select(CaseRow).where(
-        CaseRow.fixmedins_code == code, CaseRow.state.not_in(OPEN_CASE_EXCLUDES))
-        .order_by(CaseRow.id.desc()).limit(1)).first()
 
 
 def _shadow(session: Session, decision: DecisionRow, inputs: AdmissionInputs,

@@ -32,6 +32,18 @@ def branch_from_db(session: Session) -> Branch:
     return Branch(code="DL000", name_zh="大连分行", name_en="Dalian Branch", sub_branches=subs)
 
 
+#: Case states after which an institution has no open case (a new admission opens a new one).
+CLOSED_STATES = (CaseState.REJECTED.value, CaseState.CLOSED.value)
+
+
+def open_case(session: Session, code: str) -> CaseRow | None:
+    """The institution's open case, if any. A re-evaluation of an institution that has one
+    keeps it (and its sub-branch); the new decision and answer are recorded beside it."""
+    return session.scalars(select(CaseRow).where(
+        CaseRow.fixmedins_code == code, CaseRow.state.not_in(CLOSED_STATES))
+        .order_by(CaseRow.id.desc()).limit(1)).first()
+
+
 def penalised_sub_branches(session: Session, now: datetime) -> frozenset[str]:
     return frozenset(session.scalars(select(SlaPenaltyRow.sub_branch_code).where(
         SlaPenaltyRow.until > now)).all())

@@ -1,7 +1,8 @@
 """Case steps as staff and systems perform them: claim, verify, confirm, report, loan status.
 
 Every step goes through ``domain.case.transition``, writes a case event and an audit row, and
-(for confirmation) the outbox row to head office — all in the caller's unit of work.
+(for confirmation) publishes ``CaseConfirmed``, whose handler queues the outbox row to head
+office — all in the caller's unit of work.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from yibaodai.audit.log import record as audit
 from yibaodai.auth.roles import CAN_CLAIM, Actor
-from yibaodai.db.models import CaseEventRow, CaseRow, DecisionRow, InstitutionRow, UserRow
+from yibaodai.db.models import CaseEventRow, CaseRow, DecisionRow
 from yibaodai.domain.calendar import WorkingDayCalendar
 from yibaodai.domain.case import CaseState, Command, Refusal, transition
+from yibaodai.domain.events import CaseConfirmed, Publish
 from yibaodai.domain.sla import verification_deadline
 from yibaodai.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
-from yibaodai.outbound.outbox import HEAD_OFFICE, KIND_WHITELIST_ENTRY, enqueue
 
 #: What the offline verification must confirm (DESIGN step 6).
 CHECKLIST = {
@@ -90,8 +91,11 @@ def verify(session: Session, *, actor: Actor, case_id: int, checklist: dict[str,
     return case
 
 
-def confirm(session: Session, *, actor: Actor, case_id: int, now: datetime) -> CaseRow:
-    """A sub-branch department manager confirms; four eyes: not the one who verified."""
+def confirm(session: Session, *, actor: Actor, case_id: int, now: datetime,
+            publish: Publish) -> CaseRow:
+    """A sub-branch department manager confirms; four eyes: not the one who verified.
+    ``CaseConfirmed`` is published in the same unit of work (the whitelist entry to head
+    office is its handler, ``cases.handlers``)."""
     case = visible_case(session, actor, case_id)
     verifier = session.scalars(select(CaseEventRow.actor_id).where(
         CaseEventRow.case_id == case.id, CaseEventRow.event == Command.VERIFY_PASS.value)).first()
@@ -109,17 +113,8 @@ def confirm(session: Session, *, actor: Actor, case_id: int, now: datetime) -> C
            details={"decision_id": latest.id, "credit_limit": str(latest.credit_limit)})
     case.confirmed_at = now
     case.credit_limit = latest.credit_limit  # a re-evaluation may have moved the limit
-    inst = session.get(InstitutionRow, case.fixmedins_code)
-    assert inst is not None
-    manager = session.get(UserRow, case.client_manager_id) if case.client_manager_id else None
-    enqueue(session, destination=HEAD_OFFICE, kind=KIND_WHITELIST_ENTRY,
-            idempotency_key=f"whitelist-case-{case.id}", now=now, payload={
-                "case_id": case.id, "fixmedins_code": inst.fixmedins_code,
-                "fixmedins_name": inst.fixmedins_name, "uscc": inst.uscc,
-                "credit_limit": str(case.credit_limit), "sub_branch": case.sub_branch_code,
-                "client_manager": manager.staff_no if manager else None,
-                "bankacct": inst.bankacct, "confirmed_at": now.isoformat(),
-            })
+    publish(session, [CaseConfirmed(at=now, case_id=case.id, fixmedins_code=case.fixmedins_code,
+                                    decision_id=latest.id, credit_limit=latest.credit_limit)])
     return case
 
 

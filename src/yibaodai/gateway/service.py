@@ -8,8 +8,10 @@ Order of work for every message, each step in its own place:
 2. clock window and replay (same ``msgid`` + same body -> the stored answer again;
    same ``msgid`` + other body -> refused);
 3. archive the raw message and commit (``archive``) — before any processing;
-4. validate rows (``rows``) and apply them in one transaction (``ingest``), with the admission
-   decision and the answer to the bureau queued in the same transaction (``admission``);
+4. validate rows (``validation``, ``daily_columns``) and apply them in one transaction
+   (``ingest``); publish what arrived (``domain.events``) to the injected message bus, whose
+   handlers (the admission decision, the case, the answer to the bureau) run in the same
+   transaction;
 5. store the outcome and answer.
 Refused messages go to the quarantine with the reason and change nothing else.
 """
@@ -29,12 +31,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from yibaodai.admission.service import make_decision, should_decide
-from yibaodai.cases.service import apply_loan_status
 from yibaodai.clock import Clock
 from yibaodai.db.models import MessageOutcomeRow, QuarantineRow, RawMessageRow
 from yibaodai.db.session import Database
+from yibaodai.domain import events
 from yibaodai.domain.codes import validate_area_code
+from yibaodai.domain.events import Event, Publish
 from yibaodai.errors import FieldError, GatewayRefused, ValidationFailed, YibaodaiError
 from yibaodai.gateway import ingest
 from yibaodai.gateway.archive import archive_message
@@ -162,13 +164,41 @@ class _Opening:
         return None
 
 
+def arrival(row: BureauRow, *, msgid: str, at: datetime) -> Event | None:
+    """The event a stored row makes known (None for rows no handler needs: 8302, 8303)."""
+    if isinstance(row, AuthorizationGranted):
+        return events.AuthorizationGranted(
+            at=at, fixmedins_code=row.fixmedins_code, auth_no=row.auth_no,
+            auth_scope=tuple(row.auth_scope), begndate=row.begndate, enddate=row.enddate,
+            msgid=msgid)
+    if isinstance(row, AuthorizationRevoked):
+        return events.AuthorizationRevoked(at=at, fixmedins_code=row.fixmedins_code,
+                                           auth_no=row.auth_no, msgid=msgid)
+    if isinstance(row, InstitutionProfile):
+        return events.ProfileChanged(at=at, fixmedins_code=row.fixmedins_code, msgid=msgid)
+    if isinstance(row, InstitutionEvent):
+        return events.BureauEventRecorded(at=at, fixmedins_code=row.fixmedins_code,
+                                          evt_type=row.evt_type, evt_date=row.evt_date,
+                                          msgid=msgid)
+    if isinstance(row, LoanStatus):
+        return events.LoanStatusReported(
+            at=at, fixmedins_code=row.fixmedins_code, case_id=row.case_id, status=row.status,
+            drawn_amount=row.drawn_amount, balance=row.balance,
+            overdue_days=row.overdue_days, msgid=msgid)
+    return None
+
+
 class Gateway:
     """One receiving endpoint for one peer party (the bureau, or head office)."""
 
     def __init__(self, *, db: Database, clock: Clock, keyring: KeyRing, peer: str,
-                 allowed_infnos: frozenset[str], max_body_bytes: int = 8 * 1024 * 1024,
+                 allowed_infnos: frozenset[str], publish: Publish,
+                 max_body_bytes: int = 8 * 1024 * 1024,
                  window: timedelta = timedelta(minutes=5)) -> None:
+        """``publish``: the message bus the events of accepted messages go to (inside the
+        message's unit of work); the gateway knows no package that handles them."""
         self.db, self.clock, self.keyring, self.peer = db, clock, keyring, peer
+        self.publish = publish
         self.allowed_infnos = allowed_infnos
         self.max_body_bytes, self.window = max_body_bytes, window
         self._serial = itertools.count(1)
@@ -336,6 +366,9 @@ class Gateway:
     # -- applying one transaction ------------------------------------------------------
 
     def _apply(self, session: Session, opened: OpenedRequest, now: datetime) -> dict[str, Any]:
+        """Store what the message carries and publish what arrived (one event per fact
+        stored); the handlers (decision, case, answer, loan status...) run in this unit of
+        work through ``publish``."""
         env = opened.envelope
         code = env.fixmedins_code
         daily: DailyColumns | None = None
@@ -347,6 +380,7 @@ class Gateway:
         scope = SCOPE_FOR_INFNO.get(env.infno)
         if scope is not None:
             ingest.require_authorization(session, code, scope, now.date())
+        arrived: list[Event] = []
         for row in rows:
             if isinstance(row, AuthorizationGranted):
                 ingest.grant(session, row, now)
@@ -354,16 +388,17 @@ class Gateway:
                 ingest.revoke(session, row, now)
             elif isinstance(row, InstitutionProfile):
                 ingest.upsert_profile(session, row, now)
-            elif isinstance(row, LoanStatus):
-                apply_loan_status(session, fixmedins_code=row.fixmedins_code,
-                                  case_id=row.case_id, status=row.status,
-                                  drawn=row.drawn_amount, balance=row.balance,
-                                  overdue_days=row.overdue_days, now=now)
+            event = arrival(row, msgid=env.msgid, at=now)
+            if event is not None:
+                arrived.append(event)
         if env.infno == "8202":
             ingest.add_events(session, [r for r in rows if isinstance(r, InstitutionEvent)],
                               env.msgid)
         elif daily is not None:
             ingest.add_daily_columns(session, daily, env.msgid)
+            arrived.append(events.SettlementDataStored(
+                at=now, fixmedins_code=code, msgid=env.msgid, first_date=min(daily.setl_date),
+                last_date=max(daily.setl_date), rows=len(daily)))
         output: dict[str, Any] = {"accepted_rows": len(rows) if daily is None else len(daily)}
         if env.infno == "8302":
             output["flags_raised"] = ingest.add_reconciliation(
@@ -372,9 +407,11 @@ class Gateway:
             output["new_rows"] = ingest.add_disbursements(
                 session, [r for r in rows if isinstance(r, FundDisbursement)], env.msgid)
         session.flush()
-        if env.infno in {"8101", "8201", "8202", "8301"} and should_decide(session, code, now):
-            decision = make_decision(session, code=code, trigger=f"infno-{env.infno}", now=now)
-            output["decision"] = {"id": decision.id, "result": decision.result}
+        decisions = [e for e in self.publish(session, arrived)
+                     if isinstance(e, events.DecisionMade)]
+        if decisions:
+            output["decision"] = {"id": decisions[-1].decision_id,
+                                  "result": decisions[-1].result}
         return output
 
     # -- answers and quarantine --------------------------------------------------------

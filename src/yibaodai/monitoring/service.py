@@ -29,11 +29,18 @@ MONITORED = (CaseState.REPORTED.value, CaseState.DRAWN.value)
 ESCALATE_AFTER_WORKING_DAYS = 3
 
 
-def run_monitoring(session: Session, *, now: datetime) -> list[WarningRow]:
+def run_monitoring(session: Session, *, now: datetime,
+                   fixmedins_code: str | None = None) -> list[WarningRow]:
+    """Run the warning rules as of ``now`` over every borrower (or only ``fixmedins_code``'s
+    cases) and raise each new warning once per case, rule and period (so running again
+    changes nothing). Returns the warnings raised."""
     raised: list[WarningRow] = []
     today = now.date()
     since = date(today.year - 1, today.month, 1)
-    for case in session.scalars(select(CaseRow).where(CaseRow.state.in_(MONITORED))):
+    monitored = select(CaseRow).where(CaseRow.state.in_(MONITORED)).order_by(CaseRow.id)
+    if fixmedins_code is not None:
+        monitored = monitored.where(CaseRow.fixmedins_code == fixmedins_code)
+    for case in session.scalars(monitored):
         rows = load_daily(session, case.fixmedins_code, since)
         last = session.scalar(select(func.max(SettlementFactRow.setl_date)).where(
             SettlementFactRow.fixmedins_code == case.fixmedins_code))

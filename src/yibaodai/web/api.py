@@ -95,7 +95,8 @@ def verify_case(case_id: int, body: VerificationRequest, actor: CurrentActor, ct
 
 @router.post("/cases/{case_id}/confirmation")
 def confirm_case(case_id: int, actor: CurrentActor, ctx: Ctx, s: DbSession) -> dict[str, Any]:
-    case = cases.confirm(s, actor=actor, case_id=case_id, now=ctx.clock.now())
+    case = cases.confirm(s, actor=actor, case_id=case_id, now=ctx.clock.now(),
+                         publish=ctx.publish)
     s.commit()
     return {"id": case.id, "state": case.state}
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from yibaodai.clock import Clock
 from yibaodai.db.session import Database
+from yibaodai.domain.events import Publish
 from yibaodai.gateway.service import Gateway
 from yibaodai.settings import Settings
 
@@ -15,5 +16,7 @@ class AppContext:
     db: Database
     clock: Clock
     settings: Settings
+    #: The message bus (``flow.handlers``): staff actions publish their events through it.
+    publish: Publish
     bureau_gateway: Gateway | None = None
     head_office_gateway: Gateway | None = None

@@ -234,7 +234,7 @@ def confirm_case(request: Request, case_id: int, actor: PageActor, ctx: Ctx, s: 
                  csrf: Csrf = "") -> Response:
     return _case_action(request, actor, ctx, s, case_id, csrf, "confirmation",
                         lambda a: cases.confirm(s, actor=a, case_id=case_id,
-                                                now=ctx.clock.now()))
+                                                now=ctx.clock.now(), publish=ctx.publish))
 
 
 def _warnings_page(request: Request, actor: Actor, ctx: Ctx, s: Session, *,

@@ -42,6 +42,11 @@ from yibaodai.db.models.outbound import (
     AuditRow,
     OutboxRow,
 )
+from yibaodai.db.models.runtime import (
+    FlowEventRow,
+    JobLeaseRow,
+    JobRunRow,
+)
 
 __all__ = [
     "NAMING",
@@ -52,9 +57,12 @@ __all__ = [
     "CaseRow",
     "DataQualityFlagRow",
     "DecisionRow",
+    "FlowEventRow",
     "FundDisbursementRow",
     "InstitutionEventRow",
     "InstitutionRow",
+    "JobLeaseRow",
+    "JobRunRow",
     "MessageOutcomeRow",
     "ModelVersionEventRow",
     "ModelVersionRow",

@@ -19,7 +19,8 @@ from yibaodai.db.types import AwareDateTime
 
 class OutboxRow(Base):
     """Everything the bank sends out, written in the same transaction as the change that
-    caused it, then delivered by the dispatcher with retries and an idempotency key."""
+    caused it, then delivered by the dispatcher (``worker.dispatcher``) with retries and an
+    idempotency key."""
 
     __tablename__ = "outbox"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -34,6 +35,10 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: The dispatcher sending the row now, and until when its claim holds (a dispatcher that
+    #: dies mid-send leaves the row to be sent again, under the same idempotency key).
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claimed_until: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
 
 class AuditRow(Base):

@@ -1,0 +1,53 @@
+"""The registry: for each event, the handlers that run in the same unit of work (atomic, in
+this order) and those a worker runs later (deferred). Adding a subscriber is one line here.
+
+``docs/architecture.md`` ("Events and handlers") has the same table with what each handler
+writes or sends.
+"""
+
+from __future__ import annotations
+
+from yibaodai.admission import handlers as admission
+from yibaodai.cases import handlers as cases
+from yibaodai.domain.events import (
+    AuthorizationGranted,
+    AuthorizationRevoked,
+    BureauEventRecorded,
+    CaseAssigned,
+    CaseConfirmed,
+    DecisionMade,
+    DeliveryFailed,
+    Event,
+    LoanStatusReported,
+    MessageDelivered,
+    ProfileChanged,
+    SettlementDataStored,
+    WarningRaised,
+)
+from yibaodai.flow.bus import Handler, MessageBus
+from yibaodai.monitoring import handlers as monitoring
+
+HANDLERS: dict[type[Event], list[Handler]] = {
+    AuthorizationGranted: [admission.consider_decision],
+    AuthorizationRevoked: [],  # later data is refused at the gateway (no valid authorization)
+    ProfileChanged: [admission.consider_decision],
+    BureauEventRecorded: [admission.consider_decision],
+    SettlementDataStored: [admission.consider_decision],
+    LoanStatusReported: [cases.record_loan_status],
+    # The case first: the answer tells an admitted institution its sub-branch.
+    DecisionMade: [cases.open_case_if_admitted, admission.queue_bureau_answer],
+    CaseAssigned: [],
+    CaseConfirmed: [cases.queue_whitelist_entry],
+    MessageDelivered: [cases.record_head_office_receipt],
+    DeliveryFailed: [],
+    WarningRaised: [],
+}
+
+DEFERRED: dict[type[Event], list[Handler]] = {
+    SettlementDataStored: [monitoring.watch_new_data],
+    BureauEventRecorded: [monitoring.watch_new_data],
+}
+
+
+def message_bus() -> MessageBus:
+    return MessageBus(handlers=HANDLERS, deferred=DEFERRED)

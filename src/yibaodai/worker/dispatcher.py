@@ -1,0 +1,149 @@
+"""Delivering the outbox: claim due rows, send each through its connector, record the result,
+publish what happened.
+
+* **Claims.** Due rows are claimed in a short transaction (``SELECT ... FOR UPDATE SKIP
+  LOCKED`` on PostgreSQL, so concurrent dispatchers take different rows; SQLite has one writer
+  anyway): the row gets ``claimed_by`` and ``claimed_until``. The send happens with no
+  transaction open (a receiver may be slow). A dispatcher that dies mid-send leaves its claim
+  to expire; the row is then sent again under the same idempotency key, which the receiver
+  answers with its first answer.
+* **Results.** A delivery marks the row ``sent`` and publishes ``MessageDelivered`` in the
+  same transaction (the cases mark a whitelist entry reported through it); a failure counts
+  the attempt and backs off exponentially; after ``MAX_ATTEMPTS`` the row is a dead letter
+  and ``DeliveryFailed`` is published.
+* **Stopping.** ``stop`` is checked between rows: a send in progress finishes and is
+  recorded; rows claimed but not yet sent are released at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from yibaodai.clock import Clock
+from yibaodai.db.models import OutboxRow
+from yibaodai.db.session import Database
+from yibaodai.domain.events import DeliveryFailed, MessageDelivered, Publish
+from yibaodai.outbound.connector import Connector, Endpoint
+
+log = structlog.get_logger(__name__)
+
+MAX_ATTEMPTS = 8
+#: How long a claim holds: well above the connector's HTTP timeout.
+CLAIM_FOR = timedelta(seconds=120)
+CLAIM_BATCH = 20
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait after the ``attempts``-th failure: 10 s, 20 s, 40 s ... at most an hour."""
+    return timedelta(seconds=min(3600, 5 * 2**attempts))
+
+
+def due_rows(now: datetime) -> Select[tuple[OutboxRow]]:
+    """Rows that may be sent at ``now``: pending, due, and not claimed by a live dispatcher."""
+    return select(OutboxRow).where(
+        OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now,
+        or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now))
+
+
+class Dispatcher:
+    def __init__(self, *, db: Database, clock: Clock, connector: Connector,
+                 endpoints: dict[str, Endpoint], publish: Publish, holder: str) -> None:
+        """``endpoints``: receiver by outbox destination; rows for a destination with no
+        endpoint stay pending. ``holder``: this dispatcher's name on its claims."""
+        self.db, self.clock, self.connector = db, clock, connector
+        self.endpoints, self.publish, self.holder = endpoints, publish, holder
+
+    def close(self) -> None:
+        self.connector.close()
+
+    def dispatch_due(self, *, limit: int = 1000, stop: threading.Event | None = None) -> int:
+        """Deliver what is due now (at most ``limit`` rows tried); returns how many were
+        delivered."""
+        delivered = tried = 0
+        while tried < limit and not (stop is not None and stop.is_set()):
+            claimed = self._claim(self.clock.now(), min(CLAIM_BATCH, limit - tried))
+            if not claimed:
+                break
+            for n, row_id in enumerate(claimed):
+                if stop is not None and stop.is_set():
+                    self._release(claimed[n:])
+                    break
+                delivered += self._deliver(row_id)
+                tried += 1
+        return delivered
+
+    def _claim(self, now: datetime, batch: int) -> list[int]:
+        with self.db.unit_of_work() as session:
+            query = due_rows(now).where(OutboxRow.destination.in_(sorted(self.endpoints)))
+            rows = session.scalars(query.order_by(OutboxRow.id).limit(batch)
+                                   .with_for_update(skip_locked=True)).all()
+            for row in rows:
+                row.claimed_by, row.claimed_until = self.holder, now + CLAIM_FOR
+            session.commit()
+            return [row.id for row in rows]
+
+    def _release(self, row_ids: list[int]) -> None:
+        with self.db.unit_of_work() as session:
+            for row_id in row_ids:
+                row = session.get(OutboxRow, row_id)
+                if row is not None and row.claimed_by == self.holder:
+                    row.claimed_by = row.claimed_until = None
+            session.commit()
+
+    def _deliver(self, row_id: int) -> bool:
+        now = self.clock.now()
+        with self.db.unit_of_work() as session:
+            row = session.get(OutboxRow, row_id)
+            if row is None or row.status != "pending" or row.claimed_by != self.holder:
+                return False
+            kind, key, payload = row.kind, row.idempotency_key, dict(row.payload)
+            endpoint = self.endpoints[row.destination]
+        try:
+            answer = self.connector.send(endpoint, kind=kind, idempotency_key=key,
+                                         message_no=row_id, payload=payload, now=now)
+        except Exception as exc:  # every failure is retried; the row keeps the reason
+            self._record_failure(row_id, f"{type(exc).__name__}: {exc}"[:2000], now)
+            return False
+        with self.db.unit_of_work() as session:
+            row = session.get(OutboxRow, row_id)
+            if row is None or row.status != "pending":
+                return False  # another dispatcher, whose claim outlived ours, recorded it
+            row.attempts += 1
+            row.status, row.sent_at, row.response = "sent", now, answer
+            row.claimed_by = row.claimed_until = None
+            self.publish(session, [MessageDelivered(
+                at=now, outbox_id=row.id, destination=row.destination, kind=kind,
+                idempotency_key=key, payload=payload, answer=answer)])
+            session.commit()
+        log.info("outbox.sent", id=row_id, kind=kind, destination=endpoint.party)
+        return True
+
+    def _record_failure(self, row_id: int, error: str, now: datetime) -> None:
+        with self.db.unit_of_work() as session:
+            row = session.get(OutboxRow, row_id)
+            if row is None or row.status != "pending":
+                return
+            row.attempts += 1
+            row.last_error = error
+            row.claimed_by = row.claimed_until = None
+            if row.attempts >= MAX_ATTEMPTS:
+                row.status = "dead"
+                self._dead_letter(session, row, now)
+            else:
+                row.next_attempt_at = now + backoff(row.attempts)
+            session.commit()
+        log.warning("outbox.retry", id=row_id, error=error)
+
+    def _dead_letter(self, session: Session, row: OutboxRow, now: datetime) -> None:
+        self.publish(session, [DeliveryFailed(
+            at=now, outbox_id=row.id, destination=row.destination, kind=row.kind,
+            idempotency_key=row.idempotency_key, attempts=row.attempts,
+            error=row.last_error or "")])
+
+
+__all__ = ["MAX_ATTEMPTS", "Dispatcher", "backoff", "due_rows"]

@@ -1,0 +1,103 @@
+"""The jobs the bank runs on its own, and when (intervals from ``Settings``, env prefix
+``YIBAODAI_``):
+
+=====================  ===========================================  ============================
+job                    what it does                                 when
+=====================  ===========================================  ============================
+``outbox``             deliver due outbox rows (answers to the      whenever rows are due;
+                       bureau, whitelist entries to head office)    polled every
+                                                                    ``dispatch_interval_seconds``
+``deferred_events``    run deferred handlers (monitoring after      whenever events are due
+                       new data)                                    (same poll)
+``sla_sweep``          penalise missed claim/verification           ``sla_sweep_interval_seconds``
+                       deadlines
+``warning_escalation`` open warnings past their deadline go to the  ``escalation_interval_seconds``
+                       department manager
+``monitoring``         the warning rules over every borrower        monthly: ``monitoring_day``
+                                                                    at ``monitoring_hour``
+``retention``          delete data whose retention has run out      weekly: ``retention_weekday``
+                                                                    at ``retention_hour``
+=====================  ===========================================  ============================
+
+The demo runs exactly these (``Worker.run_due`` after moving its clock).
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import func, select
+
+from yibaodai.cases.sla_sweep import sweep
+from yibaodai.db.models import OutboxRow
+from yibaodai.db.session import Database
+from yibaodai.flow.bus import MessageBus
+from yibaodai.gateway import retention
+from yibaodai.monitoring.handlers import monitor
+from yibaodai.monitoring.service import escalate_overdue
+from yibaodai.settings import Settings
+from yibaodai.worker import deferred
+from yibaodai.worker.dispatcher import Dispatcher
+from yibaodai.worker.runner import Job
+from yibaodai.worker.schedules import Every, Monthly, Weekly
+
+
+def standard_jobs(*, db: Database, bus: MessageBus, dispatcher: Dispatcher | None,
+                  settings: Settings) -> list[Job]:
+    """The bank's jobs; without a ``dispatcher`` (no receiver URLs) there is no outbox job."""
+
+    def deliver(now: datetime, stop: threading.Event) -> dict[str, int]:
+        assert dispatcher is not None
+        return {"delivered": dispatcher.dispatch_due(stop=stop)}
+
+    def outbox_pending() -> datetime | None:
+        assert dispatcher is not None
+        with db.unit_of_work() as session:
+            return session.scalar(select(func.min(OutboxRow.next_attempt_at)).where(
+                OutboxRow.status == "pending",
+                OutboxRow.destination.in_(sorted(dispatcher.endpoints))))
+
+    def handle_deferred(now: datetime, stop: threading.Event) -> dict[str, int]:
+        run = deferred.handle_due(db, bus, now=now, stop=stop)
+        return {"handled": run.handled, "failed": run.failed}
+
+    def sla_sweep(now: datetime, stop: threading.Event) -> dict[str, int]:
+        with db.unit_of_work() as session:
+            penalties = sweep(session, now=now)
+            session.commit()
+        return {"penalties": len(penalties)}
+
+    def escalation(now: datetime, stop: threading.Event) -> dict[str, int]:
+        with db.unit_of_work() as session:
+            escalated = escalate_overdue(session, now=now)
+            session.commit()
+        return {"escalated": len(escalated)}
+
+    def monitoring(now: datetime, stop: threading.Event) -> dict[str, int]:
+        with db.unit_of_work() as session:
+            raised = monitor(session, now=now)
+            bus.publish(session, raised)
+            session.commit()
+        return {"warnings": len(raised)}
+
+    def retention_run(now: datetime, stop: threading.Event) -> dict[str, int]:
+        items = retention.apply(db, now=now)
+        return {"institutions": len(items), "rows": sum(item.total for item in items)}
+
+    jobs = [Job("deferred_events", handle_deferred, "run deferred event handlers",
+                pending=lambda: deferred.next_due(db)),
+            Job("sla_sweep", sla_sweep, "penalise missed SLA deadlines",
+                schedule=Every(timedelta(seconds=settings.sla_sweep_interval_seconds))),
+            Job("warning_escalation", escalation, "escalate unhandled warnings",
+                schedule=Every(timedelta(seconds=settings.escalation_interval_seconds))),
+            Job("monitoring", monitoring, "warning rules over every borrower",
+                schedule=Monthly(settings.monitoring_day, time(settings.monitoring_hour))),
+            Job("retention", retention_run, "delete data past its retention",
+                schedule=Weekly(settings.retention_weekday, time(settings.retention_hour)))]
+    if dispatcher is not None:  # last: what the jobs above queue goes out in the same tick
+        jobs.append(Job("outbox", deliver, "deliver due outbox messages",
+                        pending=outbox_pending))
+    return jobs
+
+__all__ = ["standard_jobs"]

@@ -1,0 +1,72 @@
+"""Job leases and the record of job runs.
+
+A lease is one ``job_leases`` row per job, taken with a conditional UPDATE: it succeeds only
+when the lease is free, expired, or already this holder's, and on PostgreSQL a concurrent
+UPDATE of the same row waits and re-checks the condition, so exactly one worker wins. The
+lease expires by itself (``lease_for``) if its holder dies; it is released when the run ends.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from yibaodai.db.models import JobLeaseRow, JobRunRow
+from yibaodai.db.session import Database
+
+
+def acquire(db: Database, *, job: str, holder: str, now: datetime,
+            lease_for: timedelta) -> bool:
+    """Take ``job``'s lease until ``now + lease_for``; False if another holder has it."""
+    with db.unit_of_work() as session:
+        if session.get(JobLeaseRow, job) is None:
+            session.add(JobLeaseRow(job=job, holder=None, expires_at=None))
+            try:
+                session.commit()
+            except IntegrityError:  # another worker created it first
+                session.rollback()
+    with db.unit_of_work() as session:
+        taken = cast(CursorResult[Any], session.execute(update(JobLeaseRow).where(
+            JobLeaseRow.job == job,
+            or_(JobLeaseRow.holder.is_(None), JobLeaseRow.expires_at < now,
+                JobLeaseRow.holder == holder),
+        ).values(holder=holder, expires_at=now + lease_for)))
+        session.commit()
+        return taken.rowcount == 1
+
+
+def release(db: Database, *, job: str, holder: str) -> None:
+    with db.unit_of_work() as session:
+        session.execute(update(JobLeaseRow).where(
+            JobLeaseRow.job == job, JobLeaseRow.holder == holder,
+        ).values(holder=None, expires_at=None))
+        session.commit()
+
+
+def record_run(db: Database, *, job: str, holder: str, started_at: datetime,
+               finished_at: datetime, outcome: str, counts: dict[str, Any],
+               error: str | None) -> JobRunRow:
+    with db.unit_of_work() as session:
+        row = JobRunRow(job=job, holder=holder, started_at=started_at,
+                        finished_at=finished_at, outcome=outcome, counts=counts, error=error)
+        session.add(row)
+        session.commit()
+        return row
+
+
+def last_started(db: Database, job: str, *, outcome: str | None = None) -> datetime | None:
+    """When ``job`` last started (only runs that ended with ``outcome``, if given)."""
+    query = select(JobRunRow.started_at).where(JobRunRow.job == job)
+    if outcome is not None:
+        query = query.where(JobRunRow.outcome == outcome)
+    with db.unit_of_work() as session:
+        return session.scalars(query.order_by(JobRunRow.id.desc()).limit(1)).first()
+
+
+def recent_runs(db: Database, job: str, *, limit: int) -> list[JobRunRow]:
+    with db.unit_of_work() as session:
+        return list(session.scalars(select(JobRunRow).where(JobRunRow.job == job)
+                                    .order_by(JobRunRow.id.desc()).limit(limit)))
