@@ -12,6 +12,7 @@ from yibaodai.cli import (  # noqa: F401  (each module registers its commands)
     inspect,
     model,
     retention,
+    service,
 )
 from yibaodai.cli._app import app, configure_logging, emit
 

@@ -1,4 +1,4 @@
-"""``yibaodai demo``, ``serve`` and ``simulate``: the bank as a service and the synthetic city."""
+"""``yibaodai demo`` and ``simulate``: the end-to-end demo and the synthetic city."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from typing import Annotated, Any
 import typer
 
 from yibaodai.cli._app import app, configure_logging, emit
-from yibaodai.settings import Settings, load_settings
+from yibaodai.cli.service import serve_bank
+from yibaodai.settings import load_settings
 
 
 @app.command()
@@ -40,8 +41,9 @@ def demo(
         emit(summary)
     else:
         _print_summary(summary)
-    if serve:
-        _serve(settings, port, frozen_at=summary["simulated_until"])
+    if serve:  # the platform on the demo's data, the clock frozen where the demo ended
+        serve_bank(settings, host="127.0.0.1", port=port, worker=False,
+                   frozen_at=summary["simulated_until"])
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
@@ -63,27 +65,6 @@ def _print_summary(summary: dict[str, Any]) -> None:
         accounts.add_row(a["username"], a["password"], a["role"], a["sub_branch"] or "-")
     console.print(accounts)
     console.print(f"(另有 {len(summary['accounts']) - 9} 个账号，见 --json 输出)")
-
-
-def _serve(settings: Settings, port: int, frozen_at: str | None = None) -> None:
-    from datetime import datetime
-
-    import uvicorn
-
-    from yibaodai.clock import SimulatedClock, SystemClock
-    from yibaodai.runtime import build_bank
-
-    clock = SimulatedClock(datetime.fromisoformat(frozen_at)) if frozen_at else SystemClock()
-    bank = build_bank(settings, clock)
-    typer.echo(f"报表平台 report platform: http://127.0.0.1:{port}  (Ctrl+C to stop)")
-    uvicorn.run(bank.app, host="127.0.0.1", port=port, log_level="warning")
-
-
-@app.command()
-def serve(port: int = 8000) -> None:
-    """Serve the bank: gateway endpoints, JSON API and report platform."""
-    configure_logging(quiet=False)
-    _serve(load_settings(), port)
 
 
 @app.command()

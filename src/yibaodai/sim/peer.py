@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,10 +29,12 @@ from yibaodai.protocol.keys import KeyRing
 
 @dataclass
 class Inbox:
-    """Messages a simulator received, by idempotency key."""
+    """Messages a simulator received, by idempotency key; ``deliveries`` counts every POST of
+    each key, repeats included (what "delivered exactly once" is checked against)."""
 
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deliveries: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -52,6 +55,7 @@ def receiving_app(*, title: str, path: str, keyring: KeyRing, clock: Clock, area
                                  keyring=keyring)
         idem = key or opened.envelope.msgid
         with inbox.lock:
+            inbox.deliveries[idem] += 1
             if idem in inbox.answers:
                 return inbox.answers[idem]
             output = on_message(opened.envelope.infno, opened.input)

@@ -4,9 +4,10 @@ publish what happened.
 * **Claims.** Due rows are claimed in a short transaction (``SELECT ... FOR UPDATE SKIP
   LOCKED`` on PostgreSQL, so concurrent dispatchers take different rows; SQLite has one writer
   anyway): the row gets ``claimed_by`` and ``claimed_until``. The send happens with no
-  transaction open (a receiver may be slow). A dispatcher that dies mid-send leaves its claim
-  to expire; the row is then sent again under the same idempotency key, which the receiver
-  answers with its first answer.
+  transaction open (a receiver may be slow). Recording the attempt clears ``claimed_until``;
+  ``claimed_by`` stays, naming the dispatcher that tried last. A dispatcher that dies mid-send
+  leaves its claim to expire; the row is then sent again under the same idempotency key,
+  which the receiver answers with its first answer.
 * **Results.** A delivery marks the row ``sent`` and publishes ``MessageDelivered`` in the
   same transaction (the cases mark a whitelist entry reported through it); a failure counts
   the attempt and backs off exponentially; after ``MAX_ATTEMPTS`` the row is a dead letter
@@ -92,7 +93,7 @@ class Dispatcher:
             for row_id in row_ids:
                 row = session.get(OutboxRow, row_id)
                 if row is not None and row.claimed_by == self.holder:
-                    row.claimed_by = row.claimed_until = None
+                    row.claimed_until = None
             session.commit()
 
     def _deliver(self, row_id: int) -> bool:
@@ -115,7 +116,7 @@ class Dispatcher:
                 return False  # another dispatcher, whose claim outlived ours, recorded it
             row.attempts += 1
             row.status, row.sent_at, row.response = "sent", now, answer
-            row.claimed_by = row.claimed_until = None
+            row.claimed_by, row.claimed_until = self.holder, None  # who sent it stays
             self.publish(session, [MessageDelivered(
                 at=now, outbox_id=row.id, destination=row.destination, kind=kind,
                 idempotency_key=key, payload=payload, answer=answer)])
@@ -130,7 +131,7 @@ class Dispatcher:
                 return
             row.attempts += 1
             row.last_error = error
-            row.claimed_by = row.claimed_until = None
+            row.claimed_until = None
             if row.attempts >= MAX_ATTEMPTS:
                 row.status = "dead"
                 self._dead_letter(session, row, now)

@@ -45,18 +45,21 @@ from yibaodai.worker.schedules import Every, Monthly, Weekly
 
 def standard_jobs(*, db: Database, bus: MessageBus, dispatcher: Dispatcher | None,
                   settings: Settings) -> list[Job]:
-    """The bank's jobs; without a ``dispatcher`` (no receiver URLs) there is no outbox job."""
+    """The bank's jobs. Without a ``dispatcher`` (no receiver URLs) the outbox job refuses to
+    run, naming the settings it needs; the others run as usual."""
 
     def deliver(now: datetime, stop: threading.Event) -> dict[str, int]:
-        assert dispatcher is not None
+        if dispatcher is None:  # no receiver URLs: the refusal names the settings to set
+            settings.require_receivers()
+            return {"delivered": 0}
         return {"delivered": dispatcher.dispatch_due(stop=stop)}
 
     def outbox_pending() -> datetime | None:
-        assert dispatcher is not None
+        query = select(func.min(OutboxRow.next_attempt_at)).where(OutboxRow.status == "pending")
+        if dispatcher is not None:
+            query = query.where(OutboxRow.destination.in_(sorted(dispatcher.endpoints)))
         with db.unit_of_work() as session:
-            return session.scalar(select(func.min(OutboxRow.next_attempt_at)).where(
-                OutboxRow.status == "pending",
-                OutboxRow.destination.in_(sorted(dispatcher.endpoints))))
+            return session.scalar(query)
 
     def handle_deferred(now: datetime, stop: threading.Event) -> dict[str, int]:
         run = deferred.handle_due(db, bus, now=now, stop=stop)
@@ -95,9 +98,8 @@ def standard_jobs(*, db: Database, bus: MessageBus, dispatcher: Dispatcher | Non
                 schedule=Monthly(settings.monitoring_day, time(settings.monitoring_hour))),
             Job("retention", retention_run, "delete data past its retention",
                 schedule=Weekly(settings.retention_weekday, time(settings.retention_hour)))]
-    if dispatcher is not None:  # last: what the jobs above queue goes out in the same tick
-        jobs.append(Job("outbox", deliver, "deliver due outbox messages",
-                        pending=outbox_pending))
+    # Last: what the jobs above queue goes out in the same tick.
+    jobs.append(Job("outbox", deliver, "deliver due outbox messages", pending=outbox_pending))
     return jobs
 
 __all__ = ["standard_jobs"]

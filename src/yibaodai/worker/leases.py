@@ -48,13 +48,12 @@ def release(db: Database, *, job: str, holder: str) -> None:
 
 def record_run(db: Database, *, job: str, holder: str, started_at: datetime,
                finished_at: datetime, outcome: str, counts: dict[str, Any],
-               error: str | None) -> JobRunRow:
+               error: str | None) -> None:
     with db.unit_of_work() as session:
-        row = JobRunRow(job=job, holder=holder, started_at=started_at,
-                        finished_at=finished_at, outcome=outcome, counts=counts, error=error)
-        session.add(row)
+        session.add(JobRunRow(job=job, holder=holder, started_at=started_at,
+                              finished_at=finished_at, outcome=outcome, counts=counts,
+                              error=error))
         session.commit()
-        return row
 
 
 def last_started(db: Database, job: str, *, outcome: str | None = None) -> datetime | None:
@@ -66,7 +65,10 @@ def last_started(db: Database, job: str, *, outcome: str | None = None) -> datet
         return session.scalars(query.order_by(JobRunRow.id.desc()).limit(1)).first()
 
 
-def recent_runs(db: Database, job: str, *, limit: int) -> list[JobRunRow]:
+def recent_runs(db: Database, job: str, *, limit: int) -> list[dict[str, Any]]:
+    """``job``'s latest runs, newest first, as JSON-ready data."""
     with db.unit_of_work() as session:
-        return list(session.scalars(select(JobRunRow).where(JobRunRow.job == job)
-                                    .order_by(JobRunRow.id.desc()).limit(limit)))
+        return [{"started_at": r.started_at.isoformat(), "finished_at": r.finished_at.isoformat(),
+                 "outcome": r.outcome, "counts": r.counts, "error": r.error, "holder": r.holder}
+                for r in session.scalars(select(JobRunRow).where(JobRunRow.job == job)
+                                         .order_by(JobRunRow.id.desc()).limit(limit))]

@@ -176,10 +176,6 @@ class Worker:
                 "job": job.name, "description": job.description,
                 "schedule": job.schedule.describe() if job.schedule else "when work is due",
                 "next_due": due.isoformat() if due else None,
-                "recent_runs": [{
-                    "started_at": r.started_at.isoformat(),
-                    "finished_at": r.finished_at.isoformat(), "outcome": r.outcome,
-                    "counts": r.counts, "error": r.error, "holder": r.holder,
-                } for r in leases.recent_runs(self.db, job.name, limit=recent)],
+                "recent_runs": leases.recent_runs(self.db, job.name, limit=recent),
             })
         return out

@@ -1,0 +1,281 @@
+"""The worker on the simulated clock, on SQLite and PostgreSQL: what is due runs once and is
+recorded, leases keep one holder, deferred handlers run once per event, a stop finishes the
+send in progress, and replaying an event changes nothing."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from tests.conftest import Installation
+from tests.support.flow import World, city, likely_admitted, world
+from yibaodai.bootstrap import keyring
+from yibaodai.cli import app
+from yibaodai.clock import SHANGHAI, SimulatedClock
+from yibaodai.db.models import (
+    CaseEventRow,
+    CaseRow,
+    FlowEventRow,
+    JobRunRow,
+    OutboxRow,
+    WarningRow,
+)
+from yibaodai.db.session import Database
+from yibaodai.domain.events import DecisionMade, MessageDelivered, ProfileChanged
+from yibaodai.flow.bus import MessageBus, event_from_json
+from yibaodai.outbound.connector import Endpoint
+from yibaodai.runtime import build_worker
+from yibaodai.sim.peer import receiving_app
+from yibaodai.sim.server import ServerThread
+from yibaodai.worker import deferred, leases
+from yibaodai.worker.runner import RETRY_AFTER, Job, Worker
+from yibaodai.worker.schedules import Every
+
+AT = datetime(2026, 9, 1, 9, 0, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def live(installation: Installation, bank_server: ServerThread) -> Iterator[World]:
+    with world(installation, bank_server.url) as w:
+        yield w
+
+
+def _worker(w: World) -> Worker:
+    ends = w.dispatcher.endpoints
+    return build_worker(w.installation.bank, bureau_url=ends["bureau"].url,
+                        head_office_url=ends["headoffice"].url)
+
+
+def _the_case(db: Database) -> tuple[int, str]:
+    with db.unit_of_work() as s:
+        case = s.scalars(select(CaseRow)).one()
+        return case.id, case.sub_branch_code
+
+
+def _runs(db: Database, job: str) -> list[JobRunRow]:
+    with db.unit_of_work() as s:
+        runs = list(s.scalars(select(JobRunRow).where(JobRunRow.job == job)
+                              .order_by(JobRunRow.id)))
+        s.expunge_all()  # readable after the unit of work
+        return runs
+
+
+def test_one_tick_delivers_the_answer_and_runs_each_scheduled_job_once(live: World) -> None:
+    live.onboard(likely_admitted(city())[0])
+    worker = _worker(live)
+    ran = {o.job: o.counts for o in worker.run_due()}
+    assert ran["outbox"] == {"delivered": 1} and len(live.bureau_inbox.messages) == 1
+    assert {"sla_sweep", "warning_escalation", "monitoring", "retention"} <= set(ran)
+    assert worker.run_due() == []  # nothing is due at the same moment again
+    live.installation.clock.advance(timedelta(minutes=5))
+    assert [o.job for o in worker.run_due()] == ["sla_sweep"]
+    db = live.installation.bank.db
+    assert len(_runs(db, "sla_sweep")) == 2 and len(_runs(db, "monitoring")) == 1
+    (outbox_run,) = _runs(db, "outbox")  # idle queue runs are not recorded
+    assert outbox_run.outcome == "ok" and outbox_run.counts == {"delivered": 1}
+    worker.close()
+
+
+def test_monitoring_after_new_data_runs_once_and_replaying_its_event_changes_nothing(
+        live: World) -> None:
+    inst = likely_admitted(city())[0]
+    live.onboard(inst)
+    worker = _worker(live)
+    live.confirm(*_the_case(live.installation.bank.db))
+    worker.run_due()
+    live.installation.clock.set(datetime(2026, 10, 1, 9, 0, tzinfo=SHANGHAI))
+    live.pusher.push_settlements(inst, start=date(2026, 9, 1), end=date(2026, 9, 3))
+    db, bus = live.installation.bank.db, live.installation.bank.bus
+    with db.unit_of_work() as s:  # queued in the push's transaction, not handled yet
+        (row,) = s.scalars(select(FlowEventRow).where(
+            FlowEventRow.event_type == "SettlementDataStored",
+            FlowEventRow.published_at == live.installation.clock.now())).all()
+        assert row.status == "pending" and s.scalar(select(func.count(WarningRow.id))) == 0
+        row_id = row.id
+    ran = {o.job: o.counts for o in worker.run_due()}
+    assert ran["deferred_events"]["handled"] >= 1
+    with db.unit_of_work() as s:
+        assert [w.rule_code for w in s.scalars(select(WarningRow))] == ["W01"]
+        row = s.get(FlowEventRow, row_id)
+        assert row is not None and row.status == "done"
+        key = row.event_key
+        bus.handle_deferred(s, row)  # the same event again
+        bus.publish(s, [event_from_json(row.event_type, row.payload)])  # not queued twice
+        s.commit()
+    with db.unit_of_work() as s:
+        assert s.scalar(select(func.count(WarningRow.id))) == 1
+        assert s.scalar(select(func.count(FlowEventRow.id)).where(
+            FlowEventRow.event_key == key)) == 1
+    worker.close()
+
+
+def test_replaying_a_decision_opens_no_second_case_and_queues_no_second_answer(
+        live: World) -> None:
+    live.onboard(likely_admitted(city())[0])
+    db, bus = live.installation.bank.db, live.installation.bank.bus
+
+    def counts() -> tuple[int, int, int]:
+        with db.unit_of_work() as s:
+            return (int(s.scalar(select(func.count(CaseRow.id))) or 0),
+                    int(s.scalar(select(func.count(OutboxRow.id))) or 0),
+                    int(s.scalar(select(func.count(CaseEventRow.id))) or 0))
+
+    before = counts()
+    with db.unit_of_work() as s:
+        decision = s.scalars(select(CaseRow)).one().decision_id
+        (answer,) = s.scalars(select(OutboxRow)).all()
+        event = DecisionMade(at=live.installation.clock.now(), decision_id=decision,
+                             fixmedins_code=answer.payload["fixmedins_code"],
+                             result="admitted", credit_limit=answer.payload["credit_limit"],
+                             supersedes=None)
+        handled = bus.publish(s, [event])
+        s.commit()
+    assert handled == [event]  # no CaseAssigned: the open case is kept
+    assert counts() == before == (1, 1, 1)
+
+
+def test_a_delivered_whitelist_entry_marks_the_case_reported_once(live: World) -> None:
+    live.onboard(likely_admitted(city())[0])
+    db = live.installation.bank.db
+    case_id, sub_branch = _the_case(db)
+    live.confirm(case_id, sub_branch)
+    assert live.dispatcher.dispatch_due() == 2  # the answer, then the whitelist entry
+    with db.unit_of_work() as s:
+        (sent,) = s.scalars(select(OutboxRow).where(OutboxRow.kind == "whitelist_entry"))
+        replay = MessageDelivered(at=live.installation.clock.now(), outbox_id=sent.id,
+                                  destination=sent.destination, kind=sent.kind,
+                                  idempotency_key=sent.idempotency_key, payload=sent.payload,
+                                  answer=sent.response or {})
+        live.installation.bank.bus.publish(s, [replay])
+        s.commit()
+    with db.unit_of_work() as s:
+        assert s.get(CaseRow, case_id).state == "reported"  # type: ignore[union-attr]
+        assert s.scalar(select(func.count(CaseEventRow.id)).where(
+            CaseEventRow.event == "mark_reported")) == 1
+
+
+def test_a_lease_has_one_holder_until_released_or_expired(db: Database) -> None:
+    ttl = timedelta(minutes=10)
+    assert leases.acquire(db, job="j", holder="a", now=AT, lease_for=ttl)
+    assert not leases.acquire(db, job="j", holder="b", now=AT, lease_for=ttl)
+    assert leases.acquire(db, job="j", holder="a", now=AT, lease_for=ttl)  # its own again
+    leases.release(db, job="j", holder="b")  # not b's to release
+    assert not leases.acquire(db, job="j", holder="b", now=AT + ttl / 2, lease_for=ttl)
+    assert leases.acquire(db, job="j", holder="b", now=AT + 2 * ttl, lease_for=ttl)  # expired
+    leases.release(db, job="j", holder="b")
+    assert leases.acquire(db, job="j", holder="a", now=AT + 2 * ttl, lease_for=ttl)
+
+
+def test_a_failing_job_is_recorded_retried_later_and_does_not_stop_the_others(
+        db: Database) -> None:
+    clock = SimulatedClock(AT)
+    calls: list[str] = []
+
+    def broken(now: datetime, stop: threading.Event) -> dict[str, int]:
+        calls.append("broken")
+        raise RuntimeError("the bureau's data is late")
+
+    def fine(now: datetime, stop: threading.Event) -> dict[str, int]:
+        calls.append("fine")
+        return {"done": 1}
+
+    every_minute = Every(timedelta(minutes=1))
+    worker = Worker(db=db, clock=clock, holder="w", lease_for=timedelta(minutes=5),
+                    jobs=[Job("broken", broken, "fails", schedule=every_minute),
+                          Job("fine", fine, "works", schedule=every_minute)])
+    assert [(o.job, o.outcome) for o in worker.run_due()] == [("broken", "failed"),
+                                                             ("fine", "ok")]
+    (failed,) = _runs(db, "broken")
+    assert failed.outcome == "failed" and "the bureau's data is late" in (failed.error or "")
+    clock.advance(timedelta(minutes=1))
+    assert [o.job for o in worker.run_due()] == ["fine"]  # broken waits RETRY_AFTER
+    clock.advance(RETRY_AFTER)
+    assert "broken" in [o.job for o in worker.run_due()]
+    assert calls.count("broken") == 2
+
+
+def _failing_bus(times: list[int]) -> MessageBus:
+    def flaky(session: Any, event: ProfileChanged) -> None:
+        times.append(1)
+        raise ValueError("handler bug")
+
+    return MessageBus(handlers={}, deferred={ProfileChanged: [flaky]})
+
+
+def test_a_failing_deferred_handler_is_retried_then_left_dead_with_its_error(
+        db: Database) -> None:
+    calls: list[int] = []
+    bus = _failing_bus(calls)
+    with db.unit_of_work() as s:
+        bus.publish(s, [ProfileChanged(at=AT, fixmedins_code="P21020200001", msgid="M1")])
+        s.commit()
+    now = AT
+    for attempt in range(1, deferred.MAX_ATTEMPTS + 1):
+        run = deferred.handle_due(db, bus, now=now)
+        assert (run.handled, run.failed) == (0, 1)
+        with db.unit_of_work() as s:
+            row = s.scalars(select(FlowEventRow)).one()
+            assert row.attempts == attempt and row.last_error == "ValueError: handler bug"
+            now, status = row.next_attempt_at, row.status
+        assert deferred.handle_due(db, bus, now=now - timedelta(seconds=1)).failed == 0
+    assert status == "dead" and len(calls) == deferred.MAX_ATTEMPTS
+    assert deferred.handle_due(db, bus, now=now + timedelta(days=1)).failed == 0
+
+
+def test_a_stop_finishes_the_send_in_progress_and_releases_the_rest(live: World) -> None:
+    stop = threading.Event()
+
+    def first_message_stops(infno: str, data: dict[str, Any]) -> dict[str, Any]:
+        stop.set()  # SIGTERM arrives while the first message is being sent
+        return {"ok": True}
+
+    app_, inbox = receiving_app(
+        title="bureau", path="/in", keyring=keyring(live.installation.settings.keys_dir,
+                                                    "bureau"),
+        clock=live.installation.clock, area="210200", on_message=first_message_stops)
+    db = live.installation.bank.db
+    now = live.installation.clock.now()
+    with db.unit_of_work() as s:
+        for n in range(3):
+            s.add(OutboxRow(destination="bureau", kind="admission_result",
+                            idempotency_key=f"stop-{n}", created_at=now, status="pending",
+                            attempts=0, next_attempt_at=now,
+                            payload={"fixmedins_code": "P21020200001", "fixmedins_name": "药房"}))
+        s.commit()
+    with ServerThread(app_) as server:
+        live.dispatcher.endpoints["bureau"] = Endpoint(server.url + "/in", "bureau")
+        assert live.dispatcher.dispatch_due(stop=stop) == 1
+        with db.unit_of_work() as s:
+            rows = s.scalars(select(OutboxRow).order_by(OutboxRow.id)).all()
+            assert [r.status for r in rows] == ["sent", "pending", "pending"]
+            assert all(r.claimed_until is None for r in rows)  # the rest free at once
+        assert live.dispatcher.dispatch_due() == 2
+    assert sorted(inbox.deliveries.items()) == [(f"stop-{n}", 1) for n in range(3)]
+
+
+def test_jobs_list_shows_each_jobs_schedule_next_due_time_and_runs(
+        installation: Installation, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("YIBAODAI_DATABASE_URL", installation.settings.database_url)
+    monkeypatch.setenv("YIBAODAI_VAR_DIR", str(installation.settings.var_dir))
+    ran = CliRunner().invoke(app, ["jobs", "run", "sla_sweep"])
+    assert ran.exit_code == 0, ran.output
+    assert json.loads(ran.stdout)["counts"] == {"penalties": 0}
+    result = CliRunner().invoke(app, ["jobs", "list", "--json"])
+    assert result.exit_code == 0, result.output
+    jobs = {j["job"]: j for j in json.loads(result.stdout)}
+    assert set(jobs) == {"deferred_events", "sla_sweep", "warning_escalation", "monitoring",
+                         "retention", "outbox"}
+    sweep = jobs["sla_sweep"]
+    assert [r["outcome"] for r in sweep["recent_runs"]] == ["ok"]
+    started = datetime.fromisoformat(sweep["recent_runs"][0]["started_at"])
+    assert datetime.fromisoformat(sweep["next_due"]) == started + timedelta(seconds=300)
+    assert jobs["outbox"]["next_due"] is None  # nothing queued
+    refused = CliRunner().invoke(app, ["jobs", "run", "outbox"])  # no receiver URLs set
+    assert refused.exit_code == 1 and "YIBAODAI_BUREAU_URL" in refused.stdout
