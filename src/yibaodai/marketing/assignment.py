@@ -11,7 +11,7 @@ exactly as for a case.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -65,10 +65,56 @@ def open_loads(session: Session, sub_branch: str) -> dict[int, int]:
     return loads
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A prospect to assign; ``key`` is the caller's (a prospect id, or a row of an import
+    not yet inserted)."""
+
+    key: int
+    district: str
+    latitude: float | None
+    longitude: float | None
+    do_not_contact: bool
+
+
+def plan_assignments(session: Session, candidates: Sequence[Candidate], *, now: datetime
+                     ) -> tuple[dict[int, dict[str, Any]], AssignmentSummary]:
+    """Where each candidate goes: key -> the prospect columns of its assignment. A candidate
+    is left out only when every sub-branch is penalised (the next run takes it)."""
+    summary = AssignmentSummary()
+    if not candidates:
+        return {}, summary
+    branch = branch_from_db(session)
+    excluded = penalised_sub_branches(session, now)
+    chosen: dict[int, tuple[str, dict[str, Any]]] = {}
+    to_balance: dict[str, list[int]] = {}
+    for c in candidates:
+        sub = choose_sub_branch(branch, district=c.district, latitude=c.latitude,
+                                longitude=c.longitude, excluded=excluded)
+        if sub is None:
+            continue
+        chosen[c.key] = (sub.code, {
+            "rule": "district_nearest", "balanced_by": "open_load", "district": c.district,
+            "coordinates": c.latitude is not None, "serves_district": c.district in sub.districts,
+            "skipped_penalised": sorted(excluded)})
+        if not c.do_not_contact:
+            to_balance.setdefault(sub.code, []).append(c.key)
+    managers: dict[int, int] = {}
+    for code, keys in to_balance.items():
+        managers |= balance(keys, loads=open_loads(session, code))
+    out = {key: {"sub_branch_code": code, "client_manager_id": managers.get(key),
+                 "assigned_at": now, "assignment": details}
+           for key, (code, details) in chosen.items()}
+    summary.assigned = len(out)
+    summary.without_manager = sum(1 for v in out.values() if v["client_manager_id"] is None)
+    summary.by_sub_branch = dict(sorted(Counter(c for c, _ in chosen.values()).items()))
+    return out, summary
+
+
 def assign_prospects(session: Session, *, now: datetime, reassign: Collection[int] = ()
                      ) -> AssignmentSummary:
-    """Assign every prospect without a sub-branch, and re-assign ``reassign`` (prospects the
-    list moved to another district). Writes one audit row for the batch."""
+    """Assign every stored prospect without a sub-branch, and re-assign ``reassign``
+    (prospects a list moved to another district). One audit row for the batch."""
     wanted = select(ProspectRow.id, ProspectRow.district, ProspectRow.latitude,
                     ProspectRow.longitude, ProspectRow.do_not_contact, InstitutionRow.latitude,
                     InstitutionRow.longitude).outerjoin(
@@ -76,43 +122,14 @@ def assign_prospects(session: Session, *, now: datetime, reassign: Collection[in
     condition: ColumnElement[bool] = ProspectRow.sub_branch_code.is_(None)
     if reassign:
         condition = or_(condition, ProspectRow.id.in_(list(reassign)))
-    todo = session.execute(wanted.where(condition).order_by(ProspectRow.id)).all()
-    summary = AssignmentSummary()
-    if not todo:
-        return summary
-    branch = branch_from_db(session)
-    excluded = penalised_sub_branches(session, now)
-    chosen: dict[int, tuple[str, dict[str, Any]]] = {}
-    to_balance: dict[str, list[int]] = {}
-    for pid, district, lat, lon, dnc, inst_lat, inst_lon in todo:
-        if lat is None and inst_lat is not None:
-            lat, lon = inst_lat, inst_lon
-        sub = choose_sub_branch(branch, district=district, latitude=lat, longitude=lon,
-                                excluded=excluded)
-        if sub is None:  # every sub-branch penalised: leave it for the next run
-            continue
-        chosen[pid] = (sub.code, {"district": district, "coordinates": lat is not None,
-                                  "serves_district": district in sub.districts,
-                                  "skipped_penalised": sorted(excluded)})
-        if not dnc:
-            to_balance.setdefault(sub.code, []).append(pid)
-    managers: dict[int, int] = {}
-    for code, pids in to_balance.items():
-        loads = open_loads(session, code)
-        managers |= balance(pids, loads=loads)
-    values = []
-    for pid, (code, details) in chosen.items():
-        manager = managers.get(pid)
-        values.append({"id": pid, "sub_branch_code": code, "client_manager_id": manager,
-                       "assigned_at": now, "assignment": details | {"rule": "district_nearest",
-                                                                    "balanced_by": "open_load"}})
-        summary.without_manager += manager is None
-    if values:
-        session.execute(update(ProspectRow), values)
-    summary.assigned = len(values)
-    summary.by_sub_branch = dict(sorted(Counter(c for c, _ in chosen.values()).items()))
-    audit(session, at=now, actor="system", action="marketing.assign", target="prospects",
-          details={"assigned": summary.assigned, "by_sub_branch": summary.by_sub_branch,
-                   "without_manager": summary.without_manager,
-                   "skipped_penalised": sorted(excluded)})
+    candidates = [Candidate(pid, district, lat if lat is not None else inst_lat,
+                            lon if lat is not None else inst_lon, dnc)
+                  for pid, district, lat, lon, dnc, inst_lat, inst_lon in session.execute(
+                      wanted.where(condition).order_by(ProspectRow.id))]
+    planned, summary = plan_assignments(session, candidates, now=now)
+    if planned:
+        session.execute(update(ProspectRow), [{"id": k, **v} for k, v in planned.items()])
+        audit(session, at=now, actor="system", action="marketing.assign", target="prospects",
+              details={"assigned": summary.assigned, "by_sub_branch": summary.by_sub_branch,
+                       "without_manager": summary.without_manager})
     return summary

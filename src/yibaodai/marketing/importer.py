@@ -15,9 +15,9 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from yibaodai.audit.log import record as audit
@@ -43,7 +43,7 @@ from yibaodai.domain.marketing.matching import (
 )
 from yibaodai.domain.marketing.rows import ListRow, RowIssue, parse_table
 from yibaodai.errors import FieldError, ValidationFailed
-from yibaodai.marketing.assignment import assign_prospects
+from yibaodai.marketing.assignment import Candidate, assign_prospects, plan_assignments
 from yibaodai.marketing.reader import Sheet, read_list
 
 
@@ -64,6 +64,7 @@ class ImportReport:
     merges: list[dict[str, Any]] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
     linked: dict[str, int] = field(default_factory=dict)
+    changed: int = 0   # of the updated prospects, those whose stored values changed
     assigned: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -73,7 +74,8 @@ class ImportReport:
             "updated": self.updated, "merged": self.merged,
             "refused": [i.as_dict() for i in self.refused],
             "warnings": [i.as_dict() for i in self.warnings],
-            "merges": self.merges, "skipped": self.skipped, "linked": self.linked,
+            "changed": self.changed, "merges": self.merges, "skipped": self.skipped,
+            "linked": self.linked,
             "assigned": self.assigned, "matching_version": MATCHING_VERSION,
         }
 
@@ -97,6 +99,13 @@ def _choose_sheet(sheets: Sequence[Sheet]) -> tuple[Sheet, Layout]:
 # ---------------------------------------------------------------------------------------------
 
 
+_REFRESHED = ("fixmedins_code", "uscc", "name", "name_key", "address", "address_key",
+              "district", "phones", "contact", "kind", "kind_text", "designated_on", "latitude",
+              "longitude")
+_LINK_COLUMNS = ("institution_code", "link_reason", "link_score")
+_prospects = cast(Table, ProspectRow.__table__)
+
+
 @dataclass(frozen=True)
 class _Stored:
     """Stored prospects and known institutions as match records (keys before the rows')."""
@@ -104,32 +113,32 @@ class _Stored:
     records: list[MatchRecord]
     prospect_of: dict[int, int]       # record key -> prospect id
     institution_of: dict[int, str]    # record key -> fixmedins_code
-    districts: dict[int, str]         # prospect id -> district
-    linked: set[int]                  # prospects already linked to an institution
+    values: dict[int, dict[str, Any]]  # prospect id -> its refreshable and link columns
+    places: dict[str, tuple[float | None, float | None]]  # institution -> coordinates
 
 
 def _stored(session: Session) -> _Stored:
     records: list[MatchRecord] = []
     prospect_of: dict[int, int] = {}
     institution_of: dict[int, str] = {}
-    districts: dict[int, str] = {}
-    linked: set[int] = set()
-    for pid, code, uscc, district, nkey, akey, inst in session.execute(select(
-            ProspectRow.id, ProspectRow.fixmedins_code, ProspectRow.uscc, ProspectRow.district,
-            ProspectRow.name_key, ProspectRow.address_key, ProspectRow.institution_code
-    ).order_by(ProspectRow.id)):
+    values: dict[int, dict[str, Any]] = {}
+    columns = [ProspectRow.id, *(getattr(ProspectRow, c) for c in _REFRESHED + _LINK_COLUMNS)]
+    for row in session.execute(select(*columns).order_by(ProspectRow.id)).mappings():
+        pid = row["id"]
         prospect_of[len(records)] = pid
-        districts[pid] = district
-        if inst is not None:
-            linked.add(pid)
-        records.append(MatchRecord(len(records), district, nkey, akey, code, uscc, pid))
-    for code, uscc, area, name, addr in session.execute(select(
+        values[pid] = {c: row[c] for c in _REFRESHED + _LINK_COLUMNS}
+        records.append(MatchRecord(len(records), row["district"], row["name_key"],
+                                   row["address_key"], row["fixmedins_code"], row["uscc"], pid))
+    places: dict[str, tuple[float | None, float | None]] = {}
+    for code, uscc, area, name, addr, lat, lon in session.execute(select(
             InstitutionRow.fixmedins_code, InstitutionRow.uscc, InstitutionRow.area_code,
-            InstitutionRow.fixmedins_name, InstitutionRow.addr)):
+            InstitutionRow.fixmedins_name, InstitutionRow.addr, InstitutionRow.latitude,
+            InstitutionRow.longitude)):
         institution_of[len(records)] = code
+        places[code] = (lat, lon)
         records.append(MatchRecord(len(records), area or institution_code_area(code),
                                    name_key(name), address_key(addr or ""), code, uscc))
-    return _Stored(records, prospect_of, institution_of, districts, linked)
+    return _Stored(records, prospect_of, institution_of, values, places)
 
 
 def _row_record(key: int, row: ListRow) -> MatchRecord:
@@ -160,9 +169,12 @@ def _fields(row: ListRow) -> dict[str, Any]:
             "latitude": row.latitude, "longitude": row.longitude}
 
 
-def _refresh(row: ListRow) -> dict[str, Any]:
-    """What a newer list changes on a stored prospect: empty cells never blank a value."""
-    return {k: v for k, v in _fields(row).items() if v not in (None, [])}
+def _refreshed(stored: dict[str, Any], group: _Group) -> dict[str, Any]:
+    """A stored prospect's columns after a newer list: the list's values, except that an
+    empty cell never blanks a stored value (and a stored link is kept)."""
+    fresh = _fields(group.combined) | group.link
+    return {c: fresh[c] if fresh.get(c) not in (None, []) else stored[c]
+            for c in _REFRESHED + _LINK_COLUMNS}
 
 
 def _link(row: ListRow, inst_record: MatchRecord) -> tuple[str, int]:
@@ -211,7 +223,8 @@ def _resolve(group: tuple[int, ...], *, base: int, stored: _Stored, rows: Sequen
     mine = [rows[k - base] for k in row_keys]
     combined = _combined(mine) if mine else None
     link: dict[str, Any] = {}
-    relink = prospect_key is not None and stored.prospect_of[prospect_key] not in stored.linked
+    relink = prospect_key is not None and stored.values[stored.prospect_of[prospect_key]][
+        "institution_code"] is None
     if inst_key is not None and (combined is not None or relink):
         if combined is not None:
             reason, score = _link(combined, stored.records[inst_key])
@@ -232,7 +245,7 @@ def _resolve(group: tuple[int, ...], *, base: int, stored: _Stored, rows: Sequen
     return _Group(
         rows=mine, combined=combined or ListRow(row=0, name="", district=""), prospect_id=pid,
         is_new=pid is None, link=link, moved=pid is not None and combined is not None
-        and stored.districts[pid] != combined.district, merged=merged,
+        and stored.values[pid]["district"] != combined.district, merged=merged,
         first_link=(first_link.reason.value, first_link.score) if first_link else None)
 
 
@@ -263,40 +276,52 @@ def import_list(session: Session, *, data: bytes, filename: str, actor: str,
     groups = [_resolve(group, base=base, stored=stored, rows=table.rows,
                        clustering=clustering) for group in clustering.groups]
     new = [g for g in groups if g.rows and g.is_new]
+    planned, assignment = plan_assignments(session, [
+        _candidate(i, g, stored) for i, g in enumerate(new)], now=now)
     if new:
-        columns = {"first_import_id": batch.id, "last_import_id": batch.id, "created_at": now,
-                   "updated_at": now, "do_not_contact": False, "assignment": {}}
-        ids = session.scalars(
-            insert(ProspectRow).returning(ProspectRow.id, sort_by_parameter_order=True),
-            [_fields(g.combined) | g.link | columns | {"source_row": g.rows[0].row}
-             for g in new]).all()
-        for g, pid in zip(new, ids, strict=True):
-            g.prospect_id = pid
+        blank = dict.fromkeys(_LINK_COLUMNS) | {"sub_branch_code": None,
+                                                "client_manager_id": None,
+                                                "assigned_at": None, "assignment": {}}
+        columns = {"first_import_id": batch.id, "created_at": now, "updated_at": now,
+                   "do_not_contact": False}
+        session.execute(insert(_prospects), [
+            _fields(g.combined) | blank | g.link | planned.get(i, {}) | columns
+            | {"first_row": g.rows[0].row} for i, g in enumerate(new)])
+        # ids by first row (unique within an import): one query costs less than RETURNING
+        # over an executemany
+        ids = dict(session.execute(select(ProspectRow.first_row, ProspectRow.id).where(
+            ProspectRow.first_import_id == batch.id)).tuples().all())
+        for g in new:
+            g.prospect_id = ids[g.rows[0].row]
     updated = [g for g in groups if g.rows and not g.is_new]
-    refreshed = [{"id": g.prospect_id, **_refresh(g.combined), **g.link,
-                  "last_import_id": batch.id, "source_row": g.rows[0].row, "updated_at": now}
-                 for g in updated]
+    changed = []
+    for g in updated:
+        assert g.prospect_id is not None
+        before = stored.values[g.prospect_id]
+        after = _refreshed(before, g)
+        if after != before:
+            changed.append({"id": g.prospect_id, **after, "updated_at": now})
     late_links = [{"id": g.prospect_id, **g.link} for g in groups if not g.rows and g.link]
-    for batch_of_updates in (refreshed, late_links):
-        if batch_of_updates:
-            session.execute(update(ProspectRow), batch_of_updates)
+    for values in (changed, late_links):
+        if values:
+            session.execute(update(ProspectRow), values)
     matches = [m for g in groups for m in g.matches()]
     matches.extend({"sheet_row": i.row, "outcome": "refused", "prospect_id": None,
                     "reason": i.code, "score": None, "into_row": None, "details": i.as_dict()}
                    for i in table.refused)
     if matches:
-        session.execute(insert(ProspectMatchRow),
+        session.execute(insert(cast(Table, ProspectMatchRow.__table__)),
                         [{"import_id": batch.id, **m} for m in matches])
     merges = [m["details"] for m in matches if m["outcome"] == "merged"]
     moved = [g.prospect_id for g in updated if g.moved and g.prospect_id is not None]
-    assignment = assign_prospects(session, now=now, reassign=moved)
+    later = assign_prospects(session, now=now, reassign=moved)
     report = ImportReport(
         import_id=batch.id, filename=filename, sheet=sheet.name,
         header_rows=[i + 1 for i in layout.header_rows], read=table.read, new=len(new),
         updated=len(updated), merged=len(merges), refused=table.refused,
         warnings=table.warnings, merges=merges, skipped=table.skipped,
-        linked=_linked_counts(session, batch.id, sum(1 for g in groups if g.rows and g.link)),
-        assigned=assignment.assigned)
+        linked=_linked_counts(session, batch.id), changed=len(changed),
+        assigned=assignment.assigned + later.assigned)
     batch.new, batch.updated, batch.merged = report.new, report.updated, report.merged
     batch.report = report.as_dict()
     audit(session, at=now, actor=actor, action="marketing.import", target=f"list_import:{batch.id}",
@@ -307,12 +332,23 @@ def import_list(session: Session, *, data: bytes, filename: str, actor: str,
     return report
 
 
-def _linked_counts(session: Session, import_id: int, institutions: int) -> dict[str, int]:
+def _linked_counts(session: Session, import_id: int) -> dict[str, int]:
     """How many of this import's prospects the bank already knows: as institutions of the
     gateway, with cases, with loans drawn."""
-    codes = select(ProspectRow.institution_code).where(ProspectRow.last_import_id == import_id,
-                                                       ProspectRow.institution_code.is_not(None))
+    codes = select(ProspectRow.institution_code).join(
+        ProspectMatchRow, ProspectMatchRow.prospect_id == ProspectRow.id).where(
+        ProspectMatchRow.import_id == import_id, ProspectMatchRow.outcome.in_(("new", "updated")),
+        ProspectRow.institution_code.is_not(None))
+    institutions = len(session.scalars(codes).all())
     cases = session.execute(select(CaseRow.fixmedins_code, CaseRow.loan_drawn).where(
         CaseRow.fixmedins_code.in_(codes))).all()
     return {"institutions": institutions, "cases": len({c for c, _ in cases}),
             "loans": len({c for c, drawn in cases if drawn is not None})}
+
+
+def _candidate(key: int, group: _Group, stored: _Stored) -> Candidate:
+    row = group.combined
+    lat, lon = row.latitude, row.longitude
+    if lat is None and group.link:
+        lat, lon = stored.places[group.link["institution_code"]]
+    return Candidate(key, row.district, lat, lon, do_not_contact=False)

@@ -80,10 +80,9 @@ class ProspectRow(Base):
     do_not_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     do_not_contact_reason: Mapped[str | None] = mapped_column(Text)
     first_import_id: Mapped[int] = mapped_column(ForeignKey("list_imports.id"))
-    last_import_id: Mapped[int] = mapped_column(ForeignKey("list_imports.id"))
-    source_row: Mapped[int] = mapped_column(Integer)
+    first_row: Mapped[int] = mapped_column(Integer)  # its sheet row in that import
     created_at: Mapped[datetime] = mapped_column(AwareDateTime())
-    updated_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    updated_at: Mapped[datetime] = mapped_column(AwareDateTime())  # last change by an import
 
 
 class ProspectMatchRow(Base):

@@ -66,6 +66,8 @@ def cell_text(value: CellValue) -> str:
     if isinstance(value, datetime):
         value = value.date()
     text = value.isoformat() if isinstance(value, date) else str(value)
+    if text.isascii():  # ASCII is its own NFKC form and has no Chinese characters
+        return " ".join(text.split())
     text = _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
     return _CJK_GAP.sub("", text)
 

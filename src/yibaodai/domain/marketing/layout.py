@@ -159,19 +159,19 @@ class RowKind(StrEnum):
     NOTE = "note"      # remarks: 注：…, 制表人：…
 
 
-def classify(row: Sequence[CellValue], layout: Layout) -> RowKind:
-    """What a row after the header is. Only DATA rows count as rows read."""
-    texts = _non_empty(row)
-    if not texts:
+def classify(texts: Sequence[str], layout: Layout) -> RowKind:
+    """What a row after the header is, from its cells as ``cell_text`` gives them. Only DATA
+    rows count as rows read."""
+    filled = [t.replace(" ", "") for t in texts if t]
+    if not filled:
         return RowKind.BLANK
-    if texts[0].startswith(_TOTAL):
+    if filled[0].startswith(_TOTAL):
         return RowKind.TOTAL
-    name_cols = layout.columns.get(Column.NAME, ())
-    if any(compact(row[i]).startswith(_TOTAL) for i in name_cols if i < len(row)):
+    names = [texts[i] for i in layout.columns.get(Column.NAME, ()) if i < len(texts)]
+    if any(v.replace(" ", "").startswith(_TOTAL) for v in names):
         return RowKind.TOTAL
-    found = recognise(row)
-    if Column.NAME in found and len(found) >= 2:
+    if any(column_of(v) is Column.NAME for v in names) and len(recognise(texts)) >= 2:
         return RowKind.HEADER
-    if len(set(texts)) == 1 and _NOTE.match(texts[0]):
+    if len(set(filled)) == 1 and _NOTE.match(filled[0]):
         return RowKind.NOTE
     return RowKind.DATA

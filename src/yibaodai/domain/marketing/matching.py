@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
@@ -89,6 +89,19 @@ class MatchRecord:
     code: str | None = None
     uscc: str | None = None
     prospect_id: int | None = None  # a stored prospect (two of them never merge)
+    name_numbers: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    house_numbers: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name_numbers", tuple(_DIGITS.findall(self.name)))
+        object.__setattr__(self, "house_numbers", tuple(_HOUSE.findall(self.address)))
+
+    def distinct_from(self, other: MatchRecord) -> bool:
+        """Known to be different institutions: different codes, different valid USCCs, or two
+        stored prospects."""
+        return bool((self.code and other.code and self.code != other.code)
+                    or (self.uscc and other.uscc and self.uscc != other.uscc)
+                    or (self.prospect_id is not None and other.prospect_id is not None))
 
 
 @dataclass(frozen=True)
@@ -104,13 +117,12 @@ def similarity(a: MatchRecord, b: MatchRecord) -> Similarity:
     one institution. Different numbers in the names (（2）, 第三) or different house numbers
     cap the score: they are what tells neighbours apart."""
     name = fuzz.ratio(a.name, b.name)
-    if _DIGITS.findall(a.name) != _DIGITS.findall(b.name):
+    if a.name_numbers != b.name_numbers:
         name = min(name, 60.0)
     if not a.address or not b.address:
         return Similarity(round(name), None, round(name), name >= NAME_ALONE_THRESHOLD)
     address = fuzz.ratio(a.address, b.address)
-    houses_a, houses_b = _HOUSE.findall(a.address), _HOUSE.findall(b.address)
-    if houses_a and houses_b and houses_a != houses_b:
+    if a.house_numbers and b.house_numbers and a.house_numbers != b.house_numbers:
         address = min(address, 50.0)
     score = round(0.6 * name + 0.4 * address)
     return Similarity(round(name), round(address), score,
@@ -231,10 +243,19 @@ def cluster(records: Sequence[MatchRecord], *, window: int = WINDOW) -> Clusteri
         if groups.union(a, b, check=(_CODE, _PROSPECT)):
             note(a, b, Link(b, MatchReason.USCC, 100), Link(a, MatchReason.USCC, 100))
     by_key = {r.key: r for r in records}
+    # Records already one by code or USCC with the same name and address (a list imported
+    # again, row by row) add no comparison their twin does not make: keep one of each.
+    distinct: dict[tuple[int, str, str], MatchRecord] = {}
+    for r in records:
+        distinct.setdefault((groups.find(r.key), r.name, r.address), r)
     scored: list[tuple[int, int, int, Similarity]] = []
-    pairs = candidate_pairs(records, window=window)
+    pairs = candidate_pairs(list(distinct.values()), window=window)
     for a, b in pairs:
-        sim = similarity(by_key[a], by_key[b])
+        left, right = by_key[a], by_key[b]
+        if groups.find(a) == groups.find(b) or left.distinct_from(right) or not fuzz.ratio(
+                left.name, right.name, score_cutoff=NAME_THRESHOLD):
+            continue  # already one by code or USCC, or cheaply refused: most pairs end here
+        sim = similarity(left, right)
         if sim.same:
             scored.append((-sim.score, a, b, sim))
     for _, a, b, sim in sorted(scored, key=lambda t: t[:3]):

@@ -77,22 +77,39 @@ class ParsedTable:
     skipped: dict[str, int] = field(default_factory=dict)  # blank, total, header, note lines
 
 
-def _cell(row: Sequence[CellValue], layout: Layout, column: Column) -> CellValue:
-    for index in layout.columns.get(column, ()):
-        if index < len(row) and cell_text(row[index]):
-            return row[index]
-    return None
+class _Cells:
+    """One row's cells: raw values (dates, numbers) and their clean texts, by field."""
+
+    def __init__(self, row: Sequence[CellValue], texts: Sequence[str], layout: Layout) -> None:
+        self.row, self.texts, self.layout = row, texts, layout
+
+    def _index(self, column: Column) -> int | None:
+        return next((i for i in self.layout.columns.get(column, ())
+                     if i < len(self.texts) and self.texts[i]), None)
+
+    def raw(self, column: Column) -> CellValue:
+        i = self._index(column)
+        return None if i is None else self.row[i]
+
+    def text(self, column: Column) -> str:
+        i = self._index(column)
+        return "" if i is None else self.texts[i]
+
+    def every_text(self, column: Column) -> str:
+        """All of a field's columns (电话 and 手机), joined as one list."""
+        return "/".join(self.texts[i] for i in self.layout.columns.get(column, ())
+                        if i < len(self.texts) and self.texts[i])
 
 
 def _issue(number: int, column: Column, problem: Problem) -> RowIssue:
     return RowIssue(number, column.value, problem.code, problem.message_zh, problem.message_en)
 
 
-def _district(row: Sequence[CellValue], layout: Layout, *, code: str | None, uscc: str | None,
+def _district(cells: _Cells, *, code: str | None, uscc: str | None,
               address: str | None) -> str | None:
     """Where the institution is: the district column, else the address, else the area in
     its institution code, else the area in its USCC."""
-    found = parse_district(_cell(row, layout, Column.DISTRICT))
+    found = parse_district(cells.text(Column.DISTRICT))
     if found:
         return found
     if address and (found := district_in_address(address)):
@@ -103,9 +120,11 @@ def _district(row: Sequence[CellValue], layout: Layout, *, code: str | None, usc
     return None
 
 
-def parse_row(number: int, row: Sequence[CellValue], layout: Layout
-              ) -> tuple[ListRow | None, list[RowIssue]]:
-    """The row as a ``ListRow`` and its warnings, or None and the refusal first."""
+def parse_row(number: int, row: Sequence[CellValue], layout: Layout,
+              texts: Sequence[str] | None = None) -> tuple[ListRow | None, list[RowIssue]]:
+    """The row as a ``ListRow`` and its warnings, or None and the refusal first. ``texts`` are
+    the row's cells through ``cell_text`` (computed here when not given)."""
+    cells = _Cells(row, texts if texts is not None else [cell_text(v) for v in row], layout)
     warnings: list[RowIssue] = []
 
     def keep(column: Column, value: T | Problem | None) -> T | None:
@@ -114,18 +133,18 @@ def parse_row(number: int, row: Sequence[CellValue], layout: Layout
             return None
         return value
 
-    name = cell_text(_cell(row, layout, Column.NAME))[:NAME_MAX]
-    code = keep(Column.CODE, parse_institution_code(_cell(row, layout, Column.CODE)))
-    uscc_cell = _cell(row, layout, Column.USCC)
-    uscc = keep(Column.USCC, parse_uscc(uscc_cell))
-    if uscc_cell is None:
+    name = cells.text(Column.NAME)[:NAME_MAX]
+    code = keep(Column.CODE, parse_institution_code(cells.text(Column.CODE)))
+    uscc_text = cells.text(Column.USCC)
+    uscc = keep(Column.USCC, parse_uscc(uscc_text))
+    if not uscc_text:
         warnings.append(RowIssue(number, Column.USCC.value, "uscc_missing",
                                  "统一社会信用代码缺失", "USCC missing"))
-    address = cell_text(_cell(row, layout, Column.ADDRESS))[:ADDRESS_MAX] or None
+    address = cells.text(Column.ADDRESS)[:ADDRESS_MAX] or None
     if not name:
         return None, [RowIssue(number, Column.NAME.value, "name_missing", "机构名称为空",
                                "the institution's name is empty"), *warnings]
-    district = _district(row, layout, code=code, uscc=uscc, address=address)
+    district = _district(cells, code=code, uscc=uscc, address=address)
     if district is None:
         elsewhere = other_city_in_address(address or "")
         zh, en = (f"地址在{elsewhere}，不属于大连市", f"the address is in {elsewhere}, not Dalian"
@@ -135,20 +154,18 @@ def parse_row(number: int, row: Sequence[CellValue], layout: Layout
             "institution code nor the USCC names a Dalian district")
         return None, [RowIssue(number, Column.DISTRICT.value, "district_unknown", zh, en),
                       *warnings]
-    phones = parse_phones(_cell(row, layout, Column.PHONE))
+    phones = parse_phones(cells.every_text(Column.PHONE))
     for piece in phones.unreadable:
         warnings.append(RowIssue(number, Column.PHONE.value, "invalid_phone",
                                  f"电话“{piece}”无法识别，已忽略",
                                  f"phone {piece!r} is not a phone number; ignored"))
-    designated = keep(Column.DESIGNATED_ON, parse_date(_cell(row, layout,
-                                                                Column.DESIGNATED_ON)))
-    kind_cell = _cell(row, layout, Column.KIND)
-    lat = parse_coordinate(_cell(row, layout, Column.LATITUDE), low=LATITUDE_RANGE[0],
+    designated = keep(Column.DESIGNATED_ON, parse_date(cells.raw(Column.DESIGNATED_ON)))
+    kind_text = cells.text(Column.KIND)
+    lat = parse_coordinate(cells.text(Column.LATITUDE), low=LATITUDE_RANGE[0],
                            high=LATITUDE_RANGE[1])
-    lon = parse_coordinate(_cell(row, layout, Column.LONGITUDE), low=LONGITUDE_RANGE[0],
+    lon = parse_coordinate(cells.text(Column.LONGITUDE), low=LONGITUDE_RANGE[0],
                            high=LONGITUDE_RANGE[1])
-    if (lat is None) != (lon is None) or (
-            lat is None and _cell(row, layout, Column.LATITUDE) is not None):
+    if (lat is None) != (lon is None) or (lat is None and cells.text(Column.LATITUDE)):
         warnings.append(RowIssue(number, Column.LATITUDE.value, "invalid_coordinates",
                                  "经纬度缺失或不在大连范围内，已忽略",
                                  "coordinates missing or outside Dalian; ignored"))
@@ -156,8 +173,8 @@ def parse_row(number: int, row: Sequence[CellValue], layout: Layout
     return ListRow(
         row=number, name=name, district=district, fixmedins_code=code, uscc=uscc,
         address=address, phones=phones.phones,
-        contact=cell_text(_cell(row, layout, Column.CONTACT))[:CONTACT_MAX] or None,
-        kind=parse_kind(kind_cell, name=name), kind_text=cell_text(kind_cell)[:50] or None,
+        contact=cells.text(Column.CONTACT)[:CONTACT_MAX] or None,
+        kind=parse_kind(kind_text, name=name), kind_text=kind_text[:50] or None,
         designated_on=designated, latitude=lat, longitude=lon), warnings
 
 
@@ -167,12 +184,13 @@ def parse_table(rows: Sequence[Sequence[CellValue]], layout: Layout) -> ParsedTa
     table = ParsedTable()
     for index in range(layout.first_data_row, len(rows)):
         row = rows[index]
-        kind = classify(row, layout)
+        texts = [cell_text(v) for v in row]
+        kind = classify(texts, layout)
         if kind is not RowKind.DATA:
             table.skipped[kind.value] = table.skipped.get(kind.value, 0) + 1
             continue
         table.read += 1
-        parsed, issues = parse_row(index + 1, row, layout)
+        parsed, issues = parse_row(index + 1, row, layout, texts)
         if parsed is None:
             table.refused.append(issues[0])  # what else is wrong with it no longer matters
         else:

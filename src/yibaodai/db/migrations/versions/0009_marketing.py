@@ -9,7 +9,7 @@
 
 Revision ID: 0009
 Revises: 0004
-Create Date: 2026-12-01 09:56:32.054406
+Create Date: 2026-12-01 10:21:19.594602
 """
 
 from __future__ import annotations
@@ -93,14 +93,12 @@ def upgrade() -> None:
     sa.Column('do_not_contact', sa.Boolean(), nullable=False),
     sa.Column('do_not_contact_reason', sa.Text(), nullable=True),
     sa.Column('first_import_id', sa.Integer(), nullable=False),
-    sa.Column('last_import_id', sa.Integer(), nullable=False),
-    sa.Column('source_row', sa.Integer(), nullable=False),
+    sa.Column('first_row', sa.Integer(), nullable=False),
     sa.Column('created_at', yibaodai.db.types.AwareDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', yibaodai.db.types.AwareDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['client_manager_id'], ['users.id'], name=op.f('fk_prospects_client_manager_id_users')),
     sa.ForeignKeyConstraint(['first_import_id'], ['list_imports.id'], name=op.f('fk_prospects_first_import_id_list_imports')),
     sa.ForeignKeyConstraint(['institution_code'], ['institutions.fixmedins_code'], name=op.f('fk_prospects_institution_code_institutions')),
-    sa.ForeignKeyConstraint(['last_import_id'], ['list_imports.id'], name=op.f('fk_prospects_last_import_id_list_imports')),
     sa.ForeignKeyConstraint(['sub_branch_code'], ['sub_branches.code'], name=op.f('fk_prospects_sub_branch_code_sub_branches')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_prospects')),
     sa.UniqueConstraint('fixmedins_code', name=op.f('uq_prospects_fixmedins_code'))
