@@ -10,8 +10,10 @@ from yibaodai.cli import (  # noqa: F401  (each module registers its commands)
     decision,
     demo,
     inspect,
+    marketing,
     model,
     retention,
+    sim,
 )
 from yibaodai.cli._app import app, configure_logging, emit
 

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yibaodai.audit.log import record as audit
+from yibaodai.auth.roles import Actor, Role
 from yibaodai.clock import SHANGHAI
 from yibaodai.db.models import (
     AuthorizationRow,
@@ -49,10 +50,11 @@ from yibaodai.domain.marketing.funnel import (
     leaderboard,
 )
 from yibaodai.domain.marketing.outreach import REACHED, TERMINAL, Outcome, OutreachState
-from yibaodai.errors import Conflict, FieldError, NotFound, ValidationFailed
+from yibaodai.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from yibaodai.marketing.outreach import GATEWAY, STAFF, current_states
 
 MAX_DAYS: Final = 366
+CAN_RUN_CAMPAIGNS: Final = frozenset({Role.BRANCH_ADMIN, Role.BRANCH_MANAGER})
 _INTERESTED: Final = frozenset({Outcome.INTERESTED.value, Outcome.VISIT_SCHEDULED.value,
                                 Outcome.VISITED.value, Outcome.AUTHORIZED.value})
 
@@ -77,9 +79,15 @@ def _targets(session: Session, targets: Mapping[str, Target]) -> list[FieldError
 
 
 def create_campaign(session: Session, *, name: str, starts_on: date, ends_on: date,
-                    targets: Mapping[str, Target], created_by: str, now: datetime
+                    targets: Mapping[str, Target], actor: Actor, now: datetime
                     ) -> CampaignRow:
-    """A campaign with its period and per-sub-branch targets (amounts in yuan)."""
+    """A campaign with its period and per-sub-branch targets (amounts in yuan); the branch's
+    administrators and managers run campaigns."""
+    if actor.role not in CAN_RUN_CAMPAIGNS:
+        raise PermissionDenied("仅分行管理员或分行部门总经理可创建营销活动",
+                               "only the branch's administrators and managers run campaigns",
+                               code="role_not_allowed")
+    created_by = actor.username
     clean = name.strip()
     errors = [] if 0 < len(clean) <= 100 else [_bad("name", "名称须为1至100字",
                                                      "the name must have 1-100 characters")]

@@ -122,8 +122,9 @@ def _is_hint(row: Sequence[CellValue]) -> bool:
 def find_layout(rows: Sequence[Sequence[CellValue]]) -> Layout | None:
     """The header: among the first rows, the one naming most fields (it must name the
     institution's name); a line just above or below it that names further fields in other
-    columns is part of a two-line header. A numbering or hint line right under the header is
-    also skipped. None when no row names the institution's name column."""
+    columns, within the header's width, is part of a two-line header. A numbering or hint
+    line right under the header is also skipped. None when no row names the institution's
+    name column."""
     best, best_found = -1, dict[Column, list[int]]()
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         found = recognise(row)
@@ -134,10 +135,11 @@ def find_layout(rows: Sequence[Sequence[CellValue]]) -> Layout | None:
     header = [best]
     columns = {k: list(v) for k, v in best_found.items()}
     taken = {i for v in columns.values() for i in v}
+    width = max((i + 1 for i, v in enumerate(rows[best]) if compact(v)), default=0)
     for neighbour in (best - 1, best + 1):
         if not 0 <= neighbour < len(rows):
             continue
-        extra = {k: [i for i in v if i not in taken]
+        extra = {k: [i for i in v if i not in taken and i < width]
                  for k, v in recognise(rows[neighbour]).items() if k not in columns}
         extra = {k: v for k, v in extra.items() if v}
         if extra:
