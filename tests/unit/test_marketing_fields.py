@@ -68,7 +68,7 @@ def test_phone_numbers_in_any_common_format_come_out_canonical(
 def test_the_phone_parser_never_raises_and_only_answers_canonical_numbers(text: str) -> None:
     parsed = parse_phones(text)
     for phone in parsed.phones:
-        assert phone.isascii() and (phone.isdigit() and len(phone) == 11
+        assert phone.isascii() and ((phone.isdigit() and len(phone) == 11)
                                     or phone.split("-")[0].startswith("0"))
 
 

@@ -24,15 +24,18 @@ def rec(key: int, name: str, address: str = "", *, district: str = "210202",
 
 
 def test_name_keys_drop_what_varies_between_spellings() -> None:
-    keys = {name_key(n) for n in ("大连康宁大药房有限公司人民路店", "大连市康宁大药房人民路店",
-                                  "辽宁省大连市 康宁大药房（人民路分店）", "康宁大药房人民路店")}
+    keys = {name_key(n) for n in (
+        "大连康宁大药房有限公司人民路店", "大连市康宁大药房人民路店",
+        "辽宁省大连市 康宁大药房（人民路分店）", "康宁大药房人民路店")}
     assert keys == {"康宁大药房人民路店"}
-    assert address_key("辽宁省大连市中山区人民路６８号") == address_key("人民路68号") == "人民路68号"
+    assert address_key("辽宁省大连市中山区人民路６８号") == address_key("人民路68号")
+    assert address_key("人民路68号") == "人民路68号"
 
 
 def test_variants_of_one_institution_are_merged_with_reason_and_score() -> None:
     result = cluster([
-        rec(0, "大连康宁大药房有限公司人民路店", "辽宁省大连市中山区人民路68号", code="P21020200001"),
+        rec(0, "大连康宁大药房有限公司人民路店", "辽宁省大连市中山区人民路68号",
+            code="P21020200001"),
         rec(1, "大连市康宁大药房人民路店", "中山区人民路68号"),
         rec(2, "大连康宁大药房有限公司五五路店", "大连市中山区五五路3号", code="P21020200002"),
     ])
@@ -42,10 +45,12 @@ def test_variants_of_one_institution_are_merged_with_reason_and_score() -> None:
 
 
 def test_exact_codes_and_usccs_come_before_names() -> None:
-    result = cluster([rec(0, "甲诊所", code="H21020200001"), rec(1, "完全不同的名字", code="H21020200001"),
-                      rec(2, "乙药房", uscc="91210202MA0000000X"), rec(3, "丙", uscc="91210202MA0000000X")])
+    code, uscc = "H21020200001", "91210202MA0000000X"
+    result = cluster([rec(0, "甲诊所", code=code), rec(1, "完全不同的名字", code=code),
+                      rec(2, "乙药房", uscc=uscc), rec(3, "丙", uscc=uscc)])
     assert result.groups == ((0, 1), (2, 3))
-    assert result.links[1].reason is MatchReason.CODE and result.links[3].reason is MatchReason.USCC
+    assert result.links[1].reason is MatchReason.CODE
+    assert result.links[3].reason is MatchReason.USCC
 
 
 def test_different_codes_usccs_or_stored_prospects_are_never_merged_however_alike() -> None:
@@ -66,7 +71,8 @@ def test_a_row_that_matches_two_different_institutions_joins_only_the_closer() -
 
 
 def test_neighbours_with_numbered_names_or_other_house_numbers_stay_apart() -> None:
-    result = cluster([rec(0, "康宁大药房华北路店（2）", "华北路12号"), rec(1, "康宁大药房华北路店（3）", "华北路12号"),
+    result = cluster([rec(0, "康宁大药房华北路店（2）", "华北路12号"),
+                      rec(1, "康宁大药房华北路店（3）", "华北路12号"),
                       rec(2, "康宁诊所", "华北路12号"), rec(3, "康宁诊所", "华北路13号"),
                       rec(4, "康宁中医诊所", "华北路20号")])
     assert all(len(g) == 1 for g in result.groups)
