@@ -239,3 +239,25 @@ def test_the_report_is_also_an_excel_workbook(staffed: Database, tmp_path: Path)
     assert [r[0] for r in refused] == [i["row"] for i in report["refused"]]  # type: ignore[index]
     assert all(isinstance(r[0], int) for r in refused)
     assert book["合并"].freeze_panes == "A4"
+
+
+def test_the_import_benchmark_runs_at_toy_size_and_checks_its_counts(tmp_path: Path) -> None:
+    """The benchmark itself asserts read/new/merged/refused against the generator; here it
+    only has to finish (its numbers are not checked in a test)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    backends = "sqlite,postgresql" if os.environ.get("YIBAODAI_TEST_POSTGRES_URL") else "sqlite"
+    out = tmp_path / "bench-marketing.md"
+    done = subprocess.run([sys.executable, "-m", "bench.marketing_import", "--rows", "300",
+                           "--sizes", "150,300", "--repeat", "1", "--backends", backends,
+                           "--out", str(out)], cwd=root, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout)
+    assert set(result["imports"]) == set(backends.split(","))
+    assert [d["rows"] for d in result["dedup"]] == [147, 297]
+    assert "## Measured numbers" in out.read_text(encoding="utf-8")
