@@ -10,9 +10,11 @@ from yibaodai.cli import (  # noqa: F401  (each module registers its commands)
     decision,
     demo,
     inspect,
+    marketing,
     model,
     retention,
     service,
+    sim,
 )
 from yibaodai.cli._app import app, configure_logging, emit
 

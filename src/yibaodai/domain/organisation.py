@@ -26,8 +26,8 @@ EARTH_RADIUS_KM = 6371.0088
 
 # A generous box around Dalian (Lüshun to Zhuanghe, Changhai islands): catches swapped
 # latitude/longitude and typos in the data file.
-_LAT_RANGE = (38.5, 40.2)
-_LON_RANGE = (120.8, 123.6)
+LATITUDE_RANGE = (38.5, 40.2)
+LONGITUDE_RANGE = (120.8, 123.6)
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,8 @@ class _SubBranchModel(BaseModel):
     name_en: str = Field(min_length=1)
     address: str = Field(min_length=1)
     phone: str = Field(min_length=1)
-    latitude: float = Field(ge=_LAT_RANGE[0], le=_LAT_RANGE[1])
-    longitude: float = Field(ge=_LON_RANGE[0], le=_LON_RANGE[1])
+    latitude: float = Field(ge=LATITUDE_RANGE[0], le=LATITUDE_RANGE[1])
+    longitude: float = Field(ge=LONGITUDE_RANGE[0], le=LONGITUDE_RANGE[1])
     districts: list[str] = Field(min_length=1)
 
 
