@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from yibaodai.audit.log import GENESIS
 from yibaodai.clock import SHANGHAI
+from yibaodai.db.append_only import lifted
 from yibaodai.db.migrate import alembic_config, heads, upgrade
 from yibaodai.db.models import Base, RawMessageRow
 from yibaodai.db.session import Database
@@ -60,8 +61,9 @@ def test_archive_bodies_survive_the_change_to_bytes(db_url: str) -> None:
             stored = list(s.scalars(select(RawMessageRow.body).order_by(RawMessageRow.id)))
             assert stored == [b.encode("utf-8") for b in bodies]
             assert verify_archive(s) is None
-            s.execute(text("UPDATE raw_messages SET body = :b WHERE id = 2"),
-                      {"b": b'{"infno":"8102"}'})
+            with lifted(s):
+                s.execute(text("UPDATE raw_messages SET body = :b WHERE id = 2"),
+                          {"b": b'{"infno":"8102"}'})
             assert verify_archive(s) == 2
     finally:
         db.dispose()

@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from yibaodai.audit.keys import ChainKeys
 
 
 def ensure_sqlite_directory(url: str) -> None:
@@ -46,10 +49,25 @@ def make_engine(url: str) -> Engine:
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    """One database and the bank's chain keys its hash-chained tables are linked with
+    (``audit.chain``; its sessions carry the database in ``session.info["database"]``)."""
+
+    def __init__(self, url: str, *, chain_keys: ChainKeys | None = None) -> None:
         self.url = url
         self.engine = make_engine(url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._chain_keys = chain_keys
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False,
+                                      info={"database": self})
+
+    @property
+    def chain_keys(self) -> ChainKeys:
+        """The keys given, or else those the environment's settings name (what the service
+        runs with), read once on first use: only writers of chained rows need them."""
+        if self._chain_keys is None:
+            from yibaodai.audit.keys import keys_from_environment
+
+            self._chain_keys = keys_from_environment()
+        return self._chain_keys
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
