@@ -132,13 +132,15 @@ class Problem:
 @dataclass(frozen=True)
 class Walk:
     """Where a walk along a chain got to: ``records`` records up to id ``last_id`` (0: none)
-    ending in ``head``; ``legacy`` of them unkeyed; ``problem`` the first one found."""
+    ending in ``head``; ``legacy`` of them unkeyed; ``anchored`` the last id an anchor
+    confirmed; ``problem`` the first one found."""
 
     records: int = 0
     last_id: int = 0
     head: str = GENESIS
     legacy: int = 0
     legacy_allowed: bool = True
+    anchored: int = 0
     problem: Problem | None = field(default=None)
 
 
@@ -174,13 +176,13 @@ def _expected(chain: Chain[R], keys: ChainKeys, row: R, state: Walk) -> tuple[st
 def _check_anchor(chain: Chain[Any], anchor: Anchor, state: Walk) -> Problem | None:
     if anchor.head_hash == state.head and anchor.records == state.records:
         return None
+    span = f"{state.anchored + 1}–{anchor.last_id}"
     return _problem(
         chain, "rewritten", anchor.last_id,
         f"与{anchor.source} #{anchor.seq} 不符（签名时共 {anchor.records} 条，现为 "
-        f"{state.records} 条；此前的记录被改写或删除）",
+        f"{state.records} 条；第 {span} 条之间的记录被改写或删除）",
         f"does not match {anchor.source} #{anchor.seq} ({anchor.records} records when it was "
-        f"signed, {state.records} now: the records up to it were rewritten or removed)",
-        anchor)
+        f"signed, {state.records} now: records {span} were rewritten or removed)", anchor)
 
 
 def _missing(chain: Chain[Any], anchor: Anchor, state: Walk) -> Problem:
@@ -218,14 +220,14 @@ def walk(session: Session, chain: Chain[R], keys: ChainKeys, *,
         if problem is not None:
             return replace(state, problem=problem)
         keyed = row.link_scheme == KEYED
-        state = Walk(records=state.records + 1, last_id=row.id, head=row.record_hash,
-                     legacy=state.legacy + (0 if keyed else 1),
-                     legacy_allowed=state.legacy_allowed and not keyed)
+        state = replace(state, records=state.records + 1, last_id=row.id,
+                        head=row.record_hash, legacy=state.legacy + (0 if keyed else 1),
+                        legacy_allowed=state.legacy_allowed and not keyed)
         while pending and pending[0].last_id == row.id:
             problem = _check_anchor(chain, pending.pop(0), state)
             if problem is not None:
                 return replace(state, problem=problem)
-            state = replace(state, legacy_allowed=False)
+            state = replace(state, legacy_allowed=False, anchored=row.id)
     if pending:
         return replace(state, problem=_missing(chain, pending[0], state))
     return state

@@ -18,7 +18,7 @@ A checkpoint exported off the machine (``yibaodai checkpoint --json``) can be gi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -32,46 +32,58 @@ from yibaodai.db.models import ChainCheckpointRow
 from yibaodai.errors import TamperDetected
 
 
-def signed_message(fields: Mapping[str, Any]) -> bytes:
+@dataclass(frozen=True)
+class Checkpoint:
+    """A checkpoint as stored, exported (``checkpoint --json``) and read back
+    (``verify --anchor``)."""
+
+    seq: int
+    chain: str
+    last_id: int
+    head_hash: str
+    records: int
+    at: datetime
+    key_id: str
+    signature: str
+
+    @classmethod
+    def of(cls, row: ChainCheckpointRow) -> Checkpoint:
+        return cls(seq=row.seq, chain=row.chain, last_id=row.last_id, head_hash=row.head_hash,
+                   records=row.records, at=row.at, key_id=row.key_id, signature=row.signature)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Checkpoint:
+        try:
+            return cls(seq=int(data["seq"]), chain=str(data["chain"]),
+                       last_id=int(data["last_id"]), head_hash=str(data["head_hash"]),
+                       records=int(data["records"]),
+                       at=datetime.fromisoformat(str(data["at"])), key_id=str(data["key_id"]),
+                       signature=str(data["signature"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise TamperDetected("检查点格式无效", f"invalid checkpoint: {exc}",
+                                 code="checkpoint_invalid") from exc
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "at": self.at.isoformat()}
+
+
+def signed_message(*, seq: int, chain: str, last_id: int, head_hash: str, records: int,
+                   at: datetime, key_id: str) -> bytes:
     """The bytes a checkpoint's signature covers (its fields, ``at`` in UTC)."""
-    return canonical({
-        "seq": int(fields["seq"]), "chain": str(fields["chain"]),
-        "last_id": int(fields["last_id"]), "head_hash": str(fields["head_hash"]),
-        "records": int(fields["records"]), "at": utc_iso(fields["at"]),
-        "key_id": str(fields["key_id"])})
+    return canonical({"seq": seq, "chain": chain, "last_id": last_id, "head_hash": head_hash,
+                      "records": records, "at": utc_iso(at), "key_id": key_id})
 
 
-def as_dict(row: ChainCheckpointRow) -> dict[str, Any]:
-    """A checkpoint as exported (``checkpoint --json``) and read back (``verify --anchor``)."""
-    return {"seq": row.seq, "chain": row.chain, "last_id": row.last_id,
-            "head_hash": row.head_hash, "records": row.records, "at": row.at.isoformat(),
-            "key_id": row.key_id, "signature": row.signature}
+def signature_valid(cp: Checkpoint, signing: SigningKeys) -> bool:
+    message = signed_message(seq=cp.seq, chain=cp.chain, last_id=cp.last_id,
+                             head_hash=cp.head_hash, records=cp.records, at=cp.at,
+                             key_id=cp.key_id)
+    return signing.verify(cp.key_id, message, cp.signature)
 
 
-def from_dict(data: Mapping[str, Any]) -> ChainCheckpointRow:
-    try:
-        return ChainCheckpointRow(
-            seq=int(data["seq"]), chain=str(data["chain"]), last_id=int(data["last_id"]),
-            head_hash=str(data["head_hash"]), records=int(data["records"]),
-            at=datetime.fromisoformat(str(data["at"])), key_id=str(data["key_id"]),
-            signature=str(data["signature"]))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise TamperDetected("检查点格式无效", f"invalid checkpoint: {exc}",
-                             code="checkpoint_invalid") from exc
-
-
-def _fields(row: ChainCheckpointRow) -> dict[str, Any]:
-    return {"seq": row.seq, "chain": row.chain, "last_id": row.last_id,
-            "head_hash": row.head_hash, "records": row.records, "at": row.at,
-            "key_id": row.key_id}
-
-
-def signature_valid(row: ChainCheckpointRow, signing: SigningKeys) -> bool:
-    return signing.verify(row.key_id, signed_message(_fields(row)), row.signature)
-
-
-def stored(session: Session) -> list[ChainCheckpointRow]:
-    return list(session.scalars(select(ChainCheckpointRow).order_by(ChainCheckpointRow.seq)))
+def stored(session: Session) -> list[Checkpoint]:
+    return [Checkpoint.of(r) for r in
+            session.scalars(select(ChainCheckpointRow).order_by(ChainCheckpointRow.seq))]
 
 
 def _bad_checkpoint(seq: int, zh: str, en: str) -> Problem:
@@ -79,7 +91,7 @@ def _bad_checkpoint(seq: int, zh: str, en: str) -> Problem:
                    message_en=f"checkpoint #{seq} {en}")
 
 
-def check_signatures(rows: Iterable[ChainCheckpointRow], signing: SigningKeys, *,
+def check_signatures(rows: Iterable[Checkpoint], signing: SigningKeys, *,
                      contiguous: bool = True) -> Problem | None:
     """The first checkpoint that is not validly signed by the bank, or (``contiguous``: the
     database's own list) whose ``seq`` leaves a gap after the one before."""
@@ -94,19 +106,20 @@ def check_signatures(rows: Iterable[ChainCheckpointRow], signing: SigningKeys, *
     return None
 
 
-def anchors(rows: Iterable[ChainCheckpointRow], chain: str, *,
+def anchors(rows: Iterable[Checkpoint], chain: str, *,
             source: str = "checkpoint") -> list[Anchor]:
     return [Anchor(seq=r.seq, last_id=r.last_id, head_hash=r.head_hash, records=r.records,
                    source=source) for r in rows if r.chain == chain]
 
 
-def latest(session: Session, chain: str) -> ChainCheckpointRow | None:
-    return session.scalars(select(ChainCheckpointRow).where(ChainCheckpointRow.chain == chain)
-                           .order_by(ChainCheckpointRow.seq.desc()).limit(1)).first()
+def latest(session: Session, chain: str) -> Checkpoint | None:
+    row = session.scalars(select(ChainCheckpointRow).where(ChainCheckpointRow.chain == chain)
+                          .order_by(ChainCheckpointRow.seq.desc()).limit(1)).first()
+    return None if row is None else Checkpoint.of(row)
 
 
 def sign_head(session: Session, chain: Chain[Any], state: Walk, *, signing: SigningKeys,
-              now: datetime) -> ChainCheckpointRow | None:
+              now: datetime) -> Checkpoint | None:
     """Write a checkpoint of a head the caller has verified (``state`` from an intact walk);
     None when the chain is empty or its last checkpoint already covers this head."""
     if state.problem is not None:
@@ -117,17 +130,17 @@ def sign_head(session: Session, chain: Chain[Any], state: Walk, *, signing: Sign
     if state.records == 0 or (last is not None and last.last_id >= state.last_id):
         return None
     seq = (session.scalar(select(func.max(ChainCheckpointRow.seq))) or 0) + 1
-    fields = {"seq": seq, "chain": chain.name, "last_id": state.last_id,
-              "head_hash": state.head, "records": state.records, "at": now}
-    key_id, signature = signing.sign(signed_message({**fields, "key_id": signing.key_id}))
-    row = ChainCheckpointRow(**fields, key_id=key_id, signature=signature)
-    session.add(row)
+    fields: dict[str, Any] = {"seq": seq, "chain": chain.name, "last_id": state.last_id,
+                              "head_hash": state.head, "records": state.records, "at": now,
+                              "key_id": signing.signer}
+    signature = signing.sign(signed_message(**fields))
+    session.add(ChainCheckpointRow(**fields, signature=signature))
     session.flush()
-    return row
+    return Checkpoint(**fields, signature=signature)
 
 
 def advance(session: Session, chain: Chain[Any], *, keys: ChainKeys, signing: SigningKeys,
-            now: datetime) -> ChainCheckpointRow | None:
+            now: datetime) -> Checkpoint | None:
     """Check the records after ``chain``'s last checkpoint and sign the new head. Raises
     ``TamperDetected`` (and writes nothing) if the last checkpoint or a newer record does not
     verify."""
@@ -139,7 +152,7 @@ def advance(session: Session, chain: Chain[Any], *, keys: ChainKeys, signing: Si
             raise TamperDetected(problem.message_zh, problem.message_en,
                                  code="checkpoint_invalid")
         start = Walk(records=last.records, last_id=last.last_id, head=last.head_hash,
-                     legacy_allowed=False)
+                     legacy_allowed=False, anchored=last.last_id)
     return sign_head(session, chain, walk(session, chain, keys, start=start),
                      signing=signing, now=now)
 
@@ -151,7 +164,7 @@ class Report:
 
     chain: str
     walk: Walk
-    checkpoint: ChainCheckpointRow | None
+    checkpoint: Checkpoint | None
 
     @property
     def problem(self) -> Problem | None:
@@ -180,7 +193,7 @@ class Report:
             "chain": self.chain, "ok": self.ok, "records": self.walk.records,
             "last_id": self.walk.last_id, "head": self.walk.head,
             "unkeyed_records": self.walk.legacy,
-            "checkpoint": None if self.checkpoint is None else as_dict(self.checkpoint),
+            "checkpoint": None if self.checkpoint is None else self.checkpoint.as_dict(),
             "problem": None if p is None else {
                 "kind": p.kind, "record_id": p.record_id, "checkpoint_seq": p.checkpoint_seq,
                 "message_zh": p.message_zh, "message_en": p.message_en},
@@ -188,7 +201,7 @@ class Report:
 
 
 def verify(session: Session, chain: Chain[Any], *, keys: ChainKeys, signing: SigningKeys,
-           exported: Iterable[ChainCheckpointRow] = ()) -> Report:
+           exported: Iterable[Checkpoint] = ()) -> Report:
     """Walk the whole of ``chain`` against every stored checkpoint and every ``exported``
     one (checkpoints kept off the machine; their signatures are checked, not their seq)."""
     rows = stored(session)

@@ -178,13 +178,19 @@ class SigningKeys:
     key_id: str | None = None
     pair: SM2KeyPair | None = field(default=None, repr=False)
 
-    def sign(self, message: bytes) -> tuple[str, str]:
-        """``(key id, signature)`` over ``message`` (SM3withSM2, r||s base64)."""
+    @property
+    def signer(self) -> str:
+        """The id of the key that signs; ``ConfigurationError`` if this machine has none."""
         if self.pair is None or self.key_id is None:
             raise ConfigurationError("本机没有银行签名私钥", "no bank signing key on this machine",
                                      code="no_signing_key")
-        return self.key_id, sm2_sign(self.pair.private_key_hex, self.pair.public_key_hex,
-                                     message)
+        return self.key_id
+
+    def sign(self, message: bytes) -> str:
+        """SM3withSM2 over ``message`` with the key :attr:`signer` (r||s, base64)."""
+        self.signer  # noqa: B018  (raises when there is no key)
+        assert self.pair is not None
+        return sm2_sign(self.pair.private_key_hex, self.pair.public_key_hex, message)
 
     def verify(self, key_id: str, message: bytes, signature: str) -> bool:
         public = self.public_keys.get(key_id)

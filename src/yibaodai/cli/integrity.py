@@ -109,7 +109,6 @@ def case_events_verify(as_json: AsJson = False, anchor: Anchor = None,
 def checkpoint_now(as_json: AsJson = False) -> None:
     """Check the records since each chain's last checkpoint and sign the new heads now. The
     JSON output's ``latest`` can be kept off the machine and given to ``verify --anchor``."""
-    from yibaodai.audit.checkpoints import as_dict
     from yibaodai.audit.keys import signing_keys
     from yibaodai.bootstrap import open_database
     from yibaodai.clock import SystemClock
@@ -126,8 +125,8 @@ def checkpoint_now(as_json: AsJson = False) -> None:
 
     run = _configured(go)
     if as_json:
-        emit({"written": [as_dict(r) for r in run.written],
-              "latest": [as_dict(r) for r in run.latest],
+        emit({"written": [r.as_dict() for r in run.written],
+              "latest": [r.as_dict() for r in run.latest],
               "problems": {k: e.as_dict() for k, e in run.problems.items()}})
     else:
         for r in run.written:

@@ -32,9 +32,10 @@ def _message(table: str) -> str:
 def install(conn: Connection, tables: Iterable[str] = APPEND_ONLY_TABLES) -> None:
     """Create the refusing triggers on ``tables`` (and, on PostgreSQL, their function)."""
     if conn.dialect.name == "postgresql":
+        # ("%%": psycopg's placeholders; PL/pgSQL sees "%", its own)
         conn.exec_driver_sql(
             f"CREATE OR REPLACE FUNCTION {_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            "BEGIN RAISE EXCEPTION '% 只可追加，不得修改或删除 / % is append-only: % refused', "
+            "BEGIN RAISE EXCEPTION '%% 只可追加，不得修改或删除 / %% is append-only: %% refused', "
             "TG_TABLE_NAME, TG_TABLE_NAME, TG_OP USING ERRCODE = 'restrict_violation'; END $$")
         for table in tables:
             conn.exec_driver_sql(

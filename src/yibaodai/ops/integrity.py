@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from yibaodai.audit.chain import Chain
-from yibaodai.audit.checkpoints import Report, advance, from_dict, latest, sign_head, verify
+from yibaodai.audit.checkpoints import Checkpoint, Report, advance, latest, sign_head, verify
 from yibaodai.audit.keys import SigningKeys
 from yibaodai.audit.log import AUDIT
 from yibaodai.cases.events import CASE_EVENTS
-from yibaodai.db.models import ChainCheckpointRow
 from yibaodai.db.session import Database
 from yibaodai.errors import TamperDetected
 from yibaodai.gateway.archive import ARCHIVE
@@ -39,11 +38,11 @@ def chains(names: Iterable[str] | None = None) -> list[Chain[Any]]:
 @dataclass(frozen=True)
 class Verified:
     report: Report
-    written: ChainCheckpointRow | None = None
+    written: Checkpoint | None = None
 
 
 def verify_chains(db: Database, *, signing: SigningKeys, names: Iterable[str] | None = None,
-                  exported: Sequence[ChainCheckpointRow] = (), checkpoint_at: datetime | None
+                  exported: Sequence[Checkpoint] = (), checkpoint_at: datetime | None
                   = None) -> list[Verified]:
     """Verify each chain against the stored and ``exported`` checkpoints; with
     ``checkpoint_at``, sign the head of each intact chain that moved (one transaction)."""
@@ -63,8 +62,8 @@ def verify_chains(db: Database, *, signing: SigningKeys, names: Iterable[str] | 
 
 @dataclass
 class CheckpointRun:
-    written: list[ChainCheckpointRow] = field(default_factory=list)
-    latest: list[ChainCheckpointRow] = field(default_factory=list)
+    written: list[Checkpoint] = field(default_factory=list)
+    latest: list[Checkpoint] = field(default_factory=list)
     problems: dict[str, TamperDetected] = field(default_factory=dict)
 
 
@@ -90,7 +89,7 @@ def write_checkpoints(db: Database, *, signing: SigningKeys, now: datetime,
     return run
 
 
-def read_exported(path: Path) -> list[ChainCheckpointRow]:
+def read_exported(path: Path) -> list[Checkpoint]:
     """Checkpoints kept off the machine: a JSON list of them, or the output of
     ``yibaodai checkpoint --json`` (its ``latest``)."""
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -98,4 +97,4 @@ def read_exported(path: Path) -> list[ChainCheckpointRow]:
     if not isinstance(items, list):
         raise TamperDetected("导出的检查点文件格式无效", f"{path}: not a list of checkpoints",
                              code="checkpoint_invalid")
-    return [from_dict(item) for item in items]
+    return [Checkpoint.from_dict(item) for item in items]
