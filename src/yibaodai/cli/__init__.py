@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from yibaodai.cli import (  # noqa: F401  (each module registers its commands)
     archive,
+    backup,
     bureau,
     db,
     decision,

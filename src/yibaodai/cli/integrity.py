@@ -6,14 +6,14 @@ rewritten (the first bad or missing record is named), 2 keys or settings missing
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from yibaodai.cli._app import app, emit
-from yibaodai.errors import ConfigurationError, TamperDetected
+from yibaodai.cli._app import app, emit, exit_on_refusal
+from yibaodai.errors import ConfigurationError
 from yibaodai.settings import load_settings
 
 AsJson = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
@@ -23,17 +23,6 @@ Anchor = Annotated[Path | None, typer.Option(
 Checkpoint = Annotated[bool, typer.Option(
     "--checkpoint/--no-checkpoint",
     help="Sign the head of each intact chain that moved (needs the bank's private key).")]
-
-
-def _configured(run: Callable[[], Any]) -> Any:
-    try:
-        return run()
-    except ConfigurationError as exc:
-        typer.echo(f"{exc.message_zh} / {exc.message_en}", err=True)
-        raise typer.Exit(2) from exc
-    except TamperDetected as exc:
-        typer.echo(f"{exc.message_en} / {exc.message_zh}", err=True)
-        raise typer.Exit(1) from exc
 
 
 def run_verify(names: Sequence[str] | None, *, as_json: bool, anchor: Path | None,
@@ -60,7 +49,7 @@ def run_verify(names: Sequence[str] | None, *, as_json: bool, anchor: Path | Non
         finally:
             db.dispose()
 
-    results = _configured(go)
+    results = exit_on_refusal(go)
     ok = all(v.report.ok for v in results)
     if as_json:
         emit({"ok": ok, "chains": [{**v.report.as_dict(), "checkpoint_written":
@@ -123,7 +112,7 @@ def checkpoint_now(as_json: AsJson = False) -> None:
         finally:
             db.dispose()
 
-    run = _configured(go)
+    run = exit_on_refusal(go)
     if as_json:
         emit({"written": [r.as_dict() for r in run.written],
               "latest": [r.as_dict() for r in run.latest],
