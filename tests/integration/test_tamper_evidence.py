@@ -24,6 +24,7 @@ from yibaodai.db.append_only import APPEND_ONLY_TABLES
 from yibaodai.db.models import ChainCheckpointRow
 from yibaodai.db.session import Database
 from yibaodai.errors import ConfigurationError
+from yibaodai.gateway.retention import DELETED_TABLES
 from yibaodai.ops.integrity import CHAINS, write_checkpoints
 from yibaodai.settings import Settings
 
@@ -293,3 +294,31 @@ def test_outside_demo_mode_the_chain_key_file_must_exist_and_not_be_the_demos(
     keys = load_chain_keys(production)
     assert keys.current_id == "chain-1" and keys.current.hex() not in repr(keys)
     assert production.chain_keys_path.stat().st_mode & 0o777 == 0o600
+
+
+def test_retention_deletes_institution_data_and_never_an_append_only_table() -> None:
+    """Retention runs with the triggers in place (``test_gateway_8302_8303::
+    test_retention_after_revocation``); this pins that its list stays clear of them."""
+    touched = {model.__tablename__ for model in DELETED_TABLES.values()} | {"institutions"}
+    assert touched and touched.isdisjoint(APPEND_ONLY_TABLES)
+
+
+def test_checkpoints_signed_before_an_sm2_key_rotation_verify_with_the_retired_public_key(
+        chained: Chained) -> None:
+    chained.checkpoint()
+    keys = chained.settings.keys_dir
+    (keys / "bank.sm2.public.json").rename(keys / "bank-2026-01.retired.sm2.public.json")
+    result = run_cli(chained.settings, "bureau", "keygen", "--directory", str(keys),
+                     "--party", "bank", "--key-id", "bank-2027-01")
+    assert result.exit_code == 0, result.output
+    fill(chained.db, chained.name, chained.ctx, 1, first=6)
+    code, output = chained.verify("--json")
+    assert code == 0, output
+    assert json.loads(output)["chains"][0]["checkpoint_written"] == 2
+    with chained.db.unit_of_work() as s:
+        signers = list(s.scalars(select(ChainCheckpointRow.key_id)
+                                 .order_by(ChainCheckpointRow.seq)))
+    assert signers == ["bank-2026-01", "bank-2027-01"]
+    (keys / "bank-2026-01.retired.sm2.public.json").unlink()
+    code, output = chained.verify("--no-checkpoint")
+    assert code == 1 and "checkpoint #1 has an invalid signature" in output
