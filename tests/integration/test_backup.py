@@ -162,6 +162,8 @@ def _count(url: str) -> int:
 @pytest.mark.parametrize("part, change, message", [
     ("tables/users.jsonl", lambda b: b.replace(b'"client_manager"', b'"branch_admin"', 1),
      "table users in the backup does not match the manifest"),
+    ("tables/users.jsonl", lambda b: b"[1, 2\n" + b,
+     "table users line 1 in the backup cannot be read"),
     ("manifest.json", lambda b: b.replace(b'"rows": 3', b'"rows": 2', 1),
      "the backup manifest's signature is invalid"),
 ])
@@ -175,6 +177,16 @@ def test_a_changed_backup_file_is_refused_and_changes_nothing(
     assert result.exit_code == 1
     assert message in result.output
     assert _count(url) == 0
+
+
+def test_a_file_that_is_not_a_backup_is_refused_with_a_clear_message(
+        installation: Installation, empty_databases: dict[str, str], tmp_path: Path) -> None:
+    bogus = tmp_path / "holiday-photos.zip"
+    bogus.write_bytes(b"not a zip at all")
+    result = run_cli(_at(installation.settings, empty_databases["sqlite"]), "restore",
+                     str(bogus))
+    assert result.exit_code == 1 and "not a yibaodai-backup/1 file" in result.output
+    assert isinstance(result.exception, SystemExit)  # an answer, not a traceback
 
 
 def test_a_target_with_other_chain_keys_refuses_the_restore(

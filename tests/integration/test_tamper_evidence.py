@@ -191,6 +191,17 @@ def test_an_exported_checkpoint_catches_what_deleting_the_checkpoints_hides(
     assert f"{chained.label} {newest} is missing (exported checkpoint #1" in output
 
 
+@pytest.mark.parametrize("args, message", [
+    (["verify", "--chain", "ledger"], "unknown chain(s) ['ledger']"),
+    (["verify", "--anchor", "/nonexistent/anchor.json"], "cannot read the exported checkpoints"),
+])
+def test_a_bad_option_is_refused_with_a_clear_message(settings: Settings, args: list[str],
+                                                      message: str) -> None:
+    result = run_cli(settings, *args)
+    assert result.exit_code == 1 and message in result.output
+    assert isinstance(result.exception, SystemExit)  # an answer, not a traceback
+
+
 def test_a_case_event_whose_actor_was_changed_is_named(db: Database, settings: Settings,
                                                        clock: SimulatedClock) -> None:
     with db.unit_of_work() as s:

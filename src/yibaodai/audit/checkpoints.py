@@ -180,7 +180,7 @@ class Report:
 
     def line(self) -> str:
         if self.problem is not None:
-            return f"{self.chain}: {self.problem.message_en} / {self.problem.message_zh}"
+            return f"{self.chain}: {self.problem.message_zh} / {self.problem.message_en}"
         w = self.walk
         unkeyed = f" ({w.legacy} unkeyed, from before 0011)" if w.legacy else ""
         cp = (f"checkpoint #{self.checkpoint.seq} covers {self.checkpoint.records}"

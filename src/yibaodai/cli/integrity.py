@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -31,9 +31,9 @@ def run_verify(names: Sequence[str] | None, *, as_json: bool, anchor: Path | Non
     from yibaodai.audit.keys import signing_keys
     from yibaodai.bootstrap import open_database
     from yibaodai.clock import SystemClock
-    from yibaodai.ops.integrity import read_exported, verify_chains
+    from yibaodai.ops.integrity import Verified, read_exported, verify_chains
 
-    def go() -> list[Any]:
+    def go() -> list[Verified]:
         settings = load_settings()
         signing = signing_keys(settings.keys_dir)
         if checkpoint and signing.pair is None:
@@ -124,7 +124,7 @@ def checkpoint_now(as_json: AsJson = False) -> None:
         if not run.written:
             typer.echo("no chain moved since its last checkpoint")
         for name, exc in run.problems.items():
-            typer.echo(f"{name}: {exc.message_en} / {exc.message_zh}", err=True)
+            typer.echo(f"{name}: {exc.message_zh} / {exc.message_en}", err=True)
     if run.problems:
         raise typer.Exit(1)
 

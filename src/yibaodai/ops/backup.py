@@ -187,8 +187,13 @@ def _load(session: Session, archive: zipfile.ZipFile, table: Table, part: dict[s
                        code="backup_schema_differs")
     batch: list[dict[str, Any]] = []
     done = 0
-    for line in _lines(archive, part):
-        batch.append(codec.decode(json.loads(line)))
+    for n, line in enumerate(_lines(archive, part), start=1):
+        try:
+            batch.append(codec.decode(json.loads(line)))
+        except (ValueError, TypeError) as exc:
+            raise TamperDetected(f"备份中表 {table.name} 第 {n} 行无法读取",
+                                 f"table {table.name} line {n} in the backup cannot be read: "
+                                 f"{exc}", code="backup_part_altered") from exc
         if len(batch) == BATCH:
             session.execute(insert(table), batch)
             done += len(batch)
@@ -224,7 +229,12 @@ class Restored:
 def restore(db: Database, path: Path, *, signing: SigningKeys, now: datetime,
             force: bool = False, progress: Progress = _quiet) -> Restored:
     """Restore the backup at ``path`` into ``db`` (see the module docstring)."""
-    with zipfile.ZipFile(path) as archive:
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise TamperDetected("不是医保贷备份文件（无法打开）", f"not a {FORMAT} file: {exc}",
+                             code="backup_invalid") from exc
+    with archive:
         manifest = read_manifest(archive, signing)
         code_heads = heads(db.url)
         if manifest["schema_revision"] not in code_heads:

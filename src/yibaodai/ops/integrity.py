@@ -21,7 +21,7 @@ from yibaodai.audit.keys import SigningKeys
 from yibaodai.audit.log import AUDIT
 from yibaodai.cases.events import CASE_EVENTS
 from yibaodai.db.session import Database
-from yibaodai.errors import TamperDetected
+from yibaodai.errors import FieldError, TamperDetected, ValidationFailed
 from yibaodai.gateway.archive import ARCHIVE
 
 CHAINS: dict[str, Chain[Any]] = {c.name: c for c in (AUDIT, ARCHIVE, CASE_EVENTS)}
@@ -31,7 +31,10 @@ def chains(names: Iterable[str] | None = None) -> list[Chain[Any]]:
     picked = list(names or CHAINS)
     unknown = [n for n in picked if n not in CHAINS]
     if unknown:
-        raise ValueError(f"unknown chain(s) {unknown}; known: {sorted(CHAINS)}")
+        raise ValidationFailed(f"未知的链：{unknown}，可选 {sorted(CHAINS)}",
+                               f"unknown chain(s) {unknown}; known: {sorted(CHAINS)}",
+                               code="unknown_chain", fields=[FieldError(
+                                   "chain", "未知的链", "unknown chain")])
     return [CHAINS[n] for n in picked]
 
 
@@ -92,7 +95,12 @@ def write_checkpoints(db: Database, *, signing: SigningKeys, now: datetime,
 def read_exported(path: Path) -> list[Checkpoint]:
     """Checkpoints kept off the machine: a JSON list of them, or the output of
     ``yibaodai checkpoint --json`` (its ``latest``)."""
-    data = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValidationFailed(f"无法读取导出的检查点文件 {path}",
+                               f"cannot read the exported checkpoints {path}: {exc}",
+                               code="anchor_unreadable") from exc
     items = data.get("latest", []) if isinstance(data, dict) else data
     if not isinstance(items, list):
         raise TamperDetected("导出的检查点文件格式无效", f"{path}: not a list of checkpoints",
