@@ -114,13 +114,9 @@ def _dump_table(conn: Connection, table: Table, out: IO[bytes], progress: Progre
             "columns": list(codec.columns), "sm3": digest.hexdigest()}
 
 
-def backup(db: Database, path: Path, *, signing: SigningKeys, now: datetime,
-           progress: Progress = _quiet) -> dict[str, Any]:
-    """Write the backup of ``db`` to ``path`` (via a ``.partial`` file renamed at the end, so
-    ``path`` never holds half a backup), then audit it (a record after the backed-up head:
-    who took a copy of the bank's data, and when); returns the signed manifest."""
-    key_id = signing.signer  # fail before reading anything when this machine cannot sign
-    partial = path.with_name(path.name + ".partial")
+def _write_backup(db: Database, partial: Path, *, signing: SigningKeys, key_id: str,
+                  now: datetime, progress: Progress) -> dict[str, Any]:
+    """Every table and the signed manifest, read in one transaction, into ``partial``."""
     with db.engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn.execution_options(isolation_level="REPEATABLE READ")
@@ -136,11 +132,28 @@ def backup(db: Database, path: Path, *, signing: SigningKeys, now: datetime,
                 "tables": parts, "chains": _chain_heads(conn), "key_id": key_id}
             manifest["signature"] = signing.sign(_signed_bytes(manifest))
             archive.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2))
+    return manifest
+
+
+def backup(db: Database, path: Path, *, signing: SigningKeys, now: datetime,
+           progress: Progress = _quiet) -> dict[str, Any]:
+    """Write the backup of ``db`` to ``path`` (via a ``.partial`` file renamed at the end, so
+    ``path`` never holds half a backup), then audit it (a record after the backed-up head:
+    who took a copy of the bank's data, and when); returns the signed manifest."""
+    key_id = signing.signer  # fail before reading anything when this machine cannot sign
+    partial = path.with_name(path.name + ".partial")
+    try:
+        manifest = _write_backup(db, partial, signing=signing, key_id=key_id, now=now,
+                                 progress=progress)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     os.replace(partial, path)
     with db.unit_of_work() as session:
         record(session, at=now, actor=BACKUP_ACTOR, action="backup.written", target=path.name,
                details={"os_user": getpass.getuser(), "rows": {
-                   p["name"]: p["rows"] for p in parts}, "chains": manifest["chains"]})
+                   p["name"]: p["rows"] for p in manifest["tables"]},
+                   "chains": manifest["chains"]})
         session.commit()
     return manifest
 
