@@ -154,9 +154,9 @@ def _serve(argv: list[str]) -> None:
 
     import uvicorn
 
+    from yibaodai.bootstrap import open_database
     from yibaodai.cli import configure_logging
     from yibaodai.clock import SimulatedClock
-    from yibaodai.db.session import Database
     from yibaodai.runtime import build_bank
     from yibaodai.settings import Settings
 
@@ -170,7 +170,7 @@ def _serve(argv: list[str]) -> None:
         handlers.should_decide = never  # type: ignore[attr-defined]
     settings = Settings(database_url=args.database_url, var_dir=args.var_dir)
     clock = SimulatedClock(datetime.fromisoformat(args.frozen_at))
-    bank = build_bank(settings, clock, Database(args.database_url))
+    bank = build_bank(settings, clock, open_database(settings))
     uvicorn.run(bank.app, host="127.0.0.1", port=args.port, log_level="warning",
                 access_log=False)
 

@@ -51,10 +51,9 @@ import httpx
 import psycopg
 
 from bench.common import ROOT, BankServer, machine_facts, pg_url_from_env, scratch_database
-from yibaodai.bootstrap import ensure_keys, keyring, seed_organisation
+from yibaodai.bootstrap import ensure_keys, keyring, open_database, seed_organisation
 from yibaodai.clock import SHANGHAI, SimulatedClock
 from yibaodai.db.migrate import upgrade
-from yibaodai.db.session import Database
 from yibaodai.domain.codes import make_institution_code, make_uscc
 from yibaodai.protocol.envelope import open_response, seal_request
 from yibaodai.protocol.keys import KeyRing
@@ -154,7 +153,7 @@ def run(url: str, tmp: Path, sizes: list[int], levels: list[int], per_run: int,
     upgrade(url)
     settings = Settings(database_url=url, var_dir=tmp / "var")
     ensure_keys(settings.keys_dir)
-    db = Database(url)
+    db = open_database(settings)
     with db.unit_of_work() as s:
         seed_organisation(s)
         s.commit()

@@ -51,15 +51,18 @@ def _list(rows: int, *, seed: int) -> tuple[bytes, Any]:
 
 def _import_on(url: str, data: bytes, manifest: Any) -> dict[str, float]:
     from yibaodai.auth.passwords import use_cheapest_parameters_for_tests
-    from yibaodai.bootstrap import seed_demo_users, seed_organisation
+    from yibaodai.bootstrap import open_database, seed_demo_users, seed_organisation
     from yibaodai.clock import SHANGHAI
     from yibaodai.db.migrate import upgrade
-    from yibaodai.db.session import Database
     from yibaodai.marketing import import_list
+    from yibaodai.settings import Settings
 
     use_cheapest_parameters_for_tests()  # 54 staff accounts; not what is measured
     upgrade(url)
-    db = Database(url)
+    # A scratch installation in demo mode: its chain key is made on first use, in a folder
+    # of its own (never the working copy's ./var).
+    db = open_database(Settings(database_url=url, demo_mode=True,
+                                var_dir=Path(tempfile.mkdtemp(prefix="bench-marketing-"))))
     with db.unit_of_work() as s:
         seed_organisation(s)
         seed_demo_users(s, seed=1)

@@ -6,6 +6,7 @@ was migrated once per run."""
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from yibaodai.audit.keys import load_chain_keys
 from yibaodai.auth.passwords import use_cheapest_parameters_for_tests
 from yibaodai.bootstrap import Account, ensure_keys, seed_demo_users, seed_organisation
 from yibaodai.clock import SHANGHAI, SimulatedClock
@@ -26,6 +28,9 @@ from yibaodai.settings import Settings
 from yibaodai.sim.server import ServerThread
 
 use_cheapest_parameters_for_tests()
+# Whatever finds its settings in the environment (the CLI, a Database given no chain keys)
+# gets a scratch folder, never the working copy's ./var.
+os.environ["YIBAODAI_VAR_DIR"] = tempfile.mkdtemp(prefix="yibaodai-test-var-")
 
 PG_URL = os.environ.get("YIBAODAI_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -87,7 +92,7 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def db(settings: Settings) -> Iterator[Database]:
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, chain_keys=load_chain_keys(settings))
     with database.unit_of_work() as session:
         seed_organisation(session)
         session.commit()

@@ -9,11 +9,14 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from yibaodai.audit.keys import load_chain_keys
 from yibaodai.auth.passwords import hash_password
 from yibaodai.auth.roles import Role
 from yibaodai.db.models import SubBranchRow, UserRow
+from yibaodai.db.session import Database
 from yibaodai.domain.organisation import Branch, load_organisation
 from yibaodai.protocol.keys import KeyRing, load_keyring, write_party_keys
+from yibaodai.settings import Settings
 
 PARTIES = {"bureau": "bureau-2026-01", "bank": "bank-2026-01", "headoffice": "ho-2026-01"}
 
@@ -28,6 +31,12 @@ def ensure_keys(directory: Path) -> None:
 
 def keyring(directory: Path, party: str) -> KeyRing:
     return load_keyring(directory, party=party)
+
+
+def open_database(settings: Settings) -> Database:
+    """The installation's database with the chain keys its settings name (read now, so a
+    missing or unsafe key file fails here rather than at the first audit row)."""
+    return Database(settings.database_url, chain_keys=load_chain_keys(settings))
 
 
 def seed_organisation(session: Session, branch: Branch | None = None) -> int:

@@ -8,6 +8,7 @@
     ├── Conflict                  the state does not allow it (e.g. claim a claimed case)
     ├── GatewayRefused            a bureau message refused at the gateway (infcode != 0)
     │   └── SignatureInvalid      forged, missing or unknown-key signature
+    ├── TamperDetected            a hash chain, checkpoint or backup file does not verify
     └── ConfigurationError        settings missing or unsafe
 """
 
@@ -68,6 +69,10 @@ class GatewayRefused(YibaodaiError):
 
 
 class SignatureInvalid(GatewayRefused):
+    pass
+
+
+class TamperDetected(YibaodaiError):
     pass
 
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from yibaodai.admission.versions import seed_model_versions
-from yibaodai.bootstrap import ensure_keys, keyring, seed_organisation
+from yibaodai.bootstrap import ensure_keys, keyring, open_database, seed_organisation
 from yibaodai.clock import Clock
 from yibaodai.db.migrate import upgrade
 from yibaodai.db.session import Database
@@ -40,7 +40,7 @@ class Bank:
 
 def prepare_database(settings: Settings) -> Database:
     upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    db = open_database(settings)
     with db.unit_of_work() as session:
         seed_organisation(session)
         seed_model_versions(session)

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 8 * 1024 * 1024
     #: How far a message's ``inf_time`` may be from the bank's clock, in seconds.
     timestamp_window_seconds: int = 300
+    #: The bank's chain keys (HMAC-SM3 keys of the audit, archive and case-event chains);
+    #: default ``<keys_dir>/bank.chain-keys.json``. Created on first use in demo mode only.
+    chain_keys_file: Path | None = None
 
     # -- the worker (``yibaodai worker``, or embedded in ``yibaodai serve``) ---------------
     #: Receiving endpoints of the bureau (8901 answers) and of head office (8501 whitelist
@@ -66,6 +69,10 @@ class Settings(BaseSettings):
     @property
     def keys_dir(self) -> Path:
         return self.var_dir / "keys"
+
+    @property
+    def chain_keys_path(self) -> Path:
+        return self.chain_keys_file or self.keys_dir / "bank.chain-keys.json"
 
 
 def load_settings() -> Settings:

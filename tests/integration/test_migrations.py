@@ -2,22 +2,40 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from decimal import Decimal
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
+from tests.support.operator import as_dba
+from yibaodai.audit.keys import load_chain_keys, signing_keys
 from yibaodai.audit.log import GENESIS
+from yibaodai.audit.log import record as record_audit
+from yibaodai.cases.events import append_case_event
 from yibaodai.clock import SHANGHAI
+from yibaodai.db.append_only import lifted
 from yibaodai.db.migrate import alembic_config, heads, upgrade
-from yibaodai.db.models import Base, RawMessageRow
+from yibaodai.db.models import (
+    AuditRow,
+    Base,
+    CaseEventRow,
+    CaseRow,
+    DecisionRow,
+    RawMessageRow,
+    SubBranchRow,
+    UserRow,
+)
 from yibaodai.db.session import Database
-from yibaodai.gateway.archive import link_hash, verify_archive
+from yibaodai.gateway.archive import archive_message, link_hash, verify_archive
+from yibaodai.ops.integrity import verify_chains
 from yibaodai.protocol.sm3 import sm3_hex
+from yibaodai.settings import Settings
 
 
 def test_there_is_exactly_one_migration_head(db_url: str) -> None:
@@ -60,8 +78,9 @@ def test_archive_bodies_survive_the_change_to_bytes(db_url: str) -> None:
             stored = list(s.scalars(select(RawMessageRow.body).order_by(RawMessageRow.id)))
             assert stored == [b.encode("utf-8") for b in bodies]
             assert verify_archive(s) is None
-            s.execute(text("UPDATE raw_messages SET body = :b WHERE id = 2"),
-                      {"b": b'{"infno":"8102"}'})
+            with lifted(s):
+                s.execute(text("UPDATE raw_messages SET body = :b WHERE id = 2"),
+                          {"b": b'{"infno":"8102"}'})
             assert verify_archive(s) == 2
     finally:
         db.dispose()
@@ -93,3 +112,74 @@ def test_settlement_facts_keep_their_rows_both_ways(db_url: str) -> None:
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(insert, {"d": "2026-08-02"})
     engine.dispose()
+
+
+def test_an_upgrade_from_0004_keeps_old_links_verifying_and_keys_the_new_ones(
+        db_url: str, settings: Settings) -> None:
+    """Rows written under 0004 (unkeyed audit and archive links, case events with no chain at
+    all) verify after 0011 as unkeyed links, new rows are keyed, and both are checked: an old
+    row edited afterwards is still named (both backends). Ids are left to the database,
+    which numbers the rows of a fresh one from 1."""
+    command.downgrade(alembic_config(db_url), "0004")
+    at = datetime(2026, 9, 1, 9, 0, tzinfo=SHANGHAI)
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(insert(SubBranchRow.__table__).values(
+            code="SB01", name_zh="中山支行", name_en="Zhongshan", address="人民路1号",
+            phone="0411", latitude=38.9, longitude=121.6, districts=["210202"]))
+        conn.execute(insert(UserRow.__table__).values(
+            username="cm1", display_name="王伟", staff_no="S1", role="client_manager",
+            sub_branch_code="SB01", password_hash="-", active=True))
+        conn.execute(insert(DecisionRow.__table__).values(
+            fixmedins_code="H21020200255", decided_at=at, trigger="first",
+            result="admitted", credit_limit_fen=Decimal("1.00"), reasons=[], inputs={},
+            rule_version="v1", content_hash="0" * 64))
+        conn.execute(insert(CaseRow.__table__).values(
+            fixmedins_code="H21020200255", decision_id=1, sub_branch_code="SB01",
+            state="claimed", credit_limit_fen=Decimal("1.00"), assigned_at=at,
+            claim_deadline=at,
+            version=1))
+        prev_audit = prev_archive = GENESIS
+        for n in (1, 2):
+            content = {"at": at.isoformat(), "actor": "cm1", "action": "case.claim",
+                       "target": "case:1", "details": {"n": n}}
+            record = sm3_hex((prev_audit + json.dumps(
+                content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))).encode())
+            conn.execute(insert(AuditRow.__table__).values(
+                at=at, actor="cm1", action="case.claim", target="case:1",
+                details={"n": n}, prev_hash=prev_audit, record_hash=record))
+            prev_audit = record
+            body = f'{{"n":{n}}}'.encode()
+            link = link_hash(prev_archive, f"M{n}", at, sm3_hex(body))
+            conn.execute(insert(RawMessageRow.__table__).values(
+                msgid=f"M{n}", infno="8301", key_id="k", fixmedins_code="H21020200255",
+                received_at=at, body=body, body_sm3=sm3_hex(body), prev_hash=prev_archive,
+                record_hash=link))
+            prev_archive = link
+            conn.execute(insert(CaseEventRow.__table__).values(
+                case_id=1, at=at, event="claim", from_state="assigned",
+                to_state="claimed", actor_id=1, details={"n": n}))
+    engine.dispose()
+    upgrade(db_url)
+    db = Database(db_url, chain_keys=load_chain_keys(settings))
+    signing = signing_keys(settings.keys_dir)
+    try:
+        with db.unit_of_work() as s:
+            record_audit(s, at=at, actor="cm1", action="case.verify", target="case:1")
+            archive_message(s, msgid="M3", infno="8301", key_id="k",
+                            fixmedins_code="H21020200255", body=b"{}", received_at=at)
+            append_case_event(s, case_id=1, at=at, event="verify_pass", from_state="claimed",
+                              to_state="verified", actor_id=1)
+            s.commit()
+        reports = verify_chains(db, signing=signing, checkpoint_at=at)
+        assert [(v.report.chain, v.report.ok, v.report.walk.records, v.report.walk.legacy,
+                 v.written is not None) for v in reports] == [
+            ("audit", True, 3, 2, True), ("archive", True, 3, 2, True),
+            ("case-events", True, 3, 2, True)]
+        as_dba(db, "UPDATE case_events SET to_state = 'reported' WHERE id = 2")
+        [report] = [v.report for v in verify_chains(db, signing=signing,
+                                                    names=["case-events"])]
+        assert report.problem is not None
+        assert (report.problem.kind, report.problem.record_id) == ("altered", 2)
+    finally:
+        db.dispose()

@@ -1,65 +1,55 @@
-"""Append-only, SM3 hash-chained audit log.
+"""The audit log: append-only, keyed hash chain of who did what.
 
-Each row's hash covers the previous row's hash and the row's own content, so altering or
-removing any row breaks every later link; ``verify_chain`` names the first bad row. Rows are
-written inside the caller's unit of work, so an action and its audit row commit together.
+Rows are written inside the caller's unit of work, so an action and its audit row commit
+together. Each row's link (``audit.chain``) covers the previous row's hash and this row's
+content with the bank's chain key; the database refuses UPDATE and DELETE on the table
+(``db.append_only``); signed checkpoints (``audit.checkpoints``) fix its head.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from yibaodai.db.locks import lock_for_append
+from yibaodai.audit.chain import GENESIS, Chain, append, legacy_sm3, utc_iso, walk
+from yibaodai.audit.keys import session_chain_keys
 from yibaodai.db.models import AuditRow
 
-GENESIS = "0" * 64
-
-
-def _sm3(data: bytes) -> str:
-    return hashlib.new("sm3", data).hexdigest()
+__all__ = ["AUDIT", "GENESIS", "chain_hash", "record", "verify_chain"]
 
 
 def chain_hash(prev_hash: str, content: dict[str, Any]) -> str:
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return _sm3((prev_hash + canonical).encode("utf-8"))
+    """The unkeyed link of audit rows written before revision 0011."""
+    return legacy_sm3(prev_hash, content)
+
+
+def _legacy_link(prev_hash: str, row: AuditRow) -> str:
+    return chain_hash(prev_hash, {"at": row.at.isoformat(), "actor": row.actor,
+                                  "action": row.action, "target": row.target,
+                                  "details": row.details})
 
 
 def _content(row: AuditRow) -> dict[str, Any]:
-    return {
-        "at": row.at.isoformat(),
-        "actor": row.actor,
-        "action": row.action,
-        "target": row.target,
-        "details": row.details,
-    }
+    return {"at": utc_iso(row.at), "actor": row.actor, "action": row.action,
+            "target": row.target, "details": row.details}
+
+
+AUDIT: Chain[AuditRow] = Chain(name="audit", label_zh="审计记录", label_en="audit record",
+                               model=AuditRow, content=_content, legacy_link=_legacy_link)
 
 
 def record(
     session: Session, *, at: datetime, actor: str, action: str, target: str,
     details: dict[str, Any] | None = None,
 ) -> AuditRow:
-    lock_for_append(session, "audit_log")
-    last = session.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(1)).first()
-    prev = last.record_hash if last else GENESIS
-    row = AuditRow(at=at, actor=actor, action=action, target=target, details=details or {},
-                   prev_hash=prev, record_hash="")
-    row.record_hash = chain_hash(prev, _content(row))
-    session.add(row)
-    session.flush()
-    return row
+    return append(session, AUDIT, AuditRow(at=at, actor=actor, action=action, target=target,
+                                           details=details or {}))
 
 
 def verify_chain(session: Session) -> int | None:
-    """The id of the first row whose link or content was altered, or None if intact."""
-    prev = GENESIS
-    for row in session.scalars(select(AuditRow).order_by(AuditRow.id)):
-        if row.prev_hash != prev or chain_hash(prev, _content(row)) != row.record_hash:
-            return row.id
-        prev = row.record_hash
-    return None
+    """The id of the first audit row altered, out of place or missing (checkpoints are not
+    consulted here: ``yibaodai audit verify`` does that), or None if the chain is intact."""
+    problem = walk(session, AUDIT, session_chain_keys(session)).problem
+    return None if problem is None else problem.record_id

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from yibaodai.cases.events import append_case_event
 from yibaodai.db.models import (
-    CaseEventRow,
     CaseRow,
     DecisionRow,
     InstitutionRow,
@@ -70,10 +70,10 @@ def assign_case(
     )
     session.add(case)
     session.flush()
-    session.add(CaseEventRow(
-        case_id=case.id, at=now, event="assigned", from_state=None,
+    append_case_event(
+        session, case_id=case.id, at=now, event="assigned", from_state=None,
         to_state=CaseState.ASSIGNED.value, actor_id=None,
         details={"sub_branch": chosen.code, "district": district,
                  "skipped_penalised": sorted(excluded)},
-    ))
+    )
     return case

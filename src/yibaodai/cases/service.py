@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from yibaodai.audit.log import record as audit
 from yibaodai.auth.roles import CAN_CLAIM, Actor
+from yibaodai.cases.events import append_case_event
 from yibaodai.db.models import CaseEventRow, CaseRow, DecisionRow
 from yibaodai.domain.calendar import WorkingDayCalendar
 from yibaodai.domain.case import CaseState, Command, Refusal, transition
@@ -49,9 +50,9 @@ def _apply(session: Session, case: CaseRow, command: Command, *, actor: Actor | 
         error = PermissionDenied if result.code == "role_not_allowed" else Conflict
         raise error(result.message_zh, result.message_en, code=result.code)
     case.state = result.value
-    session.add(CaseEventRow(case_id=case.id, at=now, event=command.value,
-                             from_state=before.value, to_state=result.value,
-                             actor_id=actor.user_id if actor else None, details=details or {}))
+    append_case_event(session, case_id=case.id, at=now, event=command.value,
+                      from_state=before.value, to_state=result.value,
+                      actor_id=actor.user_id if actor else None, details=details)
     audit(session, at=now, actor=actor.username if actor else "system",
           action=f"case.{command.value}", target=f"case:{case.id}", details=details or {})
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from yibaodai.cli import (  # noqa: F401  (each module registers its commands)
     archive,
+    backup,
     bureau,
     db,
     decision,
     demo,
     inspect,
+    integrity,
     marketing,
     model,
     retention,

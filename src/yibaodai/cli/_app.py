@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import structlog
 import typer
@@ -42,6 +43,25 @@ def configure_logging(quiet: bool) -> None:
 def main() -> None:
     """Logs are structured JSON on stderr, so stdout carries only a command's own output."""
     configure_logging(quiet=False)
+
+
+T = TypeVar("T")
+
+
+def exit_on_refusal(run: Callable[[], T]) -> T:
+    """``run()``, with the refusals an operator command can meet printed on stderr (Chinese,
+    then English) as exit codes: 2 keys or settings missing or unsafe, 1 anything else the
+    error tree names (tampering found, a refused restore...)."""
+    from yibaodai.errors import ConfigurationError, YibaodaiError
+
+    try:
+        return run()
+    except ConfigurationError as exc:
+        typer.echo(f"{exc.message_zh} / {exc.message_en}", err=True)
+        raise typer.Exit(2) from exc
+    except YibaodaiError as exc:
+        typer.echo(f"{exc.message_zh} / {exc.message_en}", err=True)
+        raise typer.Exit(1) from exc
 
 
 def emit(data: Any) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
+from yibaodai.bootstrap import open_database
 from yibaodai.cli._app import app, emit
 from yibaodai.settings import load_settings
 
@@ -18,9 +19,8 @@ app.add_typer(decision_app, name="decision")
 def decision_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List decisions: id, institution, time, result, limit, score, model version."""
     from yibaodai.db.models import DecisionRow, ModelVersionRow
-    from yibaodai.db.session import Database
 
-    db = Database(load_settings().database_url)
+    db = open_database(load_settings())
     with db.unit_of_work() as s:
         labels: dict[int | None, str] = {vid: label for vid, label in s.execute(
             select(ModelVersionRow.id, ModelVersionRow.label))}
@@ -44,9 +44,8 @@ def decision_replay(decision_id: int) -> None:
     difference, naming each."""
     from yibaodai.admission.service import replay
     from yibaodai.db.models import DecisionRow
-    from yibaodai.db.session import Database
 
-    db = Database(load_settings().database_url)
+    db = open_database(load_settings())
     with db.unit_of_work() as s:
         decision = s.get(DecisionRow, decision_id)
         if decision is None:

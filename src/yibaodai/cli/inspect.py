@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import func, select
 
+from yibaodai.bootstrap import open_database
 from yibaodai.cli._app import app, emit
 from yibaodai.settings import load_settings
 
@@ -26,9 +27,8 @@ def inspect_institution(code: str, as_json: Annotated[bool, typer.Option("--json
         InstitutionRow,
         SettlementFactRow,
     )
-    from yibaodai.db.session import Database
 
-    db = Database(load_settings().database_url)
+    db = open_database(load_settings())
     with db.unit_of_work() as s:
         inst = s.get(InstitutionRow, code)
         auths = s.scalars(select(AuthorizationRow).where(

@@ -17,6 +17,7 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from yibaodai.bootstrap import open_database
 from yibaodai.cli._app import app, emit
 from yibaodai.settings import load_settings
 
@@ -33,9 +34,8 @@ UserOption = Annotated[str, typer.Option("--user", help="Staff username acting."
 
 @contextmanager
 def _session() -> Iterator[Session]:
-    from yibaodai.db.session import Database
 
-    db = Database(load_settings().database_url)
+    db = open_database(load_settings())
     try:
         with db.unit_of_work() as s:
             yield s

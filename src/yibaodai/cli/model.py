@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from yibaodai.bootstrap import open_database
 from yibaodai.cli._app import app, emit
 from yibaodai.settings import load_settings
 
@@ -19,11 +20,10 @@ app.add_typer(model_app, name="model")
 def _model_action(version_id: int, action: str, user: str) -> None:
     from yibaodai.admission.versions import move
     from yibaodai.clock import SystemClock
-    from yibaodai.db.session import Database
     from yibaodai.domain.model_version import Action
     from yibaodai.errors import YibaodaiError
 
-    db = Database(load_settings().database_url)
+    db = open_database(load_settings())
     try:
         with db.unit_of_work() as s:
             stage = move(s, version_id=version_id, action=Action(action), username=user,
@@ -41,9 +41,8 @@ def _model_action(version_id: int, action: str, user: str) -> None:
 def model_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Versions with their stage (derived from the event log) and content hash."""
     from yibaodai.admission.versions import describe
-    from yibaodai.db.session import Database
 
-    db = Database(load_settings().database_url)
+    db = open_database(load_settings())
     with db.unit_of_work() as s:
         rows = describe(s)
     db.dispose()
@@ -58,10 +57,9 @@ def model_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
 def model_show(version_id: int) -> None:
     """A version's content (policy, scorecards, limit rule) and its history, as JSON."""
     from yibaodai.admission.versions import describe, history, load_version
-    from yibaodai.db.session import Database
     from yibaodai.errors import YibaodaiError
 
-    db = Database(load_settings().database_url)
+    db = open_database(load_settings())
     try:
         with db.unit_of_work() as s:
             loaded = load_version(s, version_id)
@@ -87,11 +85,10 @@ def model_create_draft(
     """A new draft copied from --from, optionally changed by a JSON file."""
     from yibaodai.admission.versions import create_draft
     from yibaodai.clock import SystemClock
-    from yibaodai.db.session import Database
     from yibaodai.errors import YibaodaiError
 
     patch = json.loads(changes.read_text(encoding="utf-8")) if changes else None
-    db = Database(load_settings().database_url)
+    db = open_database(load_settings())
     try:
         with db.unit_of_work() as s:
             vid = create_draft(s, from_id=from_id, username=user, now=SystemClock().now(),
@@ -133,9 +130,8 @@ def model_set_challenger(version_id: int, user: Annotated[str, typer.Option()]) 
 def model_shadow(limit: int = 50) -> None:
     """Active and challenger decisions side by side, as JSON."""
     from yibaodai.admission.service import shadow_report
-    from yibaodai.db.session import Database
 
-    db = Database(load_settings().database_url)
+    db = open_database(load_settings())
     with db.unit_of_work() as s:
         rows = shadow_report(s, limit=limit)
     db.dispose()

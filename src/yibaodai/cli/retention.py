@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
+from yibaodai.bootstrap import open_database
 from yibaodai.cli._app import app
 from yibaodai.clock import SHANGHAI, SystemClock
-from yibaodai.db.session import Database
 from yibaodai.gateway import retention
 from yibaodai.settings import load_settings
 
@@ -45,7 +45,7 @@ def apply(
             typer.echo(f"--as-of: not a date-time: {as_of}", err=True)
             raise typer.Exit(2) from None
         now = parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
-    db = Database(load_settings().database_url)
+    db = open_database(load_settings())
     try:
         items = retention.apply(db, now=now, dry_run=dry_run)
     finally:

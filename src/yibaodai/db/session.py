@@ -6,10 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+from yibaodai.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from yibaodai.audit.keys import ChainKeys
 
 
 def ensure_sqlite_directory(url: str) -> None:
@@ -46,10 +51,27 @@ def make_engine(url: str) -> Engine:
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    """One database and the bank's chain keys its hash-chained tables are linked with
+    (``audit.chain``; its sessions carry the database in ``session.info["database"]``)."""
+
+    def __init__(self, url: str, *, chain_keys: ChainKeys | None = None) -> None:
         self.url = url
         self.engine = make_engine(url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._chain_keys = chain_keys
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False,
+                                      info={"database": self})
+
+    @property
+    def chain_keys(self) -> ChainKeys:
+        """The keys given at construction (``bootstrap.open_database`` reads them from the
+        settings). Only writers of chained rows need them, so a read-only tool may open the
+        database without; a writer without keys is a wiring mistake and says so."""
+        if self._chain_keys is None:
+            raise ConfigurationError(
+                "数据库未配置链密钥，无法写入审计或归档记录",
+                "this database was opened without chain keys; open it with "
+                "bootstrap.open_database(settings)", code="chain_keys_missing")
+        return self._chain_keys
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:

@@ -1,51 +1,56 @@
-"""The raw-message archive: written and committed before any processing, SM3-chained so that
-altering or deleting a record is detected by ``verify_archive``."""
+"""The raw-message archive: written and committed before any processing, on a keyed hash
+chain (``audit.chain``) so that altering or deleting a record is detected by
+``verify_archive`` (and, with the signed checkpoints, by ``yibaodai archive verify``). The
+database refuses UPDATE and DELETE on the table (``db.append_only``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from yibaodai.audit.log import GENESIS
-from yibaodai.db.locks import lock_for_append
+from yibaodai.audit.chain import Chain, append, utc_iso, walk
+from yibaodai.audit.keys import session_chain_keys
 from yibaodai.db.models import RawMessageRow
 from yibaodai.protocol.sm3 import sm3_hex
 
 
 def link_hash(prev_hash: str, msgid: str, received_at: datetime, body_sm3: str) -> str:
+    """The unkeyed link of records archived before revision 0011."""
     return sm3_hex(f"{prev_hash}|{msgid}|{received_at.isoformat()}|{body_sm3}".encode())
+
+
+def _legacy_link(prev_hash: str, row: RawMessageRow) -> str:
+    return link_hash(prev_hash, row.msgid, row.received_at, row.body_sm3)
+
+
+def _content(row: RawMessageRow) -> dict[str, Any]:
+    return {"msgid": row.msgid, "infno": row.infno, "key_id": row.key_id,
+            "fixmedins_code": row.fixmedins_code, "received_at": utc_iso(row.received_at),
+            "body_sm3": row.body_sm3}
+
+
+def _body_intact(row: RawMessageRow) -> bool:
+    return sm3_hex(row.body) == row.body_sm3
+
+
+ARCHIVE: Chain[RawMessageRow] = Chain(
+    name="archive", label_zh="归档报文", label_en="archive record", model=RawMessageRow,
+    content=_content, legacy_link=_legacy_link, row_intact=_body_intact)
 
 
 def archive_message(
     session: Session, *, msgid: str, infno: str, key_id: str, fixmedins_code: str,
     body: bytes, received_at: datetime,
 ) -> RawMessageRow:
-    lock_for_append(session, "raw_messages")
-    # Only the previous link's hash: loading the whole previous row would fetch its body too
-    # (megabytes for a large 8301 message).
-    last = session.scalars(select(RawMessageRow.record_hash)
-                           .order_by(RawMessageRow.id.desc()).limit(1)).first()
-    prev = last if last is not None else GENESIS
-    body_sm3 = sm3_hex(body)
-    row = RawMessageRow(
+    return append(session, ARCHIVE, RawMessageRow(
         msgid=msgid, infno=infno, key_id=key_id, fixmedins_code=fixmedins_code,
-        received_at=received_at, body=body, body_sm3=body_sm3,
-        prev_hash=prev, record_hash=link_hash(prev, msgid, received_at, body_sm3),
-    )
-    session.add(row)
-    session.flush()
-    return row
+        received_at=received_at, body=body, body_sm3=sm3_hex(body)))
 
 
 def verify_archive(session: Session) -> int | None:
-    """The id of the first altered record or broken link, or None when the chain is intact."""
-    prev = GENESIS
-    for row in session.scalars(select(RawMessageRow).order_by(RawMessageRow.id)):
-        body_sm3 = sm3_hex(row.body)
-        expected = link_hash(prev, row.msgid, row.received_at, body_sm3)
-        if row.prev_hash != prev or body_sm3 != row.body_sm3 or row.record_hash != expected:
-            return row.id
-        prev = row.record_hash
-    return None
+    """The id of the first altered, out-of-place or missing record, or None when the chain
+    is intact (checkpoints are consulted by ``yibaodai archive verify``)."""
+    problem = walk(session, ARCHIVE, session_chain_keys(session)).problem
+    return None if problem is None else problem.record_id

@@ -3,13 +3,15 @@
 One module per area; a new area adds its module and one import here (Alembic sees
 every table through this package).
 
-Append-only tables (``raw_messages``, ``decisions``, ``case_events``, ``audit_log``) have no
-update path in code; ``raw_messages`` and ``audit_log`` are also hash-chained.
+Append-only tables (``raw_messages``, ``decisions``, ``case_events``, ``audit_log``,
+``chain_checkpoints``) have no update path in code; ``raw_messages``, ``case_events`` and
+``audit_log`` are also hash-chained, and they and ``chain_checkpoints`` refuse UPDATE and
+DELETE in the database itself (triggers, ``db.append_only``).
 """
 
 from __future__ import annotations
 
-from yibaodai.db.models.base import NAMING, Base
+from yibaodai.db.models.base import NAMING, Base, ChainLink
 from yibaodai.db.models.bureau import (
     AuthorizationRow,
     DataQualityFlagRow,
@@ -27,6 +29,9 @@ from yibaodai.db.models.cases import (
     CaseRow,
     DecisionRow,
     WarningRow,
+)
+from yibaodai.db.models.integrity import (
+    ChainCheckpointRow,
 )
 from yibaodai.db.models.marketing import (
     CampaignAttributionRow,
@@ -67,6 +72,8 @@ __all__ = [
     "CampaignTargetRow",
     "CaseEventRow",
     "CaseRow",
+    "ChainCheckpointRow",
+    "ChainLink",
     "DataQualityFlagRow",
     "DecisionRow",
     "FlowEventRow",

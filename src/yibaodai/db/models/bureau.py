@@ -19,15 +19,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from yibaodai.db.models.base import Base
+from yibaodai.db.models.base import Base, ChainLink
 from yibaodai.db.types import AwareDateTime, Money
 
 
-class RawMessageRow(Base):
-    """The archive: every signed message, as received, before processing. Append-only."""
+class RawMessageRow(ChainLink):
+    """The archive: every signed message, as received, before processing. Append-only
+    (database triggers refuse UPDATE and DELETE) and hash-chained."""
 
     __tablename__ = "raw_messages"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     msgid: Mapped[str] = mapped_column(String(40), unique=True)
     infno: Mapped[str] = mapped_column(String(4))
     key_id: Mapped[str] = mapped_column(String(40))
@@ -36,8 +36,6 @@ class RawMessageRow(Base):
     #: The request body exactly as received (bytes: nothing decoded or re-encoded).
     body: Mapped[bytes] = mapped_column(LargeBinary)
     body_sm3: Mapped[str] = mapped_column(String(64))
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    record_hash: Mapped[str] = mapped_column(String(64))
 
 
 class MessageOutcomeRow(Base):

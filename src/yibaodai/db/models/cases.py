@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from yibaodai.db.models.base import Base
+from yibaodai.db.models.base import Base, ChainLink
 from yibaodai.db.types import AwareDateTime, Money
 
 
@@ -63,11 +63,11 @@ class CaseRow(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
-class CaseEventRow(Base):
-    """Append-only history of a case: every transition with who, when and what."""
+class CaseEventRow(ChainLink):
+    """Append-only history of a case: every transition with who, when and what. Database
+    triggers refuse UPDATE and DELETE; hash-chained (``cases.events``)."""
 
     __tablename__ = "case_events"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     at: Mapped[datetime] = mapped_column(AwareDateTime())
     event: Mapped[str] = mapped_column(String(40))

@@ -13,7 +13,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from yibaodai.db.models.base import Base
+from yibaodai.db.models.base import Base, ChainLink
 from yibaodai.db.types import AwareDateTime
 
 
@@ -41,15 +41,13 @@ class OutboxRow(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
 
-class AuditRow(Base):
-    """Append-only, SM3 hash-chained log of who did what."""
+class AuditRow(ChainLink):
+    """Append-only (database triggers refuse UPDATE and DELETE), hash-chained log of who did
+    what."""
 
     __tablename__ = "audit_log"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(AwareDateTime())
     actor: Mapped[str] = mapped_column(String(50))
     action: Mapped[str] = mapped_column(String(50))
     target: Mapped[str] = mapped_column(String(80))
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    record_hash: Mapped[str] = mapped_column(String(64))
