@@ -98,6 +98,8 @@ class Development(_Json):
 
     model: str
     rows: int
+    #: Inner edges of the score bands: deciles of the model's development scores.
+    score_edges: list[int]
     score_counts: list[int]
     characteristic_counts: dict[str, list[int]]
 
@@ -108,8 +110,6 @@ class ModelFit(_Json):
     intercept: float
     penalty_c: float
     characteristics: list[CharacteristicReport]
-    #: Inner edges of the score bands: deciles of the development scores.
-    score_edges: list[int]
     metrics: dict[str, dict[str, Any]]
 
 
@@ -197,16 +197,18 @@ def fit_model(key: str, train: LabelledTable, *, holdouts: dict[str, LabelledTab
     reports = [_report(binnings[c.feature], c, card, logit.coefficients.get(c.feature))
                for c in choices]
     return ModelFit(key=key, scorecard=card, intercept=logit.intercept,
-                    penalty_c=logit.penalty_c, characteristics=reports,
-                    score_edges=metrics.band_edges(scores), metrics=measured)
+                    penalty_c=logit.penalty_c, characteristics=reports, metrics=measured)
 
 
-def development(fit: ModelFit, rows: Population) -> Development:
-    """``rows`` (one segment's development rows) as ``fit`` scores them."""
-    card = fit.scorecard
+def development(card: Scorecard, rows: Population, *, model: str,
+                edges: list[int] | None = None) -> Development:
+    """``rows`` (one segment's development rows) as ``card`` scores them, over ``edges``
+    (default: the deciles of these rows' scores)."""
     scores = score_frame(card, rows.frame)
+    edges = metrics.band_edges(scores) if edges is None else edges
     return Development(
-        model=fit.key, rows=len(rows), score_counts=metrics.band_counts(fit.score_edges, scores),
+        model=model, rows=len(rows), score_edges=edges,
+        score_counts=metrics.band_counts(edges, scores),
         characteristic_counts={ch.feature: position_counts(ch, rows.frame.get(ch.feature),
                                                            len(rows))
                                for ch in card.characteristics})
@@ -261,12 +263,17 @@ def _build(table: LabelledTable, params: BuildParams, source: str, recent: Popul
     if table.dates is not None:
         notes.append(f"observation dates {np.min(table.dates)} .. {np.max(table.dates)}; "
                      f"out-of-time rows from the latest dates: {rows['oot']}")
+    trains = {key: train for key, train, *_ in plan}
+    edges = {key: metrics.band_edges(score_frame(m.scorecard, trains[key].frame))
+             for key, m in models.items()}  # score bands: each model's own deciles
     if table.segments is None:
         segment_models = {ALL: POOLED}
-        dev = {ALL: development(models[POOLED], parts.train)}
+        dev = {ALL: development(models[POOLED].scorecard, parts.train, model=POOLED,
+                                edges=edges[POOLED])}
     else:
         segment_models = {seg: seg if seg in own else POOLED for seg in params.segments}
-        dev = {seg: development(models[key], parts.train.segment(seg))
+        dev = {seg: development(models[key].scorecard, parts.train.segment(seg), model=key,
+                                edges=edges[key])
                for seg, key in segment_models.items()}
     return BuildReport(source=source, params=params, bad_label=table.bad_label, rows=rows,
                        models=models, segment_models=segment_models, development=dev,

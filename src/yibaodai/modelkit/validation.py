@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from yibaodai.domain.scorecard import Scorecard
 from yibaodai.modelkit import metrics
-from yibaodai.modelkit.build import ALL, BuildReport
+from yibaodai.modelkit.build import ALL, BuildReport, Development
 from yibaodai.modelkit.excel import Column, Sheet
 from yibaodai.modelkit.scoring import bin_labels, position_counts, score_frame
 from yibaodai.modelkit.table import LabelledTable, Population, split
@@ -31,13 +32,16 @@ def _view(rows: Population | None, segment: str) -> Population | None:
 
 def stability_of(build: BuildReport, segment: str, recent: Population) -> dict[str, Any]:
     """PSI of the score and CSI of each characteristic: ``recent`` against development."""
-    fit, dev = build.fit_for(segment), build.development[segment]
-    card = fit.scorecard
+    return stability_against(build.card_for(segment), build.development[segment], recent)
+
+
+def stability_against(card: Scorecard, dev: Development,
+                      recent: Population) -> dict[str, Any]:
+    """PSI of ``card``'s score and CSI of its characteristics: ``recent`` against ``dev``."""
     scores = score_frame(card, recent.frame)
     out: dict[str, Any] = {
-        "score": metrics.stability(dev.score_counts,
-                                   metrics.band_counts(fit.score_edges, scores),
-                                   metrics.band_labels(fit.score_edges)),
+        "score": metrics.stability(dev.score_counts, metrics.band_counts(dev.score_edges, scores),
+                                   metrics.band_labels(dev.score_edges)),
         "characteristics": {}}
     for ch in card.characteristics:
         out["characteristics"][ch.feature] = metrics.stability(
@@ -47,15 +51,12 @@ def stability_of(build: BuildReport, segment: str, recent: Population) -> dict[s
 
 
 def _labelled(build: BuildReport, segment: str, sample: LabelledTable) -> dict[str, Any]:
-    fit = build.fit_for(segment)
-    card = fit.scorecard
+    card, bands = build.card_for(segment), build.development[segment].score_edges
     scores = score_frame(card, sample.frame)
-    edges = sorted({*fit.score_edges, card.cutoff})
     out: dict[str, Any] = {
         "sample": metrics.discrimination(sample.target, scores),
-        "calibration": metrics.calibration(sample.target, scores, fit.score_edges,
-                                           build.params.scaling),
-        "cutoffs": metrics.cutoff_table(sample.target, scores, edges),
+        "calibration": metrics.calibration(sample.target, scores, bands, build.params.scaling),
+        "cutoffs": metrics.cutoff_table(sample.target, scores, [*bands, card.cutoff]),
         "out_of_time": None}
     if sample.dates is not None:
         oot = split(sample, test_share=0, oot_share=build.params.oot_share).oot

@@ -28,6 +28,7 @@ from yibaodai.db.models.cases import (
     DecisionRow,
     WarningRow,
 )
+from yibaodai.db.models.modelkit import ModelReportRow
 from yibaodai.db.models.model_versions import (
     ModelVersionEventRow,
     ModelVersionRow,
@@ -56,6 +57,7 @@ __all__ = [
     "InstitutionEventRow",
     "InstitutionRow",
     "MessageOutcomeRow",
+    "ModelReportRow",
     "ModelVersionEventRow",
     "ModelVersionRow",
     "OutboxRow",
