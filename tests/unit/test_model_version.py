@@ -60,7 +60,7 @@ PATHS: dict[Stage, list[tuple[Action, Acting]]] = {
     Stage.ACTIVE: [(Action.CREATE, MAKER), (Action.SUBMIT, MAKER), (Action.APPROVE, CHECKER),
                    (Action.ACTIVATE, CHECKER)],
     Stage.RETIRED: [(Action.CREATE, MAKER), (Action.SUBMIT, MAKER), (Action.APPROVE, CHECKER),
-                    (Action.ACTIVATE, CHECKER), (Action.RETIRE, CHECKER)],
+                    (Action.SET_CHALLENGER, CHECKER), (Action.RETIRE, CHECKER)],
     Stage.REJECTED: [(Action.CREATE, MAKER), (Action.SUBMIT, MAKER), (Action.REJECT, CHECKER)],
 }
 
@@ -84,11 +84,17 @@ def refusal_code(result: Event | Refusal) -> str | None:
     return result.code if isinstance(result, Refusal) else None
 
 
+#: A stage each move may start from as a user (the active version is only ever replaced).
+USER_START = {Action.SUBMIT: Stage.DRAFT, Action.APPROVE: Stage.SUBMITTED,
+              Action.REJECT: Stage.SUBMITTED, Action.ACTIVATE: Stage.APPROVED,
+              Action.SET_CHALLENGER: Stage.APPROVED, Action.RETIRE: Stage.CHALLENGER}
+
+
 @pytest.mark.parametrize(("action", "role"), list(itertools.product(
     [a for a in Action if a is not Action.CREATE], list(Role))))
 def test_each_move_is_allowed_to_exactly_the_roles_the_bank_names(action: Action,
                                                                   role: Role) -> None:
-    start = next(iter(SOURCES[action]))
+    start = USER_START[action]
     # SUBMIT is the maker's own move; every other move is made by someone who is no maker
     user_id = MAKER.user_id if action is Action.SUBMIT else 99
     result = transition(at(start), action, by=Acting(user_id, role))
@@ -136,6 +142,13 @@ def test_the_author_may_not_check_a_version_someone_else_submitted(action: Actio
     assert makers_of(events) == {CHECKER.user_id, SUB_BRANCH_MANAGER.user_id}
     assert refusal_code(transition(events, action, by=CHECKER)) == "four_eyes"
     assert isinstance(transition(events, action, by=SECOND_GM), Event)
+
+
+def test_no_one_retires_the_active_version_it_is_only_replaced_by_activating_another(
+        ) -> None:
+    active = at(Stage.ACTIVE)
+    assert refusal_code(transition(active, Action.RETIRE, by=SECOND_GM)) == "replace_active"
+    assert isinstance(transition(active, Action.RETIRE, by=SYSTEM), Event)  # inside activation
 
 
 def test_a_sub_branch_manager_cannot_approve_or_activate_a_branch_wide_model() -> None:

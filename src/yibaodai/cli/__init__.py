@@ -11,6 +11,7 @@ from yibaodai.cli import (  # noqa: F401  (each module registers its commands)
     demo,
     inspect,
     model,
+    model_workbench,
     retention,
 )
 from yibaodai.cli._app import app, configure_logging, emit

@@ -18,7 +18,8 @@ Who may do what (``TRANSITIONS``; docs/modelkit.md "Governance"):
   reject it, whatever their role.
 
 Exactly one version is active: activating one retires the active one in the same step (see
-:func:`activation_plan`); at most one is challenger. The stage of a version is derived from its
+:func:`activation_plan`), and no one retires the active version otherwise; at most one is
+challenger. The stage of a version is derived from its
 append-only event log, never stored beside it. Pure: no database, no clock.
 """
 
@@ -71,6 +72,8 @@ class Rule:
     roles: frozenset[Role]
     #: The actor must not be a maker of the version (creator or submitter).
     four_eyes: bool = False
+    #: Source stages from which only the system may make the move.
+    system_only: frozenset[Stage] = frozenset()
 
 
 TRANSITIONS: dict[Action, Rule] = {
@@ -83,8 +86,9 @@ TRANSITIONS: dict[Action, Rule] = {
                           BRANCH_MODEL_AUTHORITY),
     Action.SET_CHALLENGER: Rule(frozenset({Stage.APPROVED}), Stage.CHALLENGER,
                                 BRANCH_MODEL_AUTHORITY),
+    # the active version is retired only by activating its successor (exactly one active)
     Action.RETIRE: Rule(frozenset({Stage.ACTIVE, Stage.CHALLENGER}), Stage.RETIRED,
-                        BRANCH_MODEL_AUTHORITY),
+                        BRANCH_MODEL_AUTHORITY, system_only=frozenset({Stage.ACTIVE})),
 }
 
 
@@ -158,6 +162,9 @@ def transition(events: list[Event], action: Action, *, by: Acting) -> Event | Re
     if stage not in rule.sources:
         return Refusal("invalid_transition", f"当前阶段（{stage.value}）不能执行{action.value}",
                        f"cannot {action.value} a version that is {stage.value}")
+    if not system and stage in rule.system_only:
+        return Refusal("replace_active", "生效版本只能通过启用新版本来替换",
+                       "the active version is only replaced, by activating another version")
     if not system and (by.role is None or by.role not in rule.roles):
         return _ROLE_REFUSALS[rule.roles]
     if rule.four_eyes and not system and by.user_id in makers_of(events):

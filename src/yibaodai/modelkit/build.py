@@ -26,6 +26,7 @@ from threadpoolctl import threadpool_limits
 from yibaodai.domain.scorecard import Scorecard
 from yibaodai.modelkit import metrics
 from yibaodai.modelkit.binning import FeatureBinning, fit_binning
+from yibaodai.modelkit.excel import Column, Sheet
 from yibaodai.modelkit.regression import (
     Scaling,
     cutoff_for_approval,
@@ -278,3 +279,42 @@ def _build(table: LabelledTable, params: BuildParams, source: str, recent: Popul
     return BuildReport(source=source, params=params, bad_label=table.bad_label, rows=rows,
                        models=models, segment_models=segment_models, development=dev,
                        notes=notes, libraries=libraries())
+
+
+def sheets(report: dict[str, Any]) -> list[Sheet]:
+    """The build report (its JSON) laid out for Excel: models, characteristics, bins."""
+    models, characteristics, bins = [], [], []
+    uses = report["segment_models"]
+    for key, fit in report["models"].items():
+        card = fit["scorecard"]
+        for part, m in fit["metrics"].items():
+            models.append({"model": key, "segments": ", ".join(s for s, k in uses.items()
+                                                               if k == key),
+                           "base_points": card["base_points"], "cutoff": card["cutoff"],
+                           "rows_of": part, **m})
+        for c in fit["characteristics"]:
+            characteristics.append({"model": key, **{k: v for k, v in c.items()
+                                                     if k != "bins"},
+                                    "selected": "是 yes" if c["selected"] else ""})
+            bins += [{"model": key, "feature": c["feature"], **b} for b in c["bins"]]
+    model = Column("model", "模型 model")
+    return [
+        Sheet("Models", f"模型构建 Build — {report['source']}", [
+            model, Column("segments", "适用分段 segments"),
+            Column("base_points", "基础分 base points", "int"),
+            Column("cutoff", "分数线 cut-off", "int"), Column("rows_of", "样本 rows of"),
+            Column("rows", "行数 rows", "int"), Column("bads", "坏样本 bads", "int"),
+            Column("auc", "AUC", "float"), Column("ks", "KS", "float"),
+            Column("gini", "Gini", "float")], models),
+        Sheet("Characteristics", "变量筛选 Characteristics and selection", [
+            model, Column("feature", "变量 feature"), Column("iv", "IV", "float"),
+            Column("csi", "CSI", "float"), Column("selected", "入模 selected"),
+            Column("reason", "原因 reason"), Column("detail", "说明 detail"),
+            Column("coefficient", "系数 coefficient", "float"),
+            Column("trend", "单调性 trend")], characteristics),
+        Sheet("Bins", "分箱与分值 Bins, WoE and points", [
+            model, Column("feature", "变量 feature"), Column("bin", "区间 bin"),
+            Column("rows", "行数 rows", "int"), Column("bads", "坏样本 bads", "int"),
+            Column("bad_rate", "坏账率 bad rate", "rate"), Column("woe", "WoE", "float"),
+            Column("points", "分值 points", "int")], bins),
+    ]

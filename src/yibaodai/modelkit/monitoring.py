@@ -24,27 +24,21 @@ from sqlalchemy.orm import Session
 
 from yibaodai.admission.versions import LoadedVersion, active_version, load_version
 from yibaodai.clock import SHANGHAI
-from yibaodai.domain.admission import AdmissionInputs, knockouts
+from yibaodai.domain.admission import AdmissionInputs
 from yibaodai.errors import Conflict, NotFound
-from yibaodai.features.definitions import month_index, month_start
 from yibaodai.modelkit import metrics
 from yibaodai.modelkit.build import ALL, BuildReport, Development, development
 from yibaodai.modelkit.excel import Column, Sheet
 from yibaodai.modelkit.export import latest_report
-from yibaodai.modelkit.samples import decisions_between, population
+from yibaodai.modelkit.samples import decisions_between, months_back, population
 from yibaodai.modelkit.validation import psi_rows, stability_against, stability_sheet
-
-
-def _policy_rows(version: LoadedVersion,
-                 inputs: Sequence[AdmissionInputs]) -> list[AdmissionInputs]:
-    return [i for i in inputs if not knockouts(i, version.model.policy)]
 
 
 def baseline(session: Session, version: LoadedVersion,
              sample: Sequence[AdmissionInputs] | None = None) -> dict[str, Development]:
     """Per segment, the development distribution the version is monitored against."""
     if sample is not None:
-        rows = population(_policy_rows(version, sample))
+        rows = population(sample, policy=version.model.policy)
         return {seg: development(card, rows.segment(seg), model=version.label)
                 for seg, card in version.model.scorecards.items()}
     stored = latest_report(session, version_id=version.id, kind="build")
@@ -72,16 +66,13 @@ def monthly_stability(session: Session, *, now: datetime, months: int = 6,
     version = load_version(session, version_id) if version_id is not None else \
         active_version(session, now)
     dev = baseline(session, version, sample)
-    local = now.astimezone(SHANGHAI)
-    start = month_start(month_index(local.date()) - months + 1)
-    decided = decisions_between(session, start=datetime(start.year, start.month, 1,
-                                                        tzinfo=SHANGHAI), end=now)
+    decided = decisions_between(session, start=months_back(now, months), end=now)
     by_month: dict[str, list[AdmissionInputs]] = defaultdict(list)
     for at, inputs in decided:
         by_month[f"{at.astimezone(SHANGHAI):%Y-%m}"].append(inputs)
     out = []
     for month in sorted(by_month):
-        rows = population(_policy_rows(version, by_month[month]))
+        rows = population(by_month[month], policy=version.model.policy)
         segments = []
         for seg, base in dev.items():
             part = rows.segment(seg)

@@ -89,9 +89,17 @@ def observation_table(observations: Iterable[Observation], *,
                       group_column=GROUP, features=list(CATALOGUE))
 
 
-def population(inputs: Sequence[AdmissionInputs]) -> Population:
-    """Unlabelled rows (a recent or live population), by segment."""
-    return Population(facts_frame(inputs), np.array([i.segment for i in inputs], dtype=object))
+def population(inputs: Sequence[AdmissionInputs], *, policy: Policy | None = None
+               ) -> Population:
+    """Rows as a scorecard sees them, by segment — those ``policy`` lets through, if given."""
+    kept = [i for i in inputs if policy is None or not knockouts(i, policy)]
+    return Population(facts_frame(kept), np.array([i.segment for i in kept], dtype=object))
+
+
+def recent_population(observations: Iterable[Observation], *, policy: Policy | None
+                      ) -> Population:
+    """The rows without an outcome (the recent population of a sample), in ``policy``."""
+    return population([o.inputs for o in observations if o.bad is None], policy=policy)
 
 
 # --- the bank's own history ------------------------------------------------------------------
@@ -112,6 +120,14 @@ def database_sample(session: Session, *, now: datetime) -> list[Observation]:
         out.append(Observation(inputs_from_json(decision.inputs),
                                decision.decided_at.astimezone(SHANGHAI).date(), bad))
     return out
+
+
+def months_back(now: datetime, months: int) -> datetime:
+    """Midnight (Asia/Shanghai) starting the calendar month ``months - 1`` before ``now``'s:
+    the start of a window of ``months`` calendar months ending at ``now``."""
+    local = now.astimezone(SHANGHAI)
+    index = local.year * 12 + local.month - 1 - (months - 1)
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=SHANGHAI)
 
 
 def decisions_between(session: Session, *, start: datetime,

@@ -5,12 +5,12 @@ tables come from ``samples`` (the simulated history, or decisions joined with lo
 The outcome column may hold 0/1 or any two labels; the bad label is ``bad``, else ``1``, else
 the second of the two labels sorted. Rows without an outcome are not part of the table.
 
-Splits: when the rows carry dates, the latest dates (about ``oot_share`` of the rows) are held
-out as the out-of-time sample; the rest is split at random, stratified on the outcome, into
-development (train) and test parts with a fixed seed — by group when rows carry one (the same
-institution observed on several dates is one group: rows of one institution are not
-independent, and a row split would let the test part recognise institutions it was trained
-on).
+Splits: when the rows carry dates, the latest dates (as close to ``oot_share`` of the rows as
+whole dates allow) are held out as the out-of-time sample; the rest is split at random,
+stratified on the outcome, into development (train) and test parts with a fixed seed — by
+group when rows carry one (the same institution observed on several dates is one group: rows
+of one institution are not independent, and a row split would let the test part recognise
+institutions it was trained on).
 """
 
 from __future__ import annotations
@@ -194,20 +194,32 @@ def _stratified(table: LabelledTable, test_share: float,
     return np.sort(train), np.sort(test)
 
 
+def _oot_start(dates: np.ndarray, share: float) -> np.datetime64 | None:
+    """The first out-of-time date: the latest dates whose rows come closest to ``share`` of
+    all rows — at least one date, never more than half the rows, never every date."""
+    days, counts = np.unique(dates, return_counts=True)
+    if share <= 0 or len(days) < 2:
+        return None
+    held = np.cumsum(counts[::-1])[:-1]  # rows in the latest 1, 2, ... dates
+    allowed = held <= len(dates) / 2
+    if not allowed.any():
+        return None
+    k = int(np.argmin(np.where(allowed, np.abs(held - share * len(dates)), np.inf)))
+    start: np.datetime64 = days[::-1][k]
+    return start
+
+
 def split(table: LabelledTable, *, test_share: float = 0.3, oot_share: float = 0.2,
           seed: int = 42) -> Split:
     """Out-of-time part (latest dates, when there are dates), then a stratified random
     development/test split of the rest."""
     in_time = np.arange(len(table))
     oot = None
-    if table.dates is not None and oot_share > 0:
-        days = np.unique(table.dates)
-        counts = np.array([(table.dates == d).sum() for d in days])
-        held = np.cumsum(counts[::-1]) <= oot_share * len(table)
-        first = days[::-1][held][-1] if held.any() and not held.all() else None
-        if first is not None:
-            oot = table.rows(np.flatnonzero(table.dates >= first))
-            in_time = np.flatnonzero(table.dates < first)
+    first = _oot_start(table.dates, oot_share) if table.dates is not None else None
+    if first is not None:
+        assert table.dates is not None
+        oot = table.rows(np.flatnonzero(table.dates >= first))
+        in_time = np.flatnonzero(table.dates < first)
     rest = table.rows(in_time)
     if test_share <= 0:
         return Split(rest, None, oot)

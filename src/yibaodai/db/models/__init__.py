@@ -28,12 +28,12 @@ from yibaodai.db.models.cases import (
     DecisionRow,
     WarningRow,
 )
-from yibaodai.db.models.modelkit import ModelReportRow
 from yibaodai.db.models.model_versions import (
     ModelVersionEventRow,
     ModelVersionRow,
     ShadowDecisionRow,
 )
+from yibaodai.db.models.modelkit import ModelReportRow
 from yibaodai.db.models.organisation import (
     SlaPenaltyRow,
     SubBranchRow,
