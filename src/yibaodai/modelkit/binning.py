@@ -1,8 +1,9 @@
 """Optimal binning of one characteristic (optbinning), as scorecard bins with their WoE.
 
 optbinning finds the cut points (numbers) or category groups that maximise information value
-under constraints — here a monotonic bad rate where the business expects one
-(``catalogue.Fact.trend``), ``auto`` otherwise. The result is kept in the scorecard's own terms
+under constraints — here a monotonic bad rate in the direction the business expects
+(``catalogue.Fact.trend``), monotonic in either direction for the catalogue's other facts, and
+optbinning's ``auto`` for columns of other tables. The result is kept in the scorecard's own terms
 (``NumericBin`` edges, ``CategoryBin`` values), so every later step — WoE for the regression,
 points, stability counts — assigns rows to bins through the one function the workbench scores
 with (``scoring.positions``).
@@ -23,7 +24,7 @@ import pandas as pd
 from optbinning import OptimalBinning
 
 from yibaodai.domain.scorecard import CategoryBin, Characteristic, NumericBin
-from yibaodai.modelkit.catalogue import fact_for
+from yibaodai.modelkit.catalogue import CATALOGUE, fact_for
 from yibaodai.modelkit.scoring import bin_labels, is_missing, positions
 
 MIN_MISSING_ROWS = 50
@@ -82,20 +83,42 @@ def _values(column: pd.Series, categorical: bool) -> np.ndarray:
     return np.asarray(column, dtype="float64")
 
 
+def _trend(feature: str) -> str:
+    """The catalogue's direction; for a catalogue fact without one, monotonic either way
+    (a fact of the bank's own data either moves risk one way or it does not — a zig-zag is
+    noise fitted); for another table's column, optbinning's own ``auto``."""
+    if feature not in CATALOGUE:
+        return "auto"
+    return CATALOGUE[feature].trend or "auto_asc_desc"
+
+
+def _empty(feature: str, categorical: bool, target: np.ndarray) -> FeatureBinning:
+    """A characteristic the table never fills: one empty bin, everything missing, no IV."""
+    rows = len(target)
+    stats = (BinStats("{}" if categorical else "[-inf, +inf)", 0, 0, 0.0),
+             BinStats("missing", rows, int(target.sum()), 0.0), BinStats("other", 0, 0, 0.0))
+    return FeatureBinning(feature, categorical, "categorical" if categorical else "none",
+                          "no_data", (), ((),) if categorical else (), stats, 0.0)
+
+
 def fit_binning(feature: str, column: pd.Series, target: np.ndarray, *,
                 categorical: bool) -> FeatureBinning:
     """The optimal binning of ``column`` against ``target`` (1 = bad)."""
-    trend = fact_for(feature).trend or "auto"
+    trend = _trend(feature)
     kwargs: dict[str, object] = {"name": feature,
                                  "dtype": "categorical" if categorical else "numerical"}
     if not categorical:
         kwargs["monotonic_trend"] = trend
+    values = _values(column, categorical)
+    present = np.array([not is_missing(v) for v in values]) if categorical else ~np.isnan(values)
+    if not present.any():
+        return _empty(feature, categorical, target)
     optb = OptimalBinning(**kwargs)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # solver chatter on degenerate columns
-        optb.fit(_values(column, categorical), target)
-    table = optb.binning_table
-    built = table.build()  # rows: the bins, "Special" (unused), "Missing", then totals
+        warnings.simplefilter("ignore")  # solver chatter; pandas dtype notices in the table
+        optb.fit(values, target)
+        table = optb.binning_table
+        built = table.build()  # rows: the bins, "Special" (unused), "Missing", then totals
     splits: tuple[float, ...] = ()
     groups: tuple[tuple[str, ...], ...] = ()
     if categorical:
