@@ -58,7 +58,7 @@ def synthetic_observations(n: int = 3000, *, seed: int = 1,
 
 
 @lru_cache(maxsize=2)
-def simulated(institutions: int = 160, snapshots: int = 4
+def simulated(institutions: int = 220, snapshots: int = 4
               ) -> tuple[list[Observation], list[Observation]]:
     return simulated_history(seed=5, institutions=institutions, as_of=date(2026, 6, 30),
                              snapshots=snapshots)

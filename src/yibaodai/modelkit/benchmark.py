@@ -14,6 +14,7 @@ Both are measured with the same AUC and KS (``metrics.discrimination``).
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,8 @@ def benchmark(path: Path, *, target: str, seed: int = 42,
     ours = build(train, params=BuildParams(test_share=0, oot_share=0, segments=(), seed=seed),
                  source=str(path))
     points = score_frame(ours.card_for(ALL), test.frame)
-    with threadpool_limits(limits=1, user_api="blas"):
+    with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # optbinning's pandas dtype notices
         columns = list(train.frame.columns)
         pipeline = Pipeline([
             ("binning", BinningProcess(columns, categorical_variables=list(train.categorical))),
