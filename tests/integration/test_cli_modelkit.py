@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import Installation
 from tests.support.modelkit import simulated
-from yibaodai.admission.versions import load_version
+from yibaodai.admission.versions import active_version, load_version
 from yibaodai.cli import app
 from yibaodai.domain.admission import decide
 from yibaodai.modelkit.build import BuildReport
@@ -127,8 +127,10 @@ def test_the_workbench_chain_from_sample_to_approved_version(
         engine = [decide(i, version.model).score for i in part]
         assert score_frame(report.card_for(segment), facts_frame(part)).tolist() == engine
 
-    tested = invoke("backtest", "--sample", str(sample), "--champion", "1", "--challenger",
-                    str(vid), "--json", "--excel", str(tmp_path / "bt.xlsx"))
+    with installation.bank.db.unit_of_work() as s:  # ids differ by backend (sequences)
+        initial = active_version(s, installation.clock.now()).id
+    tested = invoke("backtest", "--sample", str(sample), "--champion", str(initial),
+                    "--challenger", str(vid), "--json", "--excel", str(tmp_path / "bt.xlsx"))
     assert tested.exit_code == 0, tested.output
     back = json.loads(tested.stdout)
     champion, challenger = back["versions"]
@@ -142,5 +144,5 @@ def test_the_workbench_chain_from_sample_to_approved_version(
     monitored = invoke("monitor", "--version", str(vid), "--json")
     assert monitored.exit_code == 0, monitored.output
     assert json.loads(monitored.stdout)["months"] == []  # no live decisions yet
-    unmonitored = invoke("monitor", "--version", "1")
+    unmonitored = invoke("monitor", "--version", str(initial))
     assert unmonitored.exit_code == 1 and "no_development" in unmonitored.output
