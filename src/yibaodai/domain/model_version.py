@@ -5,7 +5,7 @@
                                                        challenger --activate--> active
                                                        challenger --retire--> retired
 
-Who may do what (``TRANSITIONS``; docs/modelkit.md "Governance"):
+Who may do what (``TRANSITIONS``; docs/modelkit.md "Export and governance"):
 
 * **makers** create and submit a version: department managers and client managers, who work
   with the data (``MAKERS``). The auditor (independent review) and the branch administrator
