@@ -27,18 +27,18 @@ if TYPE_CHECKING:
 PASSWORD_ENV = "YIBAODAI_PASSWORD"
 T = TypeVar("T")
 
-model_app = typer.Typer(help=f"""Whitelist model versions: the lifecycle and the workbench.
-
-Commands that change a version — create-draft, submit, approve, reject, activate,
-set-challenger, retire, export — act as a signed-in staff user: --user NAME, with the
-password from the {PASSWORD_ENV} environment variable or a prompt, checked with argon2
-against the users table. The platform's rules then apply as on the web: department and
-client managers author and submit; only the branch department general manager
-(branch_manager) approves, rejects, activates, sets a challenger or retires a
-branch-wide model; whoever authored or submitted a version may not approve it.
-Reading commands (list, show, shadow and the workbench's sample, build, validate,
-backtest, monitor, benchmark) need only the server's database settings.""",
-                        no_args_is_help=True)
+_HELP = (
+    "Whitelist model versions: the lifecycle and the workbench.\n\n"
+    "Commands that change a version (create-draft, submit, approve, reject, activate, "
+    "set-challenger, retire, export) act as a signed-in staff user: --user NAME, with the "
+    f"password from the {PASSWORD_ENV} environment variable or a prompt, checked with argon2 "
+    "against the users table. The platform's rules then apply as on the web: department and "
+    "client managers author and submit; only the branch department general manager "
+    "(branch_manager) approves, rejects, activates, sets a challenger or retires a branch-wide "
+    "model; whoever authored or submitted a version may not approve it.\n\n"
+    "Reading commands (list, show, shadow and the workbench's sample, build, validate, "
+    "backtest, monitor, benchmark) need only the server's database settings.")
+model_app = typer.Typer(help=_HELP, no_args_is_help=True)
 app.add_typer(model_app, name="model")
 
 User = Annotated[str, typer.Option("--user", help=f"Staff username; password from "
