@@ -51,7 +51,7 @@ def test_the_migrated_schema_matches_the_models(db_url: str) -> None:
     assert diff == []
 
 
-def test_archive_bodies_survive_the_change_to_bytes(db_url: str) -> None:
+def test_archive_bodies_survive_the_change_to_bytes(db_url: str, settings: Settings) -> None:
     """0004 turns the archive's text bodies into their UTF-8 bytes; the SM3 chain still
     verifies afterwards, and a tampered body is still named (both backends)."""
     command.downgrade(alembic_config(db_url), "0003")
@@ -72,7 +72,7 @@ def test_archive_bodies_survive_the_change_to_bytes(db_url: str) -> None:
             prev = record
     engine.dispose()
     upgrade(db_url)
-    db = Database(db_url)
+    db = Database(db_url, chain_keys=load_chain_keys(settings))
     try:
         with db.unit_of_work() as s:
             stored = list(s.scalars(select(RawMessageRow.body).order_by(RawMessageRow.id)))

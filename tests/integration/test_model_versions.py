@@ -22,12 +22,15 @@ from yibaodai.admission.service import (
 )
 from yibaodai.admission.versions import active_version, create_draft, move, stages
 from yibaodai.audit.log import verify_chain
+from yibaodai.auth.passwords import hash_password
+from yibaodai.auth.roles import Role
 from yibaodai.clock import SHANGHAI
 from yibaodai.db.models import (
     AuditRow,
     DecisionRow,
     OutboxRow,
     ShadowDecisionRow,
+    UserRow,
 )
 from yibaodai.domain.admission import decide
 from yibaodai.domain.model_version import Action, Stage
@@ -58,17 +61,27 @@ def test_a_version_needs_a_second_manager_and_activation_keeps_exactly_one_activ
         assert stages(s)[vid] is Stage.DRAFT
         with pytest.raises(Conflict):  # no skipping
             move(s, version_id=vid, action=Action.ACTIVATE, username=CHECKER, now=now)
-        move(s, version_id=vid, action=Action.SUBMIT, username=MAKER, now=now)
-        with pytest.raises(PermissionDenied) as same_user:
-            move(s, version_id=vid, action=Action.APPROVE, username=MAKER, now=now)
+        move(s, version_id=vid, action=Action.SUBMIT, username=CHECKER, now=now)
+        with pytest.raises(PermissionDenied) as same_user:  # the submitter, though gm
+            move(s, version_id=vid, action=Action.APPROVE, username=CHECKER, now=now)
         assert same_user.value.code == "four_eyes"
-        with pytest.raises(PermissionDenied) as clerk:
-            move(s, version_id=vid, action=Action.APPROVE, username=CLERK, now=now)
-        assert clerk.value.code == "role_not_allowed"
+        for not_checker in (CLERK, MAKER, PEER_MANAGER, "admin", "auditor"):
+            with pytest.raises(PermissionDenied) as refused:
+                move(s, version_id=vid, action=Action.APPROVE, username=not_checker, now=now)
+            assert refused.value.code == "role_not_allowed"
         assert stages(s)[vid] is Stage.SUBMITTED
-        move(s, version_id=vid, action=Action.APPROVE, username=PEER_MANAGER, now=now)
+        s.add(UserRow(username="gm2", display_name="第二总经理", staff_no="S99999",
+                      role=Role.BRANCH_MANAGER.value, sub_branch_code=None,
+                      password_hash=hash_password("unused"), active=True))
+        s.flush()
+        move(s, version_id=vid, action=Action.APPROVE, username="gm2", now=now)
         assert stages(s)[vid] is Stage.APPROVED and stages(s)[first] is Stage.ACTIVE
+        with pytest.raises(PermissionDenied):
+            move(s, version_id=vid, action=Action.ACTIVATE, username=PEER_MANAGER, now=now)
         move(s, version_id=vid, action=Action.ACTIVATE, username=CHECKER, now=now)
+        with pytest.raises(Conflict) as retire:
+            move(s, version_id=vid, action=Action.RETIRE, username=CHECKER, now=now)
+        assert retire.value.code == "replace_active"
         s.commit()
     with installation.bank.db.unit_of_work() as s:
         st = stages(s)
@@ -81,7 +94,7 @@ def test_a_version_needs_a_second_manager_and_activation_keeps_exactly_one_activ
         assert verify_chain(s) is None
 
 
-def test_the_cli_drives_the_lifecycle_and_refuses_the_makers_own_approval(
+def test_the_cli_signs_users_in_and_refuses_the_makers_own_approval(
         installation: Installation, monkeypatch: pytest.MonkeyPatch) -> None:
     from yibaodai.cli import app
 
@@ -89,16 +102,36 @@ def test_the_cli_drives_the_lifecycle_and_refuses_the_makers_own_approval(
     with installation.bank.db.unit_of_work() as s:
         active_version(s, installation.clock.now())
         s.commit()
-    run = CliRunner().invoke
-    assert run(app, ["model", "create-draft", "--from", "1", "--user", MAKER]).exit_code == 0
-    assert run(app, ["model", "submit", "2", "--user", MAKER]).exit_code == 0
-    refused = run(app, ["model", "approve", "2", "--user", MAKER])
-    assert refused.exit_code == 1 and "maker-checker" in refused.output
-    assert run(app, ["model", "approve", "2", "--user", CHECKER]).exit_code == 0
-    assert run(app, ["model", "set-challenger", "2", "--user", CHECKER]).exit_code == 0
-    listed = json.loads(run(app, ["model", "list", "--json"]).stdout)
-    assert [(v["id"], v["stage"]) for v in listed] == [(1, "active"), (2, "challenger")]
-    shown = json.loads(run(app, ["model", "show", "2"]).stdout)
+    accounts = installation.accounts
+
+    def run(*args: str, user: str, password: str | None = None) -> Any:
+        env = {"YIBAODAI_PASSWORD": password or accounts[user].password}
+        return CliRunner().invoke(app, ["model", *args, "--user", user], env=env)
+
+    wrong = run("create-draft", "--from", "1", user=MAKER, password="not-the-password")
+    unknown = run("create-draft", "--from", "1", user="nobody", password="x")
+    assert wrong.exit_code == unknown.exit_code == 1
+    assert "bad_credentials" in wrong.output and "bad_credentials" in unknown.output
+    # the password prompt, when no environment variable is set
+    prompted = CliRunner().invoke(app, ["model", "create-draft", "--from", "1", "--user", MAKER],
+                                  input=accounts[MAKER].password + "\n",
+                                  env={"YIBAODAI_PASSWORD": ""})
+    assert prompted.exit_code == 0, prompted.output
+    assert run("submit", "2", user=MAKER).exit_code == 0
+    refused = run("approve", "2", user=MAKER)
+    assert refused.exit_code == 1 and "role_not_allowed" in refused.output
+    assert run("approve", "2", user=CHECKER, password="wrong").exit_code == 1
+    assert run("approve", "2", user=CHECKER).exit_code == 0
+    assert run("set-challenger", "2", user=CHECKER).exit_code == 0
+    # the general manager's own version needs another checker
+    assert run("create-draft", "--from", "1", user=CHECKER).exit_code == 0
+    assert run("submit", "3", user=CHECKER).exit_code == 0
+    own = run("approve", "3", user=CHECKER)
+    assert own.exit_code == 1 and "maker-checker" in own.output
+    listed = json.loads(CliRunner().invoke(app, ["model", "list", "--json"]).stdout)
+    assert [(v["id"], v["stage"]) for v in listed] == [(1, "active"), (2, "challenger"),
+                                                       (3, "submitted")]
+    shown = json.loads(CliRunner().invoke(app, ["model", "show", "2"]).stdout)
     assert shown["content"]["scorecards"]["pharmacy"]["cutoff"] == 70
     assert [h["action"] for h in shown["history"]] == [
         "create", "submit", "approve", "set_challenger"]

@@ -47,6 +47,12 @@ def test_missing_and_unknown_values_get_their_own_points() -> None:
     assert grade().points_for("") == (0, "missing")
 
 
+def test_not_a_number_is_missing_rather_than_outside_every_bin() -> None:
+    assert size().points_for(float("nan")) == (-5, "missing")
+    assert size().points_for("NaN") == (-5, "missing")
+    assert grade().points_for(float("nan")) == (0, "missing")
+
+
 def test_score_adds_base_and_each_characteristic_and_says_how_much_each_lost() -> None:
     result = score(CARD, {"size": 50, "grade": "B"})
     assert result.total == 50 + 10 + 5

@@ -134,12 +134,18 @@ def _user(session: Session, username: str) -> UserRow:
     return user
 
 
-def _append(session: Session, version_id: int, action: Action, *, by: Acting, actor: str,
-            now: datetime) -> ModelVersionEventRow:
-    result = transition(_events(session, version_id).get(version_id, []), action, by=by)
+def _allowed(events: list[Event], action: Action, by: Acting) -> Event:
+    """The domain's event for this move, or its refusal raised as an error."""
+    result = transition(events, action, by=by)
     if isinstance(result, Refusal):
         err = _REFUSAL_ERRORS.get(result.code, Conflict)
         raise err(result.message_zh, result.message_en, code=result.code)
+    return result
+
+
+def _append(session: Session, version_id: int, action: Action, *, by: Acting, actor: str,
+            now: datetime) -> ModelVersionEventRow:
+    result = _allowed(_events(session, version_id).get(version_id, []), action, by)
     row = ModelVersionEventRow(
         model_version_id=version_id, at=now, action=result.action.value,
         from_stage=result.from_stage.value if result.from_stage else None,
@@ -154,6 +160,9 @@ def _append(session: Session, version_id: int, action: Action, *, by: Acting, ac
 
 def create_version(session: Session, *, model: WhitelistModel, created_by: str,
                    based_on_id: int | None, now: datetime, actor_id: int | None) -> int:
+    author = session.get(UserRow, actor_id) if actor_id is not None else None
+    by = Acting(actor_id, Role(author.role) if author is not None else None)
+    _allowed([], Action.CREATE, by)  # a refused author writes nothing
     lock_for_append(session, "model_version_events")
     if session.scalar(select(func.count()).select_from(ModelVersionRow).where(
             ModelVersionRow.label == model.version)):
@@ -165,8 +174,7 @@ def create_version(session: Session, *, model: WhitelistModel, created_by: str,
                           created_at=now, created_by=created_by)
     session.add(row)
     session.flush()
-    _append(session, row.id, Action.CREATE, by=Acting(actor_id, None), actor=created_by,
-            now=now)
+    _append(session, row.id, Action.CREATE, by=by, actor=created_by, now=now)
     return row.id
 
 
@@ -238,10 +246,7 @@ def move(session: Session, *, version_id: int, action: Action, username: str,
         raise NotFound("模型版本不存在", f"no model version {version_id}", code="no_version")
     if action in (Action.ACTIVATE, Action.SET_CHALLENGER):
         # check the target's own move first, so a refusal changes nothing
-        check = transition(_events(session, version_id).get(version_id, []), action, by=by)
-        if isinstance(check, Refusal):
-            err = _REFUSAL_ERRORS.get(check.code, Conflict)
-            raise err(check.message_zh, check.message_en, code=check.code)
+        _allowed(_events(session, version_id).get(version_id, []), action, by)
         plan = (activation_plan if action is Action.ACTIVATE else challenger_plan)(
             stages(session), version_id)
         for vid, step in plan:

@@ -14,6 +14,7 @@ from yibaodai.cli import (  # noqa: F401  (each module registers its commands)
     integrity,
     marketing,
     model,
+    model_workbench,
     retention,
     service,
     sim,

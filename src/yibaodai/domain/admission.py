@@ -152,7 +152,8 @@ def _yuan(x: Decimal) -> str:
     return f"{x:,.0f}"
 
 
-def _knockouts(i: AdmissionInputs, p: Policy) -> list[Reason]:
+def knockouts(i: AdmissionInputs, p: Policy) -> list[Reason]:
+    """Every knock-out that applies, in the documented order (empty: the policy admits)."""
     f = i.features
     out: list[Reason] = []
     if i.segment not in p.served_segments:
@@ -231,9 +232,9 @@ def decide(i: AdmissionInputs, model: WhitelistModel) -> AdmissionOutcome:
     card = model.scorecards.get(i.segment)
     result = score(card, scoring_facts(i)) if card is not None else None
     points = result.total if result is not None else None
-    knockouts = _knockouts(i, model.policy)
-    if knockouts:
-        return outcome(False, Decimal(0), knockouts, points)
+    found = knockouts(i, model.policy)
+    if found:
+        return outcome(False, Decimal(0), found, points)
     assert card is not None and result is not None  # served segments have scorecards
     if not result.passes(card):
         reasons = [Reason("S01", "白名单模型评分低于准入分数线",

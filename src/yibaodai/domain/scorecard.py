@@ -12,6 +12,7 @@ their values; a value in no bin gets ``other_points``.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -89,8 +90,8 @@ class Characteristic(_Frozen):
         return max(pts)
 
     def points_for(self, value: Any) -> tuple[int, str]:
-        """(points, bin label) for a value; None is missing."""
-        if value is None or value == "":
+        """(points, bin label) for a value; None, "" and NaN are missing."""
+        if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
             return self.missing_points, "missing"
         if self.category_bins:
             for cb in self.category_bins:
@@ -98,7 +99,7 @@ class Characteristic(_Frozen):
                     return cb.points, cb.label()
             return self.other_points, "other"
         number = _number(value)
-        if number is None:
+        if number is None or math.isnan(number):
             return self.missing_points, "missing"
         for nb in self.numeric_bins:
             if nb.contains(number):

@@ -47,6 +47,7 @@ from yibaodai.db.models.model_versions import (
     ModelVersionRow,
     ShadowDecisionRow,
 )
+from yibaodai.db.models.modelkit import ModelReportRow
 from yibaodai.db.models.organisation import (
     SlaPenaltyRow,
     SubBranchRow,
@@ -84,6 +85,7 @@ __all__ = [
     "JobRunRow",
     "ListImportRow",
     "MessageOutcomeRow",
+    "ModelReportRow",
     "ModelVersionEventRow",
     "ModelVersionRow",
     "OutboxRow",
