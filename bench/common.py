@@ -126,7 +126,7 @@ class BankServer:
                 raise RuntimeError(f"bank server exited; see {self._log_path}:\n"
                                    + self._log_path.read_text(errors="replace")[-3000:])
             with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{self.url}/login", timeout=2).status_code == 200:
+                if httpx.get(f"{self.url}/api/health", timeout=2).status_code == 200:
                     return self
             if time.monotonic() > deadline:
                 raise RuntimeError(f"bank server did not answer in 60 s; see {self._log_path}")
@@ -168,7 +168,7 @@ def _serve(argv: list[str]) -> None:
             return False
 
         handlers.should_decide = never  # type: ignore[attr-defined]
-    settings = Settings(database_url=args.database_url, var_dir=args.var_dir)
+    settings = Settings(database_url=args.database_url, var_dir=args.var_dir, demo_mode=True)
     clock = SimulatedClock(datetime.fromisoformat(args.frozen_at))
     bank = build_bank(settings, clock, open_database(settings))
     uvicorn.run(bank.app, host="127.0.0.1", port=args.port, log_level="warning",

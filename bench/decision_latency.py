@@ -78,7 +78,7 @@ def main() -> None:
     with scratch_database(args.url) as url, tempfile.TemporaryDirectory(
             prefix="yb-bench-") as tmp_dir:
         tmp = Path(tmp_dir)
-        settings = Settings(database_url=url, var_dir=tmp / "var")
+        settings = Settings(database_url=url, var_dir=tmp / "var", demo_mode=True)
         ensure_keys(settings.keys_dir)
         clock = SimulatedClock(FROZEN_AT)
         db = prepare_database(settings)

@@ -151,7 +151,7 @@ def main() -> int:
 def run(url: str, tmp: Path, sizes: list[int], levels: list[int], per_run: int,
         profile: bool, results: dict[str, Any]) -> None:
     upgrade(url)
-    settings = Settings(database_url=url, var_dir=tmp / "var")
+    settings = Settings(database_url=url, var_dir=tmp / "var", demo_mode=True)
     ensure_keys(settings.keys_dir)
     db = open_database(settings)
     with db.unit_of_work() as s:

@@ -85,7 +85,7 @@ def clock() -> SimulatedClock:
 
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
-    s = Settings(database_url=db_url, var_dir=tmp_path / "var")
+    s = Settings(database_url=db_url, var_dir=tmp_path / "var", demo_mode=True)
     ensure_keys(s.keys_dir)
     return s
 

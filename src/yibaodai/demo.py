@@ -75,6 +75,18 @@ class Staff:
         r.raise_for_status()
         return r.json()
 
+    def cases(self, username: str, **filters: Any) -> list[dict[str, Any]]:
+        """Every case the user's list shows with ``filters``, page after page."""
+        items: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            answer = self.call("GET", username, "/api/cases",
+                               params={**filters, "page": page, "page_size": 200})
+            items += answer["items"]
+            if len(items) >= answer["total"] or not answer["items"]:
+                return items
+            page += 1
+
     def close(self) -> None:
         self.http.close()
 
@@ -181,7 +193,7 @@ class Demo:
     def _penalise_borrowers(self, *, count: int, on: date) -> None:
         """The bureau finds irregular claims at a few borrowers (a W03 warning, and a
         re-evaluation that now refuses them)."""
-        drawn = self.staff.call("GET", "gm", "/api/cases", params={"state": "drawn"})
+        drawn = self.staff.cases("gm", state="drawn")
         by_code = {i.fixmedins_code: i for i in self.city}
         for case in self.rng.sample(drawn, min(count, len(drawn))):
             self.pusher.push_event(by_code[case["fixmedins_code"]], evt_type="penalty",
@@ -198,7 +210,7 @@ class Demo:
 
     def _staff_work(self, *, skip: str | None) -> None:
         """Claim on the next working morning, verify and confirm on the one after."""
-        mgr_cases = self.staff.call("GET", "gm", "/api/cases", params={"state": "assigned"})
+        mgr_cases = self.staff.cases("gm", state="assigned")
         todo = [c for c in mgr_cases if c["sub_branch_code"] != skip]
         self._advance(hours=24)
         for case in _track(todo, "支行认领与核实 claim & verify", len(todo), self.progress):

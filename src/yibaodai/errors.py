@@ -4,7 +4,9 @@
     YibaodaiError                 code, message_zh, message_en, fields
     ├── ValidationFailed          bad input; carries field-level messages
     ├── NotFound                  absent or outside the caller's data scope (both answer 404)
-    ├── PermissionDenied          the role may not do this
+    ├── NotAuthenticated          no valid session or token (signed out, expired, revoked)
+    ├── PermissionDenied          the role may not do this (or CSRF / origin refused)
+    ├── RateLimited               too many failed attempts (log-in throttle)
     ├── Conflict                  the state does not allow it (e.g. claim a claimed case)
     ├── GatewayRefused            a bureau message refused at the gateway (infcode != 0)
     │   └── SignatureInvalid      forged, missing or unknown-key signature
@@ -56,7 +58,15 @@ class NotFound(YibaodaiError):
     pass
 
 
+class NotAuthenticated(YibaodaiError):
+    pass
+
+
 class PermissionDenied(YibaodaiError):
+    pass
+
+
+class RateLimited(YibaodaiError):
     pass
 
 

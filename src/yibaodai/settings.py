@@ -18,7 +18,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/yibaodai.db"
     var_dir: Path = Path("var")
     secret_key: SecretStr = SecretStr(DEMO_SECRET)
-    demo_mode: bool = True
+    #: Off unless switched on explicitly (``YIBAODAI_DEMO_MODE=1``; ``yibaodai demo`` switches
+    #: it on for its own run and server). Outside demo mode the demo secret is refused.
+    demo_mode: bool = False
     #: Maximum accepted request body at the gateway, in bytes.
     max_body_bytes: int = 8 * 1024 * 1024
     #: How far a message's ``inf_time`` may be from the bank's clock, in seconds.
@@ -45,6 +47,23 @@ class Settings(BaseSettings):
     #: How long a worker holds a job's lease before another may take it over.
     job_lease_seconds: int = Field(default=900, ge=10)
 
+    #: Browser sessions end after this long without a request, and this long after log-in.
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_max_hours: int = Field(default=10, ge=1)
+    #: Bearer tokens for machine clients (revocable; a password change revokes them).
+    api_token_days: int = Field(default=90, ge=1)
+    #: Send the session cookie with ``Secure`` even when a request arrives over plain HTTP
+    #: (behind a TLS-terminating proxy that does not forward the scheme). HTTPS requests always
+    #: get ``Secure``.
+    cookie_secure: bool = False
+    #: Failed log-ins allowed per user and per address within ``login_window_minutes``.
+    login_failures_per_user: int = Field(default=5, ge=1)
+    login_failures_per_address: int = Field(default=20, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+    #: Masking rules for personal identifiers (JSON, see ``reports/masking.py``); the
+    #: packaged ``data/masking.json`` when unset. The compliance office owns this file.
+    masking_file: Path | None = None
+
     def check(self) -> Settings:
         if not self.demo_mode and self.secret_key.get_secret_value() == DEMO_SECRET:
             raise ConfigurationError(
@@ -52,6 +71,10 @@ class Settings(BaseSettings):
                 "the demo secret may not be used outside demo mode; set YIBAODAI_SECRET_KEY",
                 code="unsafe_secret",
             )
+        if not self.demo_mode and len(self.secret_key.get_secret_value()) < 32:
+            raise ConfigurationError(
+                "YIBAODAI_SECRET_KEY 至少32个字符", "YIBAODAI_SECRET_KEY needs at least 32 "
+                "characters", code="weak_secret")
         return self
 
     def require_receivers(self) -> tuple[str, str]:
@@ -76,4 +99,6 @@ class Settings(BaseSettings):
 
 
 def load_settings() -> Settings:
-    return Settings().check()
+    """Settings from the environment. Commands that serve (``yibaodai serve``, the app itself)
+    also call :meth:`Settings.check`; offline commands (inspect, replay) do not need a secret."""
+    return Settings()

@@ -94,7 +94,7 @@ def _rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def _at(settings: Settings, url: str) -> Settings:
-    return Settings(database_url=url, var_dir=settings.var_dir)
+    return Settings(database_url=url, var_dir=settings.var_dir, demo_mode=True)
 
 
 def test_a_backup_restores_row_for_row_into_an_empty_database_on_every_engine(
@@ -192,7 +192,8 @@ def test_a_file_that_is_not_a_backup_is_refused_with_a_clear_message(
 def test_a_target_with_other_chain_keys_refuses_the_restore(
         installation: Installation, filled: Path, empty_databases: dict[str, str],
         tmp_path: Path) -> None:
-    other = Settings(database_url=empty_databases["sqlite"], var_dir=tmp_path / "other-var")
+    other = Settings(database_url=empty_databases["sqlite"], var_dir=tmp_path / "other-var",
+                     demo_mode=True)
     shutil.copytree(installation.settings.keys_dir, other.keys_dir)
     other.chain_keys_path.unlink()  # the SM2 keys are the bank's, the chain key is not
     result = run_cli(other, "restore", str(filled))

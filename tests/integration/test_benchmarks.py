@@ -48,3 +48,19 @@ def test_decision_benchmark_decides_every_push(tmp_path: Path) -> None:
     # the benchmark asserts one decision and one queued answer per institution
     assert "- institutions: 3 " in text
     assert "ingest + decision + answer queued" in text
+
+
+def test_platform_benchmark_loads_the_data_and_serves_every_page(tmp_path: Path) -> None:
+    out = tmp_path / "bench-platform.md"
+    result = _run("bench.platform_load", "--institutions", "60", "--cases", "10", "--years",
+                  "2", "--users", "2", "--seconds", "6", "--think", "0.1,0.3", "--out",
+                  str(out))
+    report = json.loads(result.stdout)
+    assert report["data"]["institutions"] == 60 and report["data"]["cases"] == 10
+    assert report["data"]["settlement_rows"] > 60 * 365
+    assert {p["page"] for p in report["pages"]} == {
+        "dashboard", "case list (filtered)", "case detail", "institution view"}
+    assert all(p["requests"] > 0 and p["failures"] == 0 for p in report["pages"])
+    assert report["trivial"]["requests"] > 0
+    text = out.read_text(encoding="utf-8")
+    assert "## Measured numbers" in text and report["command"] in text

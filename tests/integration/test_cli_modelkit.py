@@ -83,6 +83,7 @@ def test_model_sample_writes_the_simulated_history(tmp_path: Path) -> None:
 def test_the_workbench_chain_from_sample_to_approved_version(
         installation: Installation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("YIBAODAI_DATABASE_URL", installation.settings.database_url)
+    monkeypatch.setenv("YIBAODAI_DEMO_MODE", "1")  # the fixtures' installations are demo ones
     labelled, recent = simulated(220, 4)
     sample = tmp_path / "sample.csv"
     write_csv(sample, labelled + recent)

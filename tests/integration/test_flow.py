@@ -112,8 +112,8 @@ def test_other_sub_branches_get_404_for_a_case_and_never_see_it_listed(
         other = "dl001" if case.sub_branch_code != "DL001" else "dl002"
         assert w.api("GET", f"cm_{other}_1", f"/api/cases/{case.id}").status_code == 404
         assert w.api("POST", f"cm_{other}_1", f"/api/cases/{case.id}/claim").status_code == 404
-        assert w.api("GET", f"cm_{other}_1", "/api/cases").json() == []
-        assert [c["id"] for c in w.api("GET", "gm", "/api/cases").json()] == [case.id]
+        assert w.api("GET", f"cm_{other}_1", "/api/cases").json()["items"] == []
+        assert [c["id"] for c in w.api("GET", "gm", "/api/cases").json()["items"]] == [case.id]
 
 
 def test_an_incomplete_checklist_is_refused_field_by_field_and_changes_nothing(
@@ -181,7 +181,7 @@ def test_a_borrower_whose_income_collapses_gets_a_warning_for_its_client_manager
             assert raised[0].inputs["month"] == "2026-09"
         with installation.bank.db.unit_of_work() as s:  # idempotent per rule and month
             assert run_monitoring(s, now=installation.clock.now()) == []
-        warnings = w.api("GET", f"cm_{sub}_1", "/api/warnings").json()
+        warnings = w.api("GET", f"cm_{sub}_1", "/api/warnings").json()["items"]
         assert [x["rule_code"] for x in warnings] == ["W01"]
         colleague = w.api("POST", f"cm_{sub}_2", f"/api/warnings/{warnings[0]['id']}/outcome",
                           json={"outcome": "不是我的客户 / not my client"})

@@ -211,6 +211,7 @@ def test_retention_after_revocation(bureau: Bureau, monkeypatch: pytest.MonkeyPa
     assert _held(bureau, o) == before  # a dry run changes nothing
     # the command prints the same preview
     monkeypatch.setenv("YIBAODAI_DATABASE_URL", bureau.db.url)
+    monkeypatch.setenv("YIBAODAI_DEMO_MODE", "1")  # the fixtures' installations are demo ones
     cli = CliRunner().invoke(retention_app, ["apply", "--dry-run", "--as-of",
                                              bureau.clock.now().isoformat()])
     assert cli.exit_code == 0, cli.output

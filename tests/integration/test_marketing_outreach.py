@@ -24,12 +24,12 @@ from tests.integration.test_marketing_import import (
 )
 from yibaodai.audit.log import verify_chain
 from yibaodai.auth.roles import Actor, Role
+from yibaodai.cases.events import append_case_event
 from yibaodai.cli import app
 from yibaodai.clock import SHANGHAI
 from yibaodai.db.models import (
     AuthorizationRow,
     CampaignAttributionRow,
-    CaseEventRow,
     OutreachEventRow,
     ProspectRow,
     UserRow,
@@ -188,8 +188,8 @@ def test_a_campaign_funnel_and_an_authorization_credited_to_the_outreach_before_
         institution = next(i for i in city(120) if i.fixmedins_code == code)
         case = _known_borrower(s, institution, drawn=True)
         case.assigned_at, case.reported_at = at(6), at(7)
-        s.add(CaseEventRow(case_id=case.id, at=at(8), event="mark_drawn", from_state="reported",
-                           to_state="drawn", actor_id=None, details={}))
+        append_case_event(s, case_id=case.id, at=at(8), event="mark_drawn",
+                          from_state="reported", to_state="drawn", actor_id=None)
         s.add(AuthorizationRow(auth_no="A-1", fixmedins_code=code, uscc=institution.uscc,
                                auth_scope=["settlement"], begndate=date(2026, 9, 5),
                                enddate=date(2027, 9, 4), granted_at=at(5)))
@@ -230,6 +230,7 @@ def test_the_command_line_imports_lists_and_runs_a_campaign(
         staffed: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
         db_url: str) -> None:
     monkeypatch.setenv("YIBAODAI_DATABASE_URL", db_url)
+    monkeypatch.setenv("YIBAODAI_DEMO_MODE", "1")  # the fixtures' installations are demo ones
     runner = CliRunner()
     made = runner.invoke(app, ["sim", "bureau-list", str(tmp_path / "l.xlsx"),
                                "--institutions", "60"])

@@ -99,6 +99,7 @@ def test_the_cli_signs_users_in_and_refuses_the_makers_own_approval(
     from yibaodai.cli import app
 
     monkeypatch.setenv("YIBAODAI_DATABASE_URL", installation.settings.database_url)
+    monkeypatch.setenv("YIBAODAI_DEMO_MODE", "1")  # the fixtures' installations are demo ones
     with installation.bank.db.unit_of_work() as s:
         active_version(s, installation.clock.now())
         s.commit()
@@ -187,6 +188,7 @@ def test_a_challenger_runs_in_shadow_replay_catches_tampering_and_reevaluation_k
         same, diffs = _replay(installation, decision_id)
         assert not same and diffs == [d for d in diffs if d.startswith("content hash")]
         monkeypatch.setenv("YIBAODAI_DATABASE_URL", installation.settings.database_url)
+        monkeypatch.setenv("YIBAODAI_DEMO_MODE", "1")  # the fixtures' installations are demo ones
         from yibaodai.cli import app
 
         cli = CliRunner().invoke(app, ["decision", "replay", str(decision_id)])

@@ -1,12 +1,15 @@
-"""Every public route, asked by every role and by nobody, over real HTTP: the status each
-one gets, and that a sub-branch never sees another sub-branch's case (API and pages alike).
+"""Every API route, asked by every role and by nobody, over real HTTP, against the one
+permission table (``web/permissions.py``): anonymous gets 401, a role without the route's
+permission 403, a role with it the route's own answer; records of another sub-branch answer
+404. The table is compared with the app's own routes, so no route ships without a line in it
+and a line here.
 
-The table of covered routes is compared with the app's own route list, so a new route
-cannot ship without a line here."""
+A write is probed with a body the route refuses (422) or an id that does not exist (404), so
+the probes change nothing; the real journeys (claim, verify, confirm, handle) follow, with the
+refusals first and then the one who may."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -15,68 +18,22 @@ import httpx
 from sqlalchemy import select
 
 from tests.conftest import Installation
+from yibaodai.auth.roles import Role
 from yibaodai.bootstrap import keyring
 from yibaodai.clock import SimulatedClock
 from yibaodai.db.models import CaseRow, UserRow, WarningRow
 from yibaodai.sim.bureau import BureauPusher
 from yibaodai.sim.city import generate_city
 from yibaodai.sim.server import ServerThread
+from yibaodai.web.app import served_routes
+from yibaodai.web.permissions import ROUTES, Permission, may
 
-UNDOCUMENTED = {"/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc"}
 HISTORY_START = date(2025, 8, 1)   # 13 months: enough for admission, cheap to push
 HISTORY_END = date(2026, 8, 31)
 CHECKLIST_ALL = {k: True for k in ("identity", "licence", "address", "settlement_account",
                                    "operating_status")}
-
-#: (method, path) of every route this module exercises.
-COVERED = {
-    ("POST", "/fsi/api/bank/callService"),
-    ("POST", "/fsi/api/bank/headoffice/callService"),
-    ("POST", "/api/auth/token"),
-    ("GET", "/api/me"),
-    ("GET", "/api/cases"),
-    ("GET", "/api/cases/{case_id}"),
-    ("POST", "/api/cases/{case_id}/claim"),
-    ("POST", "/api/cases/{case_id}/verification"),
-    ("POST", "/api/cases/{case_id}/confirmation"),
-    ("GET", "/api/warnings"),
-    ("POST", "/api/warnings/{warning_id}/outcome"),
-    ("GET", "/api/institutions/{code}/settlement"),
-    ("GET", "/api/data-quality"),
-    ("GET", "/api/health"),
-    ("GET", "/login"),
-    ("POST", "/login"),
-    ("POST", "/logout"),
-    ("GET", "/"),
-    ("GET", "/cases/{case_id}"),
-    ("POST", "/cases/{case_id}/claim"),
-    ("POST", "/cases/{case_id}/verification"),
-    ("POST", "/cases/{case_id}/confirmation"),
-    ("GET", "/warnings"),
-    ("POST", "/warnings/{warning_id}/outcome"),
-}
-
-
-def _walk(routes: list[Any], prefix: str) -> set[tuple[str, str]]:
-    out: set[tuple[str, str]] = set()
-    for route in routes:
-        included = getattr(route, "original_router", None)
-        if included is not None:  # FastAPI keeps included routers as one entry
-            out |= _walk(included.routes, prefix + route.include_context.prefix)
-            continue
-        path = prefix + getattr(route, "path", "")
-        if path in UNDOCUMENTED or path.startswith("/static"):
-            continue
-        for method in getattr(route, "methods", None) or {"GET"}:
-            if method != "HEAD":
-                out.add((method, path))
-    return out
-
-
-def app_routes(app: Any) -> set[tuple[str, str]]:
-    """Every (method, path) the app answers, included routers flattened."""
-    return _walk(list(app.routes), "")
-
+NOT_API = {("GET", "/docs"), ("GET", "/openapi.json")}
+MISSING = 999_999
 
 # -- shared set-up: real bureau pushes make real cases ------------------------------------
 
@@ -120,250 +77,264 @@ def add_warning(installation: Installation, case: CaseRow, *, assigned_to: int |
         return w.id
 
 
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
+# -- who asks ------------------------------------------------------------------------------
 
-def csrf_of(html: str) -> str:
-    found = CSRF.search(html)
-    assert found, "no CSRF token on the page"
-    return found.group(1)
+#: label -> the role it signs in with (None: anonymous)
+ROLE_OF: dict[str, Role | None] = {
+    "anonymous": None, "branch_admin": Role.BRANCH_ADMIN, "branch_manager": Role.BRANCH_MANAGER,
+    "auditor": Role.AUDITOR, "sub_branch_manager": Role.SUB_BRANCH_MANAGER,
+    "client_manager": Role.CLIENT_MANAGER,
+    "other_sub_branch_manager": Role.SUB_BRANCH_MANAGER,
+    "other_client_manager": Role.CLIENT_MANAGER,
+}
+BRANCH_WIDE = {"branch_admin", "branch_manager", "auditor"}
 
-
-def page_client(base_url: str, username: str | None, password: str | None) -> httpx.Client:
-    """A browser-like client; signed in through the real login form when a user is given."""
-    client = httpx.Client(base_url=base_url, timeout=30, follow_redirects=False)
-    if username is not None:
-        token = csrf_of(client.get("/login").text)
-        r = client.post("/login", data={"username": username, "password": password or "",
-                                        "csrf": token})
-        assert r.status_code == 303, f"login as {username} failed: {r.status_code}"
-    return client
-
-
-def fresh_csrf(client: httpx.Client) -> str:
-    return csrf_of(client.get("/login").text)
-
-
-# -- the table -----------------------------------------------------------------------------
 
 @dataclass
-class Who:
-    label: str
-    username: str | None
-    api: httpx.Client       # bearer token (or none)
-    page: httpx.Client      # signed session (or none)
+class World:
+    clients: dict[str, httpx.Client]
+    case_a: CaseRow
+    case_b: CaseRow
+    elsewhere: CaseRow
+    own: str
+    other: str
+    warn_a: int
+    warn_b: int
+    users: dict[str, str | None]
+
+    def in_scope(self, label: str) -> bool:
+        return label in BRANCH_WIDE or not label.startswith("other")
+
+    def close(self) -> None:
+        for c in self.clients.values():
+            c.close()
 
 
-def test_the_route_table_covers_every_route_of_the_app(installation: Installation) -> None:
-    routes = app_routes(installation.bank.app)
-    assert routes - COVERED == set(), f"routes without a role test: {sorted(routes - COVERED)}"
-    assert COVERED - routes == set(), f"tested routes that no longer exist: {COVERED - routes}"
+def token_client(base: str, username: str | None, installation: Installation) -> httpx.Client:
+    headers = {}
+    if username:
+        r = httpx.post(f"{base}/api/auth/token", json={
+            "username": username, "password": installation.accounts[username].password})
+        assert r.status_code == 200, r.text
+        headers = {"Authorization": f"Bearer {r.json()['token']}"}
+    return httpx.Client(base_url=base, headers=headers, timeout=60)
 
 
-def test_every_route_answers_every_role_and_anonymous_as_designed(
-        bank_server: ServerThread,
-        installation: Installation, clock: SimulatedClock) -> None:
-    cases = admitted_cases(bank_server, installation, clock)
+def make_world(server: ServerThread, installation: Installation,
+               clock: SimulatedClock) -> World:
+    cases = admitted_cases(server, installation, clock)
     by_sub: dict[str, list[CaseRow]] = {}
     for c in cases:
         by_sub.setdefault(c.sub_branch_code, []).append(c)
     own = max(by_sub, key=lambda k: len(by_sub[k]))
+    elsewhere = next(c for c in cases if c.sub_branch_code != own)
+    other = elsewhere.sub_branch_code
+    users = {"anonymous": None, "branch_admin": "admin", "branch_manager": "gm",
+             "auditor": "auditor", "sub_branch_manager": f"mgr_{own.lower()}",
+             "client_manager": f"cm_{own.lower()}_1",
+             "other_sub_branch_manager": f"mgr_{other.lower()}",
+             "other_client_manager": f"cm_{other.lower()}_1"}
+    with installation.bank.db.unit_of_work() as s:
+        cm_id = s.scalars(select(UserRow.id).where(
+            UserRow.username == users["client_manager"])).one()
     case_a = by_sub[own][0]
     case_b = by_sub[own][1] if len(by_sub[own]) > 1 else by_sub[own][0]
-    elsewhere = next(c for c in cases if c.sub_branch_code != own)
-    other = next(f"DL{n:03d}" for n in range(1, 18) if f"DL{n:03d}" not in by_sub)
-    acc = installation.accounts
-    cm_own = f"cm_{own.lower()}_1"
-    users = {
-        "anonymous": None, "branch_admin": "admin", "branch_manager": "gm",
-        "auditor": "auditor", "sub_branch_manager": f"mgr_{own.lower()}",
-        "client_manager": cm_own, "other_sub_branch_manager": f"mgr_{other.lower()}",
-        "other_client_manager": f"cm_{other.lower()}_1",
+    return World(
+        clients={label: token_client(server.url, u, installation) for label, u in users.items()},
+        case_a=case_a, case_b=case_b, elsewhere=elsewhere, own=own, other=other,
+        warn_a=add_warning(installation, case_a, assigned_to=cm_id),
+        warn_b=add_warning(installation, case_b, assigned_to=cm_id), users=users)
+
+
+# -- the probes: one harmless request per route --------------------------------------------
+
+@dataclass(frozen=True)
+class Probe:
+    path: str
+    kwargs: dict[str, Any]
+    #: what a role holding the permission gets: one status, or in/out of scope
+    ok: int
+    out_of_scope: int | None = None
+
+
+def probes(w: World) -> dict[tuple[str, str], Probe]:
+    a, code = w.case_a.id, w.case_a.fixmedins_code
+    bad = {"json": []}  # never a valid body: 422 for whoever may call the route
+    return {
+        ("GET", "/api/health"): Probe("/api/health", {}, 200),
+        ("POST", "/api/auth/login"): Probe("/api/auth/login", bad, 422),
+        ("POST", "/api/auth/token"): Probe("/api/auth/token", bad, 422),
+        ("POST", "/api/auth/logout"): Probe("/api/auth/logout", {}, 204),  # run last
+        ("GET", "/api/auth/tokens"): Probe("/api/auth/tokens", {}, 200),
+        ("DELETE", "/api/auth/tokens/{token_id}"): Probe(f"/api/auth/tokens/{MISSING}", {}, 404),
+        ("GET", "/api/me"): Probe("/api/me", {}, 200),
+        ("POST", "/api/me/password"): Probe("/api/me/password", bad, 422),
+        ("PUT", "/api/me/locale"): Probe("/api/me/locale", {"json": {"locale": "fr"}}, 422),
+        ("GET", "/api/options"): Probe("/api/options", {}, 200),
+        ("GET", "/api/dashboard"): Probe("/api/dashboard", {}, 200),
+        ("GET", "/api/cases"): Probe("/api/cases", {"params": {"state": "assigned"}}, 200),
+        ("GET", "/api/cases/export.xlsx"): Probe("/api/cases/export.xlsx", {}, 200),
+        ("GET", "/api/cases/export.csv"): Probe("/api/cases/export.csv", {}, 200),
+        ("GET", "/api/cases/{case_id}"): Probe(f"/api/cases/{a}", {}, 200, 404),
+        ("POST", "/api/cases/{case_id}/claim"): Probe(f"/api/cases/{MISSING}/claim", {}, 404),
+        ("POST", "/api/cases/{case_id}/verification"): Probe(
+            f"/api/cases/{a}/verification", bad, 422),
+        ("POST", "/api/cases/{case_id}/confirmation"): Probe(
+            f"/api/cases/{MISSING}/confirmation", {}, 404),
+        ("GET", "/api/warnings"): Probe("/api/warnings", {}, 200),
+        ("GET", "/api/warnings/export.xlsx"): Probe("/api/warnings/export.xlsx", {}, 200),
+        ("GET", "/api/warnings/export.csv"): Probe("/api/warnings/export.csv", {}, 200),
+        ("GET", "/api/warnings/{warning_id}"): Probe(f"/api/warnings/{w.warn_a}", {}, 200, 404),
+        ("POST", "/api/warnings/{warning_id}/outcome"): Probe(
+            f"/api/warnings/{w.warn_a}/outcome", bad, 422),
+        ("GET", "/api/institutions/{code}"): Probe(f"/api/institutions/{code}", {}, 200, 404),
+        ("GET", "/api/institutions/{code}/settlement"): Probe(
+            f"/api/institutions/{code}/settlement", {}, 200, 404),
+        ("GET", "/api/data-quality"): Probe("/api/data-quality", {}, 200),
+        ("GET", "/api/models"): Probe("/api/models", {}, 200),
+        ("GET", "/api/models/diff"): Probe("/api/models/diff", {"params": {"a": 1, "b": 1}}, 200),
+        ("GET", "/api/models/shadow"): Probe("/api/models/shadow", {}, 200),
+        ("GET", "/api/models/{version_id}"): Probe("/api/models/1", {}, 200),
+        ("POST", "/api/models"): Probe("/api/models", bad, 422),
+        ("POST", "/api/models/{version_id}/actions"): Probe(
+            "/api/models/1/actions", {"json": {"action": "explode"}}, 422),
+        ("GET", "/api/performance"): Probe("/api/performance", {}, 200),
+        ("GET", "/api/performance/export.xlsx"): Probe("/api/performance/export.xlsx", {}, 200),
+        ("GET", "/api/performance/export.csv"): Probe("/api/performance/export.csv", {}, 200),
+        ("GET", "/api/audit"): Probe("/api/audit", {}, 200),
+        ("GET", "/api/audit/export.xlsx"): Probe("/api/audit/export.xlsx", {}, 200),
+        ("GET", "/api/audit/export.csv"): Probe("/api/audit/export.csv", {}, 200),
+        ("GET", "/api/outbox"): Probe("/api/outbox", {"params": {"status": "dead"}}, 200),
+        ("POST", "/api/outbox/{outbox_id}/retry"): Probe(
+            f"/api/outbox/{MISSING}/retry", {"json": {"reason": "peer back up"}}, 404),
+        ("GET", "/api/users"): Probe("/api/users", {}, 200),
+        ("POST", "/api/users"): Probe("/api/users", bad, 422),
+        ("PATCH", "/api/users/{user_id}"): Probe(f"/api/users/{MISSING}", {"json": {}}, 404),
+        ("POST", "/api/users/{user_id}/password-reset"): Probe(
+            f"/api/users/{MISSING}/password-reset", {}, 404),
     }
-    base = bank_server.url
-    who: dict[str, Who] = {}
-    for label, username in users.items():
-        headers = {}
-        if username:
-            r = httpx.post(f"{base}/api/auth/token", json={
-                "username": username, "password": acc[username].password})
-            assert r.status_code == 200
-            headers = {"Authorization": f"Bearer {r.json()['token']}"}
-        who[label] = Who(label, username,
-                         httpx.Client(base_url=base, headers=headers, timeout=30),
-                         page_client(base, username,
-                                     acc[username].password if username else None))
-    with installation.bank.db.unit_of_work() as s:
-        cm_id = s.scalars(select(UserRow.id).where(UserRow.username == cm_own)).one()
-    warn_api = add_warning(installation, case_a, assigned_to=cm_id)
-    warn_page = add_warning(installation, case_b, assigned_to=cm_id)
 
+
+GATEWAY = {("POST", "/fsi/api/bank/callService"), ("POST", "/fsi/api/bank/headoffice/callService")}
+
+
+def test_the_permission_table_covers_every_route_of_the_app_and_nothing_else(
+        installation: Installation) -> None:
+    served = served_routes(installation.bank.app)
+    assert served - NOT_API == set(ROUTES), (
+        f"routes without a line: {sorted(served - NOT_API - set(ROUTES))}; "
+        f"lines without a route: {sorted(set(ROUTES) - served)}")
+
+
+def test_every_api_route_answers_every_role_and_anonymous_as_the_table_says(
+        bank_server: ServerThread, installation: Installation, clock: SimulatedClock) -> None:
+    w = make_world(bank_server, installation, clock)
+    table = probes(w)
+    assert set(table) | GATEWAY == set(ROUTES), "a route without a probe"
     failures: list[str] = []
-    covered: set[tuple[str, str]] = set()
-    everyone = list(users)
-    staff = [k for k in users if k != "anonymous"]
-    branch_wide = ["branch_admin", "branch_manager", "auditor"]
+    order = sorted(table, key=lambda r: r == ("POST", "/api/auth/logout"))  # log-out last
+    for route in order:
+        permission = ROUTES[route]
+        probe = table[route]
+        for label, role in ROLE_OF.items():
+            if role is None:
+                expected = probe.ok if permission is Permission.PUBLIC else 401
+            elif not may(role, permission):
+                expected = 403
+            elif probe.out_of_scope is not None and not w.in_scope(label):
+                expected = probe.out_of_scope
+            else:
+                expected = probe.ok
+            r = w.clients[label].request(route[0], probe.path, **probe.kwargs)
+            if r.status_code != expected:
+                failures.append(f"{route[0]} {probe.path} as {label}: {r.status_code} != "
+                                f"{expected} {r.text[:160]!r}")
+            elif expected >= 400:
+                body = r.json()
+                if not (body.get("code") and body.get("message_zh") and body.get("message_en")):
+                    failures.append(f"{route[0]} {probe.path} as {label}: not the error shape")
+    # the signed envelope endpoints answer every caller alike (infcode says why not)
+    for route in sorted(GATEWAY):
+        for label in ROLE_OF:
+            r = w.clients[label].post(route[1], content=b"{}")
+            if r.status_code != 200 or r.json().get("infcode") == 0:
+                failures.append(f"{route[1]} as {label}: {r.status_code} {r.text[:100]!r}")
+    w.close()
+    assert not failures, "\n".join(failures)
 
-    def check(route: tuple[str, str], label: str, expected: int, *, path: str | None = None,
-              page: bool = False, csrf: bool = True, **kw: Any) -> httpx.Response:
-        covered.add(route)
-        method, template = route
-        client = who[label].page if page else who[label].api
-        url = path or template
-        kw = {k: v for k, v in kw.items() if v is not None}
-        if page and method == "POST" and csrf:
-            kw["data"] = {**kw.get("data", {}), "csrf": fresh_csrf(client)}
-        r = client.request(method, url, **kw)
+
+def test_sub_branch_users_see_only_their_own_records_in_every_list(
+        bank_server: ServerThread, installation: Installation, clock: SimulatedClock) -> None:
+    w = make_world(bank_server, installation, clock)
+    for label in ("sub_branch_manager", "client_manager", "other_client_manager"):
+        c = w.clients[label]
+        mine = w.own if not label.startswith("other") else w.other
+        cases = c.get("/api/cases", params={"page_size": 200}).json()["items"]
+        assert cases and {x["sub_branch_code"] for x in cases} == {mine}, label
+        warnings = c.get("/api/warnings").json()["items"]
+        assert {x["sub_branch_code"] for x in warnings} <= {mine}, label
+        # asking for another sub-branch narrows to nothing, never widens
+        other = w.other if mine == w.own else w.own
+        assert c.get("/api/cases", params={"sub_branch": other}).json()["total"] == 0
+        due = c.get("/api/dashboard").json()["due"]
+        assert [d["sub_branch_code"] for d in due] == [mine], label
+        org = c.get("/api/options").json()["org"][0]["children"]
+        assert [o["value"] for o in org] == [mine], label
+        assert c.get(f"/api/cases/{(w.elsewhere if mine == w.own else w.case_a).id}"
+                     ).status_code == 404
+    gm = w.clients["branch_manager"]
+    subs = {x["sub_branch_code"] for x in gm.get("/api/cases").json()["items"]}
+    assert {w.own, w.other} <= subs
+    w.close()
+
+
+def test_the_staff_journey_refuses_everyone_but_the_one_who_may(
+        bank_server: ServerThread, installation: Installation, clock: SimulatedClock) -> None:
+    w = make_world(bank_server, installation, clock)
+    failures: list[str] = []
+
+    def check(method: str, path: str, label: str, expected: int, **kw: Any) -> httpx.Response:
+        r = w.clients[label].request(method, path, **kw)
         if r.status_code != expected:
-            failures.append(f"{method} {url} as {label}: {r.status_code} != {expected} "
+            failures.append(f"{method} {path} as {label}: {r.status_code} != {expected} "
                             f"{r.text[:200]!r}")
         return r
 
-    # national-style gateway: always HTTP 200, the envelope's infcode tells the story
-    for label in everyone:
-        for route in (("POST", "/fsi/api/bank/callService"),
-                      ("POST", "/fsi/api/bank/headoffice/callService")):
-            r = check(route, label, 200, content=b"{}")
-            assert r.json().get("infcode") != 0
-    # health and the login form are public
-    for label in everyone:
-        check(("GET", "/api/health"), label, 200)
-        check(("GET", "/login"), label, 200, page=True)
-    # tokens
-    check(("POST", "/api/auth/token"), "anonymous", 422,
-          json={"username": "gm", "password": "wrong"})
-    for label in staff:
-        check(("POST", "/api/auth/token"), label, 200,
-              json={"username": users[label], "password": acc[str(users[label])].password})
-    # reads: anonymous is refused (401 on the API, sent to the login form on pages)
-    for route, page in ((("GET", "/api/me"), False), (("GET", "/api/cases"), False),
-                        (("GET", "/api/warnings"), False), (("GET", "/"), True),
-                        (("GET", "/warnings"), True)):
-        check(route, "anonymous", 303 if page else 401, page=page)
-        for label in staff:
-            check(route, label, 200, page=page)
-    for label in staff:
-        me = who[label].api.get("/api/me").json()
-        assert me["username"] == users[label]
-        seen = {c["sub_branch_code"] for c in who[label].api.get("/api/cases").json()}
-        expected_subs = set(by_sub) if label in branch_wide else (
-            {own} if "other" not in label else set())
-        if seen != expected_subs:
-            failures.append(f"/api/cases as {label} saw {seen}, expected {expected_subs}")
-        listing = who[label].page.get("/").text
-        for c in cases:
-            visible = f'href="/cases/{c.id}"' in listing
-            if visible != (c.sub_branch_code in expected_subs):
-                failures.append(f"/ as {label}: case {c.id} visible={visible}")
-        wseen = {w["id"] for w in who[label].api.get("/api/warnings").json()}
-        if wseen != ({warn_api, warn_page} if expected_subs else set()):
-            failures.append(f"/api/warnings as {label} saw {wseen}")
-    # one case, read: in scope 200, out of scope or unknown 404 (never 403)
-    for route, page in ((("GET", "/api/cases/{case_id}"), False),
-                        (("GET", "/cases/{case_id}"), True)):
-        prefix = "/api" if not page else ""
-        check(route, "anonymous", 303 if page else 401, path=f"{prefix}/cases/{case_a.id}",
-              page=page)
-        for label in staff:
-            in_scope = label in branch_wide or not label.startswith("other")
-            check(route, label, 200 if in_scope else 404, path=f"{prefix}/cases/{case_a.id}",
-                  page=page)
-            check(route, label, 404, path=f"{prefix}/cases/999999", page=page)
-        for label in ("sub_branch_manager", "client_manager"):
-            check(route, label, 404, path=f"{prefix}/cases/{elsewhere.id}", page=page)
-    # settlement data: department managers and above, within scope
-    code = case_a.fixmedins_code
-    route = ("GET", "/api/institutions/{code}/settlement")
-    path = f"/api/institutions/{code}/settlement"
+    cid = w.case_a.id
     for label, status in (("anonymous", 401), ("branch_admin", 403), ("auditor", 403),
-                          ("client_manager", 403), ("other_client_manager", 403),
-                          ("branch_manager", 200), ("sub_branch_manager", 200),
-                          ("other_sub_branch_manager", 404)):
-        check(route, label, status, path=path)
-    check(route, "sub_branch_manager", 404,
-          path=f"/api/institutions/{elsewhere.fixmedins_code}/settlement")
-    # data-quality flags: department managers and above (scope: test_gateway_8302_8303.py)
-    for label, status in (("anonymous", 401), ("branch_admin", 403), ("auditor", 403),
-                          ("client_manager", 403), ("other_client_manager", 403),
-                          ("branch_manager", 200), ("sub_branch_manager", 200),
-                          ("other_sub_branch_manager", 200)):
-        check(("GET", "/api/data-quality"), label, status)
-
-    # writes through the API on case A: the refusals first, then the one who may
-    def walk(prefix: str, case: CaseRow, page: bool) -> None:
-        anon = 303 if page else 401
-        cid = case.id
-        claim = ("POST", f"{prefix}/cases/{{case_id}}/claim")
-        for label, status in (("anonymous", anon), ("branch_admin", 403), ("auditor", 403),
-                              ("branch_manager", 403), ("other_client_manager", 404),
-                              ("other_sub_branch_manager", 404), ("client_manager", 303
-                                                                   if page else 200),
-                              ("sub_branch_manager", 409)):
-            check(claim, label, status, path=f"{prefix}/cases/{cid}/claim", page=page)
-        verify = ("POST", f"{prefix}/cases/{{case_id}}/verification")
-        vpath = f"{prefix}/cases/{cid}/verification"
-        good: dict[str, Any] = ({"data": {"checklist": list(CHECKLIST_ALL), "note": "ok"}}
-                                if page else {"json": {"checklist": CHECKLIST_ALL}})
-        bad: dict[str, Any] = ({"data": {"checklist": ["identity", "bogus"]}} if page
-                               else {"json": {"checklist": {"identity": True}}})
-        for label, status, body in (("anonymous", anon, good), ("branch_admin", 403, good),
-                                    ("auditor", 403, good), ("branch_manager", 403, good),
-                                    ("other_client_manager", 404, good),
-                                    ("client_manager", 422, bad),
-                                    ("client_manager", 303 if page else 200, good),
-                                    ("sub_branch_manager", 409, good)):
-            check(verify, label, status, path=vpath, page=page, **body)
-        confirm = ("POST", f"{prefix}/cases/{{case_id}}/confirmation")
-        for label, status in (("anonymous", anon), ("branch_admin", 403), ("auditor", 403),
-                              ("branch_manager", 403), ("client_manager", 403),
-                              ("other_sub_branch_manager", 404),
-                              ("sub_branch_manager", 303 if page else 200),
-                              ("sub_branch_manager", 409)):
-            check(confirm, label, status, path=f"{prefix}/cases/{cid}/confirmation", page=page)
-
-    walk("/api", case_a, page=False)
-    walk("", case_b, page=True)
-    # a page form without its CSRF token is refused and changes nothing
-    r = check(("POST", "/cases/{case_id}/claim"), "client_manager", 403,
-              path=f"/cases/{case_b.id}/claim", page=True, csrf=False)
-    assert "表单已失效" in r.text
-
-    # warnings: client managers and sub-branch managers of that sub-branch handle them
-    for prefix, wid, page in (("/api", warn_api, False), ("", warn_page, True)):
-        route = ("POST", f"{prefix}/warnings/{{warning_id}}/outcome")
-        wpath = f"{prefix}/warnings/{wid}/outcome"
-        ok, short = "已电话核实，经营正常 checked by phone", "x"
-
-        def body(text: str, page: bool = page) -> dict[str, Any]:
-            return {"data": {"outcome": text}} if page else {"json": {"outcome": text}}
-
-        for label, status, text in (("anonymous", 303 if page else 401, ok),
-                                    ("branch_admin", 403, ok), ("auditor", 403, ok),
-                                    ("branch_manager", 403, ok),
-                                    ("other_client_manager", 404, ok),
-                                    ("client_manager", 422, short),
-                                    ("client_manager", 303 if page else 200, ok),
-                                    ("sub_branch_manager", 409, ok)):
-            payload = body(text)
-            check(route, label, status, path=wpath, page=page, data=payload.get("data"),
-                  json=payload.get("json"))
-
-    # login and logout through the form
-    check(("POST", "/login"), "anonymous", 403, page=True, csrf=False,
-          data={"username": "gm", "password": acc["gm"].password})
-    check(("POST", "/login"), "anonymous", 200, page=True,
-          data={"username": "gm", "password": "wrong"})
-    check(("POST", "/logout"), "anonymous", 403, page=True, csrf=False)
-    for label in staff:
-        check(("POST", "/logout"), label, 303, page=True)
-        if who[label].page.get("/").status_code != 303:
-            failures.append(f"still signed in after logout as {label}")
-
-    for w in who.values():
-        w.api.close()
-        w.page.close()
-    assert covered == COVERED, f"routes not exercised: {COVERED - covered}"
+                          ("branch_manager", 403), ("other_client_manager", 404),
+                          ("other_sub_branch_manager", 404), ("client_manager", 200),
+                          ("sub_branch_manager", 409)):
+        check("POST", f"/api/cases/{cid}/claim", label, status)
+    detail = w.clients["client_manager"].get(f"/api/cases/{cid}").json()
+    assert detail["actions"] == {"claim": False, "verify": True, "confirm": False}
+    vpath = f"/api/cases/{cid}/verification"
+    for label, status, body in (("other_client_manager", 404, CHECKLIST_ALL),
+                                ("client_manager", 422, {"identity": True}),
+                                ("client_manager", 200, CHECKLIST_ALL),
+                                ("sub_branch_manager", 409, CHECKLIST_ALL)):
+        check("POST", vpath, label, status, json={"checklist": body})
+    assert w.clients["sub_branch_manager"].get(f"/api/cases/{cid}").json()["actions"][
+        "confirm"] is True
+    for label, status in (("client_manager", 403), ("other_sub_branch_manager", 404),
+                          ("sub_branch_manager", 200), ("sub_branch_manager", 409)):
+        check("POST", f"/api/cases/{cid}/confirmation", label, status)
+    wpath = f"/api/warnings/{w.warn_a}/outcome"
+    ok = {"json": {"outcome": "已电话核实，经营正常 checked by phone"}}
+    listed = {x["id"]: x for x in w.clients["client_manager"].get("/api/warnings").json()[
+        "items"]}
+    assert listed[w.warn_a]["can_handle"] is True
+    other_cm = w.clients["auditor"].get(f"/api/warnings/{w.warn_a}").json()
+    assert other_cm["can_handle"] is False
+    for label, status, kw in (("other_client_manager", 404, ok),
+                              ("client_manager", 422, {"json": {"outcome": "x"}}),
+                              ("client_manager", 200, ok), ("sub_branch_manager", 409, ok)):
+        check("POST", wpath, label, status, **kw)
+    assert w.clients["client_manager"].get(f"/api/warnings/{w.warn_a}").json()[
+        "can_handle"] is False
+    w.close()
     assert not failures, "\n".join(failures)
     with installation.bank.db.unit_of_work() as s:
-        states = {c.id: c.state for c in s.scalars(select(CaseRow))}
-    assert states[case_a.id] == "confirmed" and states[case_b.id] == "confirmed"
+        assert s.get(CaseRow, cid).state == "confirmed"  # type: ignore[union-attr]
+        assert s.get(WarningRow, w.warn_a).state == "closed"  # type: ignore[union-attr]

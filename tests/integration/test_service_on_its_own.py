@@ -52,7 +52,10 @@ class Receivers:
                 "YIBAODAI_VAR_DIR": str(settings.var_dir),
                 "YIBAODAI_BUREAU_URL": self.bureau.url + ANSWER_PATH,
                 "YIBAODAI_HEAD_OFFICE_URL": self.head_office.url + WHITELIST_PATH,
-                "YIBAODAI_DISPATCH_INTERVAL_SECONDS": str(DISPATCH_INTERVAL)}
+                "YIBAODAI_DISPATCH_INTERVAL_SECONDS": str(DISPATCH_INTERVAL),
+                # The fixture's installation is a demo one (its chain key file is a demo key);
+                # serve refuses the demo secret and demo keys otherwise.
+                "YIBAODAI_DEMO_MODE": "1" if settings.demo_mode else "0"}
 
 
 @pytest.fixture

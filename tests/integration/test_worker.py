@@ -263,6 +263,7 @@ def test_a_stop_finishes_the_send_in_progress_and_releases_the_rest(live: World)
 def test_jobs_list_shows_each_jobs_schedule_next_due_time_and_runs(
         installation: Installation, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("YIBAODAI_DATABASE_URL", installation.settings.database_url)
+    monkeypatch.setenv("YIBAODAI_DEMO_MODE", "1")  # the fixtures' installations are demo ones
     monkeypatch.setenv("YIBAODAI_VAR_DIR", str(installation.settings.var_dir))
     ran = CliRunner().invoke(app, ["jobs", "run", "sla_sweep"])
     assert ran.exit_code == 0, ran.output

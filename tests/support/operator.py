@@ -24,7 +24,8 @@ def run_cli(settings: Settings, *args: str) -> Result:
     CliRunner is a stream closed afterwards: the configuration is restored, or every later log
     line in this process fails (and a bank server in the same process answers 500)."""
     env = {"YIBAODAI_DATABASE_URL": settings.database_url,
-           "YIBAODAI_VAR_DIR": str(settings.var_dir)}
+           "YIBAODAI_VAR_DIR": str(settings.var_dir),
+           "YIBAODAI_DEMO_MODE": "1" if settings.demo_mode else "0"}
     saved = structlog.get_config()
     try:
         return CliRunner().invoke(app, list(args), env=env)

@@ -12,6 +12,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -36,7 +37,7 @@ from yibaodai.domain.model_version import (
     challenger_plan,
     transition,
 )
-from yibaodai.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from yibaodai.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 
 SYSTEM_ACTOR = "system"
 _REFUSAL_ERRORS: dict[str, type[Conflict] | type[PermissionDenied]] = {
@@ -114,6 +115,20 @@ def describe(session: Session) -> list[dict[str, Any]]:
              "content_hash": r.content_hash, "based_on_id": r.based_on_id,
              "created_at": r.created_at.isoformat(), "created_by": r.created_by}
             for r in session.scalars(select(ModelVersionRow).order_by(ModelVersionRow.id))]
+
+
+#: What staff may do to a version (creation aside), in the order the screens show them.
+STAFF_ACTIONS = (Action.SUBMIT, Action.APPROVE, Action.REJECT, Action.ACTIVATE,
+                 Action.SET_CHALLENGER, Action.RETIRE)
+
+
+def allowed_actions(session: Session, *, user_id: int, role: Role) -> dict[int, list[str]]:
+    """Per version, the actions this user may take now: the transition rule ``move`` applies,
+    asked without acting (so the buttons match what the server accepts)."""
+    by = Acting(user_id, role)
+    return {vid: [a.value for a in STAFF_ACTIONS
+                  if not isinstance(transition(evs, a, by=by), Refusal)]
+            for vid, evs in _events(session).items()}
 
 
 def history(session: Session, version_id: int) -> list[dict[str, Any]]:
@@ -210,6 +225,11 @@ def create_draft(session: Session, *, from_id: int, username: str, now: datetime
     content["version"] = label or _next_label(session, base.label)
     try:
         model = model_from_json(content)
+    except PydanticValidationError as exc:
+        raise ValidationFailed("模型内容无效", "invalid model content", code="invalid_model",
+                               fields=[FieldError(
+                                   "changes." + ".".join(str(p) for p in e["loc"]),
+                                   "取值无效", str(e["msg"])) for e in exc.errors()]) from exc
     except ValueError as exc:
         raise ValidationFailed("模型内容无效", f"invalid model content: {exc}",
                                code="invalid_model") from exc

@@ -21,7 +21,14 @@ from yibaodai.domain.calendar import WorkingDayCalendar
 from yibaodai.domain.case import CaseState, Command, Refusal, transition
 from yibaodai.domain.events import CaseConfirmed, Publish
 from yibaodai.domain.sla import verification_deadline
-from yibaodai.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from yibaodai.errors import (
+    Conflict,
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    YibaodaiError,
+)
 
 #: What the offline verification must confirm (DESIGN step 6).
 CHECKLIST = {
@@ -42,13 +49,62 @@ def visible_case(session: Session, actor: Actor, case_id: int) -> CaseRow:
     return case
 
 
+def _as_error(refusal: Refusal) -> YibaodaiError:
+    error = PermissionDenied if refusal.code == "role_not_allowed" else Conflict
+    return error(refusal.message_zh, refusal.message_en, code=refusal.code)
+
+
+def _refusal(case: CaseRow, command: Command, actor: Actor | None) -> YibaodaiError | None:
+    result = transition(CaseState(case.state), command, role=actor.role if actor else None)
+    return _as_error(result) if isinstance(result, Refusal) else None
+
+
+def claim_refusal(actor: Actor, case: CaseRow) -> YibaodaiError | None:
+    """Why ``actor`` may not claim ``case`` now, or None. The claim itself and the case
+    page's button both ask this, so the button shows exactly when the claim would pass."""
+    if actor.role not in CAN_CLAIM:
+        return PermissionDenied("当前角色无权认领案件", "your role may not claim cases",
+                                code="role_not_allowed")
+    if actor.sub_branch_code != case.sub_branch_code:
+        return NotFound("案件不存在", "case not found", code="case_not_found")
+    return _refusal(case, Command.CLAIM, actor)
+
+
+def verify_refusal(actor: Actor, case: CaseRow) -> YibaodaiError | None:
+    return _refusal(case, Command.VERIFY_PASS, actor)
+
+
+def confirm_refusal(session: Session, actor: Actor, case: CaseRow) -> YibaodaiError | None:
+    """Role and state, then four eyes (not the verifier), then the latest decision must
+    still admit the institution."""
+    refused = _refusal(case, Command.CONFIRM, actor)
+    if refused is not None:
+        return refused
+    verifier = session.scalars(select(CaseEventRow.actor_id).where(
+        CaseEventRow.case_id == case.id, CaseEventRow.event == Command.VERIFY_PASS.value)).first()
+    if verifier == actor.user_id:
+        return PermissionDenied("核实人与确认人不能为同一人",
+                                "the verifier may not also confirm", code="four_eyes")
+    latest = latest_decision_of(session, case)
+    if latest.result != "admitted":
+        return Conflict("最新准入结论为拒绝，不能上报总行",
+                        "the latest admission decision refuses this institution; not reported",
+                        code="decision_superseded", details={"decision_id": latest.id})
+    return None
+
+
+def latest_decision_of(session: Session, case: CaseRow) -> DecisionRow:
+    return session.scalars(select(DecisionRow).where(
+        DecisionRow.fixmedins_code == case.fixmedins_code).order_by(DecisionRow.id.desc())
+        .limit(1)).one()
+
+
 def _apply(session: Session, case: CaseRow, command: Command, *, actor: Actor | None,
            now: datetime, details: dict[str, Any] | None = None) -> None:
     before = CaseState(case.state)
     result = transition(before, command, role=actor.role if actor else None)
     if isinstance(result, Refusal):
-        error = PermissionDenied if result.code == "role_not_allowed" else Conflict
-        raise error(result.message_zh, result.message_en, code=result.code)
+        raise _as_error(result)
     case.state = result.value
     append_case_event(session, case_id=case.id, at=now, event=command.value,
                       from_state=before.value, to_state=result.value,
@@ -60,11 +116,9 @@ def _apply(session: Session, case: CaseRow, command: Command, *, actor: Actor | 
 def claim(session: Session, *, actor: Actor, case_id: int, now: datetime,
           calendar: WorkingDayCalendar | None = None) -> CaseRow:
     case = visible_case(session, actor, case_id)
-    if actor.role not in CAN_CLAIM:
-        raise PermissionDenied("当前角色无权认领案件", "your role may not claim cases",
-                               code="role_not_allowed")
-    if actor.sub_branch_code != case.sub_branch_code:
-        raise NotFound("案件不存在", "case not found", code="case_not_found")
+    refused = claim_refusal(actor, case)
+    if refused is not None:
+        raise refused
     _apply(session, case, Command.CLAIM, actor=actor, now=now)
     case.claimed_at = now
     case.client_manager_id = actor.user_id
@@ -98,18 +152,10 @@ def confirm(session: Session, *, actor: Actor, case_id: int, now: datetime,
     ``CaseConfirmed`` is published in the same unit of work (the whitelist entry to head
     office is its handler, ``cases.handlers``)."""
     case = visible_case(session, actor, case_id)
-    verifier = session.scalars(select(CaseEventRow.actor_id).where(
-        CaseEventRow.case_id == case.id, CaseEventRow.event == Command.VERIFY_PASS.value)).first()
-    if verifier == actor.user_id:
-        raise PermissionDenied("核实人与确认人不能为同一人",
-                               "the verifier may not also confirm", code="four_eyes")
-    latest = session.scalars(select(DecisionRow).where(
-        DecisionRow.fixmedins_code == case.fixmedins_code).order_by(DecisionRow.id.desc())
-        .limit(1)).one()
-    if latest.result != "admitted":
-        raise Conflict("最新准入结论为拒绝，不能上报总行",
-                       "the latest admission decision refuses this institution; not reported",
-                       code="decision_superseded", details={"decision_id": latest.id})
+    refused = confirm_refusal(session, actor, case)
+    if refused is not None:
+        raise refused
+    latest = latest_decision_of(session, case)
     _apply(session, case, Command.CONFIRM, actor=actor, now=now,
            details={"decision_id": latest.id, "credit_limit": str(latest.credit_limit)})
     case.confirmed_at = now

@@ -25,10 +25,11 @@ def demo(
     fresh: Annotated[bool, typer.Option(help="Delete the SQLite demo database first.")] = True,
     port: int = 8000,
 ) -> None:
-    """Run the end-to-end demo on real HTTP, then serve the report platform."""
+    """Run the end-to-end demo on real HTTP, then serve the report platform (demo mode: the
+    demo secret is allowed for this run and its server only)."""
     from yibaodai.demo import maybe_progress, run_demo
 
-    settings = load_settings()
+    settings = load_settings().model_copy(update={"demo_mode": True})
     configure_logging(quiet=True)
     if fresh and settings.database_url.startswith("sqlite:///"):
         path = Path(settings.database_url.removeprefix("sqlite:///"))

@@ -34,6 +34,16 @@ def _stop_on_signals(stop: threading.Event) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
+def _checked_settings() -> Settings:
+    """The environment's settings for a command that serves or works: an unsafe secret (the
+    demo's, outside demo mode) stops it with a bilingual message and exit 2."""
+    try:
+        return load_settings().check()
+    except ConfigurationError as exc:
+        typer.echo(f"{exc.message_zh}\n{exc.message_en}", err=True)
+        raise typer.Exit(2) from None
+
+
 def _require_receivers(settings: Settings) -> None:
     """A worker needs somewhere to deliver: say which settings are missing, exit 2."""
     try:
@@ -82,9 +92,10 @@ def serve(
                                          help="Run one worker thread beside the server.")
                       ] = True,
 ) -> None:
-    """Serve the bank: gateway endpoints, JSON API, report platform, and one worker."""
+    """Serve the bank: gateway endpoints, JSON API, report platform, and one worker. Refuses
+    the demo secret unless demo mode is switched on (YIBAODAI_DEMO_MODE=1)."""
     configure_logging(quiet=False)
-    serve_bank(load_settings(), host=host, port=port, worker=worker)
+    serve_bank(_checked_settings(), host=host, port=port, worker=worker)
 
 
 @app.command("worker")
@@ -94,7 +105,7 @@ def worker_command() -> None:
     from yibaodai.runtime import build_bank, build_worker
 
     configure_logging(quiet=False)
-    settings = load_settings()
+    settings = _checked_settings()
     _require_receivers(settings)
     bank = build_bank(settings, SystemClock())
     worker = build_worker(bank)

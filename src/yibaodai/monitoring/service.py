@@ -21,7 +21,14 @@ from yibaodai.db.models import (
 from yibaodai.domain.calendar import WorkingDayCalendar
 from yibaodai.domain.case import CaseState
 from yibaodai.domain.warnings import WARNING_RULES_VERSION, BureauEvent, detect
-from yibaodai.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from yibaodai.errors import (
+    Conflict,
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    YibaodaiError,
+)
 from yibaodai.features.settlement import monthly_fund_pay
 from yibaodai.features.store import load_daily
 
@@ -101,17 +108,31 @@ def visible_warning(session: Session, actor: Actor, warning_id: int) -> WarningR
     return warning
 
 
+def handling_refusal(actor: Actor, warning: WarningRow) -> YibaodaiError | None:
+    """Why ``actor`` may not handle ``warning`` (already in their scope) now, or None. The
+    handling endpoint and the inbox's ``can_handle`` both ask this. A client manager handles
+    the warnings assigned to them; once escalated, a warning is the department manager's."""
+    if actor.role not in CAN_HANDLE_WARNING:
+        return PermissionDenied("当前角色无权处理预警", "your role may not handle warnings",
+                                code="role_not_allowed")
+    if warning.state == "closed":
+        return Conflict("预警已处理", "warning already handled", code="already_handled")
+    if actor.role == Role.CLIENT_MANAGER and warning.assigned_to != actor.user_id:
+        if warning.state == "escalated":
+            return PermissionDenied("该预警已升级至部门经理处理",
+                                    "this warning was escalated to the department manager",
+                                    code="escalated")
+        return PermissionDenied("该预警已指派给其他人员", "this warning is assigned to someone "
+                                "else", code="not_assignee")
+    return None
+
+
 def handle_warning(session: Session, *, actor: Actor, warning_id: int, outcome: str,
                    now: datetime) -> WarningRow:
     warning = visible_warning(session, actor, warning_id)
-    if actor.role not in CAN_HANDLE_WARNING:
-        raise PermissionDenied("当前角色无权处理预警", "your role may not handle warnings",
-                               code="role_not_allowed")
-    if actor.role == Role.CLIENT_MANAGER and warning.assigned_to != actor.user_id:
-        raise PermissionDenied("该预警由其他客户经理负责",
-                               "another client manager owns this warning", code="not_assignee")
-    if warning.state == "closed":
-        raise Conflict("预警已处理", "warning already handled", code="already_handled")
+    refused = handling_refusal(actor, warning)
+    if refused is not None:
+        raise refused
     text = outcome.strip()
     if not 2 <= len(text) <= 1000:
         raise ValidationFailed("请填写核查结论（2-1000字）", "outcome must be 2-1000 characters",
@@ -124,4 +145,5 @@ def handle_warning(session: Session, *, actor: Actor, warning_id: int, outcome: 
     return warning
 
 
-__all__ = ["escalate_overdue", "handle_warning", "run_monitoring", "visible_warning"]
+__all__ = ["escalate_overdue", "handle_warning", "handling_refusal", "run_monitoring",
+           "visible_warning"]

@@ -1,39 +1,67 @@
-"""Request dependencies: the signed-in actor (from a bearer token or the signed session, never
-from the request body), and the unit of work."""
+"""Request dependencies: the unit of work, and ``authorize`` — the one check every API request
+passes. It finds the route's permission in ``permissions.ROUTES``, resolves the signed-in user
+from a bearer token or the session cookie (never from the request body), refuses a cookie
+request that changes state without the session's CSRF token or from a foreign origin, and
+refuses a role without the permission."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, Signer
 from sqlalchemy.orm import Session
 
 from yibaodai.auth.roles import Actor, Role
+from yibaodai.auth.sessions import (
+    SessionPolicy,
+    live_session,
+    live_token,
+    needs_touch,
+    token_needs_touch,
+    touch_session,
+    touch_token,
+)
+from yibaodai.auth.throttle import LoginThrottle
 from yibaodai.db.models import UserRow
-from yibaodai.errors import PermissionDenied, YibaodaiError
+from yibaodai.errors import NotAuthenticated, PermissionDenied
 from yibaodai.web.context import AppContext
+from yibaodai.web.permissions import ROUTES, Permission, may
 
-TOKEN_MAX_AGE = 8 * 3600
+COOKIE = "yb_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-class NotAuthenticated(YibaodaiError):
-    pass
+# Dependencies without I/O are ``async``: FastAPI runs every sync dependency in the thread
+# pool, one hop each, and under load the hops cost more than the work.
 
 
-def context(request: Request) -> AppContext:
+async def context(request: Request) -> AppContext:
     ctx: AppContext = request.app.state.ctx
     return ctx
-
-
-def token_serializer(ctx: AppContext) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(ctx.settings.secret_key.get_secret_value(), salt="api-token")
 
 
 def session(ctx: Annotated[AppContext, Depends(context)]) -> Iterator[Session]:
     with ctx.db.unit_of_work() as s:
         yield s
+
+
+async def throttle(request: Request) -> LoginThrottle:
+    t: LoginThrottle = request.app.state.throttle
+    return t
+
+
+async def policy(ctx: Annotated[AppContext, Depends(context)]) -> SessionPolicy:
+    return SessionPolicy.from_settings(ctx.settings)
+
+
+def cookie_signer(ctx: AppContext) -> Signer:
+    return Signer(ctx.settings.secret_key.get_secret_value(), salt="yb-session")
 
 
 def actor_from_user(user: UserRow) -> Actor:
@@ -42,34 +70,109 @@ def actor_from_user(user: UserRow) -> Actor:
                  sub_branch_code=user.sub_branch_code)
 
 
-def _user_id(request: Request, ctx: AppContext) -> int | None:
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "-"
+
+
+@dataclass(frozen=True)
+class Credential:
+    """How the request signed in: a browser session (with its CSRF token) or a bearer token."""
+
+    actor: Actor
+    session_id: int | None = None
+    token_id: int | None = None
+    csrf_token: str | None = None
+    must_change_password: bool = False
+
+
+def same_origin(request: Request) -> bool:
+    """No ``Origin`` (same-origin GETs, non-browser clients) or one naming this host."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    host = request.headers.get("host", "")
+    return origin != "null" and urlsplit(origin).netloc == host
+
+
+def csrf_refused() -> PermissionDenied:
+    return PermissionDenied("请求已失效，请刷新页面后重试", "request refused (CSRF); reload "
+                            "the page and retry", code="csrf_failed")
+
+
+def _credential(request: Request, ctx: AppContext, s: Session) -> Credential | None:
+    now = ctx.clock.now()
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        try:
-            return int(token_serializer(ctx).loads(header[7:], max_age=TOKEN_MAX_AGE))
-        except (BadSignature, SignatureExpired, ValueError):
-            return None
-    uid = request.session.get("user_id") if "session" in request.scope else None
-    return int(uid) if isinstance(uid, int) else None
-
-
-def current_actor(request: Request, ctx: Annotated[AppContext, Depends(context)],
-                  s: Annotated[Session, Depends(session)]) -> Actor:
-    uid = _user_id(request, ctx)
-    user = s.get(UserRow, uid) if uid is not None else None
+        token = live_token(s, secret=header[7:].strip(), now=now)
+        user = s.get(UserRow, token.user_id)
+        if user is None or not user.active:
+            raise NotAuthenticated("请先登录", "please sign in", code="not_authenticated")
+        if token_needs_touch(token, now):
+            touch_token(s, token_id=token.id, now=now)
+            s.commit()  # nothing else is pending yet: the request has not started
+        return Credential(actor_from_user(user), token_id=token.id,
+                          must_change_password=user.must_change_password)
+    cookie = request.cookies.get(COOKIE)
+    if not cookie:
+        return None
+    try:
+        secret = cookie_signer(ctx).unsign(cookie).decode()
+    except (BadSignature, UnicodeDecodeError):
+        return None
+    row = live_session(s, secret=secret, now=now, policy=SessionPolicy.from_settings(
+        ctx.settings))
+    user = s.get(UserRow, row.user_id)
     if user is None or not user.active:
+        return None
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not same_origin(request) or not secrets.compare_digest(sent, row.csrf_token):
+            raise csrf_refused()
+    if needs_touch(row, now):
+        touch_session(s, session_id=row.id, now=now)
+        s.commit()  # nothing else is pending yet: the request has not started
+    return Credential(actor_from_user(user), session_id=row.id, csrf_token=row.csrf_token,
+                      must_change_password=user.must_change_password)
+
+
+def route_permission(request: Request) -> Permission:
+    route = request.scope.get("route")
+    path = getattr(route, "path", request.url.path)
+    return ROUTES[(request.method, path)]
+
+
+def authorize(request: Request, ctx: Annotated[AppContext, Depends(context)],
+              s: Annotated[Session, Depends(session)]) -> Credential | None:
+    """The one permission check (installed on every API router)."""
+    permission = route_permission(request)
+    if permission is Permission.PUBLIC:
+        return None
+    credential = _credential(request, ctx, s)
+    if credential is None:
         raise NotAuthenticated("请先登录", "please sign in", code="not_authenticated")
-    return actor_from_user(user)
+    if credential.must_change_password and permission is not Permission.SELF:
+        raise PermissionDenied("请先修改临时密码", "change your temporary password first",
+                               code="password_change_required")
+    if not may(credential.actor.role, permission):
+        raise PermissionDenied("当前角色无权执行此操作", "your role may not do this",
+                               code="role_not_allowed",
+                               details={"permission": permission.value})
+    return credential
 
 
-def require_settlement_viewer(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
-    if not actor.sees_settlement_data:
-        raise PermissionDenied("仅部门经理及以上可查看结算数据",
-                               "only department managers and above see settlement data",
-                               code="role_not_allowed")
-    return actor
+async def signed_in(credential: Annotated[Credential | None, Depends(authorize)]
+                    ) -> Credential:
+    assert credential is not None, "a PUBLIC route asked for the signed-in user"
+    return credential
+
+
+async def current_actor(credential: Annotated[Credential, Depends(signed_in)]) -> Actor:
+    return credential.actor
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+SignedIn = Annotated[Credential, Depends(signed_in)]
 DbSession = Annotated[Session, Depends(session)]
 Ctx = Annotated[AppContext, Depends(context)]
+Policy = Annotated[SessionPolicy, Depends(policy)]
+Throttle = Annotated[LoginThrottle, Depends(throttle)]

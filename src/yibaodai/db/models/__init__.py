@@ -57,6 +57,11 @@ from yibaodai.db.models.outbound import (
     AuditRow,
     OutboxRow,
 )
+from yibaodai.db.models.platform import (
+    ApiTokenRow,
+    PasswordHistoryRow,
+    WebSessionRow,
+)
 from yibaodai.db.models.runtime import (
     FlowEventRow,
     JobLeaseRow,
@@ -65,6 +70,7 @@ from yibaodai.db.models.runtime import (
 
 __all__ = [
     "NAMING",
+    "ApiTokenRow",
     "AuditRow",
     "AuthorizationRow",
     "Base",
@@ -90,6 +96,7 @@ __all__ = [
     "ModelVersionRow",
     "OutboxRow",
     "OutreachEventRow",
+    "PasswordHistoryRow",
     "ProspectMatchRow",
     "ProspectRow",
     "QuarantineRow",
@@ -101,4 +108,5 @@ __all__ = [
     "SubBranchRow",
     "UserRow",
     "WarningRow",
+    "WebSessionRow",
 ]

@@ -15,6 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.expression import false as sa_false
 
 from yibaodai.db.models.base import Base
 from yibaodai.db.types import AwareDateTime
@@ -42,6 +43,11 @@ class UserRow(Base):
     sub_branch_code: Mapped[str | None] = mapped_column(ForeignKey("sub_branches.code"))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The platform's language for this user: ``zh-CN`` (default) or ``en-US``.
+    locale: Mapped[str] = mapped_column(String(5), default="zh-CN", server_default="zh-CN")
+    #: Set by an administrator's reset: the temporary password must be changed first.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=sa_false())
 
 
 class SlaPenaltyRow(Base):

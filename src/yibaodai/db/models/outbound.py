@@ -49,5 +49,6 @@ class AuditRow(ChainLink):
     at: Mapped[datetime] = mapped_column(AwareDateTime())
     actor: Mapped[str] = mapped_column(String(50))
     action: Mapped[str] = mapped_column(String(50))
-    target: Mapped[str] = mapped_column(String(80))
+    #: Indexed: a warning's or a case's history and the audit page filter by target.
+    target: Mapped[str] = mapped_column(String(80), index=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -1,0 +1,58 @@
+"""Locust users of the platform benchmark (run by ``bench.platform_load``; not a test).
+
+Each user is a department manager (the roles that may open every page measured) signed in
+with a bearer token (issued before the run), working through the four pages in turn with a
+short think time: the dashboard, a filtered case list, a case's detail and an institution
+view, and the trivial ``/api/health`` as the baseline of the same server under the same
+load. Accounts and case ids come from the JSON file named by ``YB_BENCH_PLAN``."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+from locust import HttpUser, between, task
+
+PLAN: dict[str, Any] = json.loads(Path(os.environ["YB_BENCH_PLAN"]).read_text(encoding="utf-8"))
+_accounts = itertools.cycle(PLAN["accounts"])
+STATES = ("assigned", "claimed", "verified", "drawn")
+
+
+class Manager(HttpUser):
+    wait_time = between(PLAN["think_min"], PLAN["think_max"])
+
+    def on_start(self) -> None:
+        account = next(_accounts)  # signed in beforehand: argon2 log-ins are not measured
+        self.client.headers["Authorization"] = f"Bearer {account['token']}"
+        self.cases: list[list[Any]] = PLAN["cases"][account["sub_branch"] or "*"]
+        self.rng = random.Random(account["username"])
+
+    @task
+    def dashboard(self) -> None:
+        self.client.get("/api/dashboard", name="dashboard")
+
+    @task
+    def case_list(self) -> None:
+        params = {"state": self.rng.choice(STATES), "sort": "-credit_limit", "page_size": 20,
+                  "overdue": self.rng.choice(("true", "false"))}
+        if self.rng.random() < 0.5:
+            params["q"] = self.rng.choice(self.cases)[2][:6]
+        self.client.get("/api/cases", params=params, name="case list (filtered)")
+
+    @task
+    def case_detail(self) -> None:
+        case_id = self.rng.choice(self.cases)[0]
+        self.client.get(f"/api/cases/{case_id}", name="case detail")
+
+    @task
+    def institution(self) -> None:
+        code = self.rng.choice(self.cases)[1]
+        self.client.get(f"/api/institutions/{code}", name="institution view")
+
+    @task
+    def health(self) -> None:
+        self.client.get("/api/health", name="trivial (/api/health)")

@@ -1,0 +1,187 @@
+"""Platform load benchmark: 20 concurrent users (locust) over the dashboard, a filtered case
+list, a case's detail and an institution view, on PostgreSQL holding 5,000 institutions,
+1,000 cases and 3 years of daily settlement data; each page's p95 is compared with a trivial
+endpoint of the same server under the same load, in the same run.
+
+    .venv/bin/python -m bench.platform_load [--pg-url URL] [--institutions 5000] [--cases 1000]
+        [--years 3] [--users 20] [--seconds 60] [--think 0.5,1.5] [--out docs/bench-platform.md]
+
+* A scratch database is created, migrated (Alembic, with the indexes of 0006) and filled by
+  ``bench.platform_data`` with COPY (``yibaodai.sim`` generators; nothing through the gateway).
+* The bank runs in its own process (``bench.common.BankServer``: ``build_bank`` + uvicorn as
+  ``yibaodai serve``, clock frozen at the day after the data).
+* Locust runs headless in its own process (``bench/locust_platform.py``): every user is a
+  department manager with a bearer token, doing the five requests in turn with a think time
+  drawn from ``--think`` seconds.
+* Targets: every page's p95 <= 200 ms, and <= 3x the p95 of ``/api/health`` in the same run.
+
+Results go to stdout as JSON and to ``--out`` with the machine and the command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, text
+
+from bench.common import ROOT, BankServer, machine_facts, pg_url_from_env, scratch_database
+from bench.platform_data import load
+from yibaodai.bootstrap import ensure_keys
+from yibaodai.clock import SHANGHAI
+from yibaodai.db.migrate import upgrade
+
+AS_OF = date(2026, 9, 1)
+PAGES = ("dashboard", "case list (filtered)", "case detail", "institution view")
+TRIVIAL = "trivial (/api/health)"
+P95_LIMIT_MS = 200.0
+RATIO_LIMIT = 3.0
+OUT = ROOT / "docs" / "bench-platform.md"
+
+
+def _plan(url: str, accounts: list[dict[str, Any]], think: tuple[float, float]) -> dict[str, Any]:
+    engine = create_engine(url)
+    with engine.connect() as c:
+        rows = c.execute(text(
+            "SELECT c.id, c.fixmedins_code, i.fixmedins_name, c.sub_branch_code FROM cases c "
+            "JOIN institutions i ON i.fixmedins_code = c.fixmedins_code ORDER BY c.id")).all()
+    engine.dispose()
+    by_sub: dict[str, list[list[Any]]] = {"*": [[r[0], r[1], r[2]] for r in rows]}
+    for r in rows:
+        by_sub.setdefault(r[3], []).append([r[0], r[1], r[2]])
+    managers = [a for a in accounts if a["role"] == "branch_manager"
+                or (a["role"] == "sub_branch_manager" and a["sub_branch"] in by_sub)]
+    return {"accounts": [{"username": a["username"], "password": a["password"],
+                          "sub_branch": a["sub_branch"]} for a in managers],
+            "cases": by_sub, "think_min": think[0], "think_max": think[1]}
+
+
+def _locust(host: str, plan_path: Path, users: int, seconds: int,
+            out: Path) -> dict[str, dict[str, float]]:
+    prefix = out / "locust"
+    cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locust_platform.py"),
+           "--headless", "-u", str(users), "-r", str(users), "-t", f"{seconds}s",
+           "--host", host, "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING"]
+    env = {**os.environ, "YB_BENCH_PLAN": str(plan_path)}
+    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=seconds + 120, check=False)
+    (out / "locust.log").write_text(result.stderr, encoding="utf-8")
+    stats_file = Path(f"{prefix}_stats.csv")
+    if not stats_file.exists():
+        raise RuntimeError(f"locust wrote no stats (exit {result.returncode}):\n"
+                           f"{result.stderr[-3000:]}")
+    stats: dict[str, dict[str, float]] = {}
+    with stats_file.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            stats[row["Name"]] = {
+                "requests": float(row["Request Count"]), "failures": float(row["Failure Count"]),
+                "median_ms": float(row["50%"]), "p95_ms": float(row["95%"]),
+                "p99_ms": float(row["99%"]), "rps": float(row["Requests/s"])}
+    return stats
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    facts = machine_facts(args.pg_url, packages=("locust", "fastapi", "sqlalchemy", "psycopg"))
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                            capture_output=True, check=False).stdout.strip()
+    facts["commit measured"] = commit or "unknown"
+    think = tuple(float(x) for x in args.think.split(","))
+    with scratch_database(args.pg_url) as url, tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        upgrade(url)
+        t0 = time.perf_counter()
+        loaded = load(url, var_dir=work / "var", institutions=args.institutions,
+                      cases=args.cases, years=args.years, as_of=AS_OF, workers=args.workers)
+        load_s = time.perf_counter() - t0
+        plan = _plan(url, [a.__dict__ for a in loaded.accounts], (think[0], think[1]))
+        plan_path = work / "plan.json"
+        ensure_keys(work / "var" / "keys")
+        frozen = datetime.combine(AS_OF, datetime.min.time(), SHANGHAI) + timedelta(hours=10)
+        with BankServer(database_url=url, var_dir=work / "var", frozen_at=frozen) as server:
+            for account in plan["accounts"]:
+                account["token"] = httpx.post(f"{server.url}/api/auth/token", timeout=60, json={
+                    "username": account["username"], "password": account.pop("password")}
+                ).json()["token"]
+            plan_path.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
+            stats = _locust(server.url, plan_path, args.users, args.seconds, work)
+        missing = [n for n in (*PAGES, TRIVIAL) if n not in stats]
+        if missing:
+            raise RuntimeError(f"no requests for {missing}; locust said:\n"
+                               + (work / "locust.log").read_text()[-3000:])
+    trivial = stats[TRIVIAL]["p95_ms"]
+    pages = []
+    for name in PAGES:
+        s = stats[name]
+        ratio = s["p95_ms"] / trivial if trivial else float("inf")
+        pages.append({"page": name, **s, "ratio_to_trivial": round(ratio, 2),
+                      "meets_targets": s["p95_ms"] <= P95_LIMIT_MS and ratio <= RATIO_LIMIT
+                      and s["failures"] == 0})
+    return {"command": " ".join(["python -m bench.platform_load", *sys.argv[1:]]),
+            "machine": facts, "load_seconds": round(load_s, 1),
+            "data": {"institutions": loaded.institutions, "settlement_rows": loaded.settlement_rows,
+                     "decisions": loaded.decisions, "cases": loaded.cases,
+                     "warnings": loaded.warnings, "years": args.years},
+            "users": args.users, "seconds": args.seconds, "think_s": list(think),
+            "trivial": {"page": TRIVIAL, **stats[TRIVIAL]}, "pages": pages,
+            "all_meet_targets": all(p["meets_targets"] for p in pages)}
+
+
+def write_report(report: dict[str, Any], out: Path) -> None:
+    d, t = report["data"], report["trivial"]
+    lines = [
+        "# Platform load benchmark", "",
+        "20 concurrent users (locust) over the four heaviest pages, against a trivial endpoint "
+        "of the same server under the same load in the same run. Targets: p95 <= 200 ms and "
+        "<= 3x the trivial endpoint's p95. Written by `bench/platform_load.py`; numbers are "
+        "measured, never typed.", "",
+        "## Command", "", f"    .venv/bin/{report['command']}", "",
+        "## Machine", "",
+        *[f"- {k}: {v}" for k, v in report["machine"].items()], "",
+        "## Data (PostgreSQL, loaded with COPY)", "",
+        f"- institutions: {d['institutions']:,}; daily settlement rows: "
+        f"{d['settlement_rows']:,} ({d['years']} years); decisions: {d['decisions']:,}; "
+        f"cases: {d['cases']:,}; warnings: {d['warnings']:,}",
+        f"- load time: {report['load_seconds']} s", "",
+        "## Measured numbers", "",
+        f"- users: {report['users']}, duration: {report['seconds']} s, think time "
+        f"{report['think_s'][0]}-{report['think_s'][1]} s per user between requests", "",
+        "| request | requests | failures | median ms | p95 ms | p99 ms | p95 / trivial p95 | "
+        "meets targets |", "|---|---|---|---|---|---|---|---|",
+        f"| {t['page']} | {t['requests']:.0f} | {t['failures']:.0f} | {t['median_ms']:.0f} | "
+        f"{t['p95_ms']:.0f} | {t['p99_ms']:.0f} | 1.00 | — |",
+        *[f"| {p['page']} | {p['requests']:.0f} | {p['failures']:.0f} | {p['median_ms']:.0f} | "
+          f"{p['p95_ms']:.0f} | {p['p99_ms']:.0f} | {p['ratio_to_trivial']:.2f} | "
+          f"{'yes' if p['meets_targets'] else 'NO'} |" for p in report["pages"]], "",
+        f"All pages meet both targets: {'yes' if report['all_meet_targets'] else 'NO'}.", ""]
+    out.write_text("\n".join(lines), encoding="utf-8")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench.platform_load")
+    ap.add_argument("--pg-url", default=pg_url_from_env())
+    ap.add_argument("--institutions", type=int, default=5000)
+    ap.add_argument("--cases", type=int, default=1000)
+    ap.add_argument("--years", type=int, default=3)
+    ap.add_argument("--users", type=int, default=20)
+    ap.add_argument("--seconds", type=int, default=60)
+    ap.add_argument("--think", default="0.5,1.5", help="min,max seconds between requests")
+    ap.add_argument("--workers", type=int, default=2, help="processes generating the data")
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args()
+    report = run(args)
+    write_report(report, args.out)
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,10 @@
+/** The outbox of messages to the bureau and head office (§4.9). */
+import type { Query } from './request'
+import { get, post } from './request'
+import type { Schemas } from './types'
+
+export type OutboxItem = Schemas['OutboxItem']
+
+export const listOutbox = (query: Query) => get<Schemas['OutboxPage']>('/outbox', query)
+export const retryOutbox = (id: number, reason: string) =>
+  post<OutboxItem>(`/outbox/${id}/retry`, { reason } satisfies Schemas['RetryRequest'], true)

@@ -1,0 +1,320 @@
+"""The case detail, scoped and masked for the viewer: the LATEST decision of the institution
+with the whole history, reasons and inputs formatted for people (settlement figures only for
+department managers and above), a timeline of every case event, decision, warning and
+penalty, the verification checklist with the bureau's data beside each item, and head
+office's loan status. Which buttons show comes from the same refusal rules the actions enforce
+(``cases.service``)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from yibaodai.audit.log import record as audit
+from yibaodai.auth.roles import Actor
+from yibaodai.cases.service import (
+    CHECKLIST,
+    claim_refusal,
+    confirm_refusal,
+    verify_refusal,
+    visible_case,
+)
+from yibaodai.db.models import (
+    CaseEventRow,
+    CaseRow,
+    DecisionRow,
+    InstitutionRow,
+    SlaPenaltyRow,
+    UserRow,
+    WarningRow,
+)
+from yibaodai.reports.cases import CaseFilters, CaseListItem, case_item, filtered_cases, money
+from yibaodai.reports.formatting import format_inputs, format_reasons
+from yibaodai.reports.labels import (
+    BIZ_STAS,
+    CASE_EVENTS,
+    CASE_STATES,
+    DECISION_RESULTS,
+    DECISION_TRIGGERS,
+    DISTRICTS,
+    INSTITUTION_TYPES,
+    LOAN_STATUSES,
+    WARNING_RULES,
+    name,
+)
+from yibaodai.reports.masking import MaskingRules
+from yibaodai.reports.schema import Labelled, Out
+from yibaodai.reports.scope import Scope
+
+
+class ReasonOut(Out):
+    code: str
+    rank: int
+    text_zh: str
+    text_en: str
+    values: list[Labelled]
+
+
+class Decision(Out):
+    id: int
+    decided_at: datetime
+    trigger: str
+    trigger_zh: str
+    trigger_en: str
+    result: str
+    result_zh: str
+    result_en: str
+    credit_limit: str
+    score: int | None
+    model_version: str
+    reasons: list[ReasonOut]
+    inputs: list[Labelled] | None
+
+
+class InstitutionOut(Out):
+    fixmedins_code: str
+    fixmedins_name: str
+    uscc: str
+    district: str | None
+    district_zh: str
+    district_en: str
+    addr: str
+    institution_type: str
+    institution_type_zh: str
+    institution_type_en: str
+    hosp_lv: str
+    biz_stas: str
+    biz_stas_zh: str
+    biz_stas_en: str
+    cred_lv_name: str
+    begntime: date | None
+    endtime: date | None
+    legrep_name: str
+    bankacct: str
+
+
+class TimelineEntry(Out):
+    at: datetime
+    kind: str
+    event: str
+    label_zh: str
+    label_en: str
+    actor: str | None
+    detail_zh: str
+    detail_en: str
+
+
+class BureauFact(Out):
+    label_zh: str
+    label_en: str
+    value: str
+
+
+class ChecklistItem(Out):
+    key: str
+    label_zh: str
+    label_en: str
+    bureau: list[BureauFact]
+    checked: bool | None
+
+
+class Approval(Out):
+    verified_by: str | None
+    verified_at: datetime | None
+    confirmed_by: str | None
+    confirmed_at: datetime | None
+
+
+class HeadOffice(Out):
+    reported_at: datetime | None
+    limit_signed: str | None
+    loan_status: str | None
+    loan_status_zh: str
+    loan_status_en: str
+    drawn: str | None
+    balance: str | None
+    overdue_days: int | None
+
+
+class CaseActions(Out):
+    claim: bool
+    verify: bool
+    confirm: bool
+
+
+class CaseDetail(Out):
+    case: CaseListItem
+    version: int
+    institution: InstitutionOut
+    decision: Decision
+    decisions: list[Decision]
+    timeline: list[TimelineEntry]
+    checklist: list[ChecklistItem]
+    verification_note: str | None
+    approval: Approval
+    head_office: HeadOffice
+    actions: CaseActions
+
+
+def trigger_name(trigger: str) -> tuple[str, str]:
+    """Stored triggers read ``infno-8301/first``: the message that caused it, then why."""
+    return name(DECISION_TRIGGERS, trigger.rsplit("/", 1)[-1])
+
+
+def decision_out(d: DecisionRow, *, sees_settlement: bool) -> Decision:
+    result_zh, result_en = name(DECISION_RESULTS, d.result)
+    trigger_zh, trigger_en = trigger_name(d.trigger)
+    return Decision(
+        id=d.id, decided_at=d.decided_at, trigger=d.trigger, trigger_zh=trigger_zh,
+        trigger_en=trigger_en, result=d.result, result_zh=result_zh, result_en=result_en,
+        credit_limit=f"{d.credit_limit:.2f}", score=d.score, model_version=d.rule_version,
+        reasons=[ReasonOut.model_validate(r) for r in format_reasons(
+            d.reasons, sees_settlement=sees_settlement)],
+        inputs=([Labelled.model_validate(x) for x in format_inputs(d.inputs)]
+                if sees_settlement else None))
+
+
+def institution_out(inst: InstitutionRow, *, actor: Actor, rules: MaskingRules,
+                    segment: str) -> InstitutionOut:
+    district_zh, district_en = name(DISTRICTS, inst.area_code)
+    type_zh, type_en = name(INSTITUTION_TYPES, segment)
+    biz_zh, biz_en = name(BIZ_STAS, inst.biz_stas)
+    return InstitutionOut(
+        fixmedins_code=inst.fixmedins_code, fixmedins_name=inst.fixmedins_name,
+        uscc=inst.uscc, district=inst.area_code, district_zh=district_zh,
+        district_en=district_en, addr=inst.addr or "", institution_type=segment,
+        institution_type_zh=type_zh, institution_type_en=type_en, hosp_lv=inst.hosp_lv or "",
+        biz_stas=inst.biz_stas or "", biz_stas_zh=biz_zh, biz_stas_en=biz_en,
+        cred_lv_name=inst.cred_lv_name or "", begntime=inst.begntime, endtime=inst.endtime,
+        legrep_name=rules.mask("legrep_name", inst.legrep_name, role=actor.role),
+        bankacct=rules.mask("bankacct", inst.bankacct, role=actor.role))
+
+
+def unmasked_fields(inst: InstitutionRow, *, actor: Actor, rules: MaskingRules) -> list[str]:
+    """The personal fields this viewer gets whole (each such view is audited)."""
+    return [f for f in ("legrep_name", "bankacct")
+            if getattr(inst, f) and rules.sees_whole(actor.role, f)]
+
+
+def audit_personal_view(session: Session, *, actor: Actor, target: str, fields: list[str],
+                        now: datetime) -> None:
+    if fields:
+        audit(session, at=now, actor=actor.username, action="personal_data.view",
+              target=target, details={"fields": fields})
+
+
+def _checklist(inst: InstitutionOut, ticked: dict[str, bool] | None) -> list[ChecklistItem]:
+    def fact(zh: str, en: str, value: object) -> BureauFact:
+        return BureauFact(label_zh=zh, label_en=en, value=str(value) if value else "—")
+
+    period = f"{inst.begntime or '—'} ~ {inst.endtime or '—'}"
+    bureau = {
+        "identity": [fact("机构名称", "Name", inst.fixmedins_name),
+                     fact("定点机构编号", "Institution code", inst.fixmedins_code),
+                     fact("统一社会信用代码", "USCC", inst.uscc)],
+        "licence": [fact("机构类型", "Type", inst.institution_type_zh),
+                    fact("医院等级", "Hospital level", inst.hosp_lv),
+                    fact("定点协议期限", "Designation period", period)],
+        "address": [fact("登记地址", "Registered address", inst.addr),
+                    fact("所属区县", "District", inst.district_zh)],
+        "settlement_account": [fact("医保结算账户", "Settlement account", inst.bankacct)],
+        "operating_status": [fact("经营状态", "Operating status", inst.biz_stas_zh),
+                             fact("医保信用等级", "Credit grade", inst.cred_lv_name)],
+    }
+    return [ChecklistItem(key=k, label_zh=zh, label_en=en, bureau=bureau[k],
+                          checked=None if ticked is None else bool(ticked.get(k)))
+            for k, (zh, en) in CHECKLIST.items()]
+
+
+def case_detail(session: Session, *, actor: Actor, case_id: int, rules: MaskingRules,
+                now: datetime) -> CaseDetail:
+    """Everything the case page shows; unknown and out-of-scope ids raise NotFound."""
+    case_row = visible_case(session, actor, case_id)
+    row = session.execute(filtered_cases(Scope.of(actor), CaseFilters(), now)
+                          .where(CaseRow.id == case_row.id)).one()
+    item = case_item(row, now)
+    inst: InstitutionRow = row[1]
+    sees = actor.sees_settlement_data
+    names = dict(session.execute(select(UserRow.id, UserRow.display_name)).tuples().all())
+    decisions = session.scalars(select(DecisionRow).where(
+        DecisionRow.fixmedins_code == inst.fixmedins_code).order_by(DecisionRow.id.desc())).all()
+    events = session.scalars(select(CaseEventRow).where(CaseEventRow.case_id == case_row.id)
+                             .order_by(CaseEventRow.at, CaseEventRow.id)).all()
+    verification = next((e for e in reversed(events)
+                         if e.event in ("verify_pass", "verify_fail")), None)
+    confirmation = next((e for e in events if e.event == "confirm"), None)
+    institution = institution_out(inst, actor=actor, rules=rules, segment=item.institution_type)
+    audit_personal_view(session, actor=actor, target=f"case:{case_row.id}",
+                        fields=unmasked_fields(inst, actor=actor, rules=rules), now=now)
+    loan_zh, loan_en = name(LOAN_STATUSES, case_row.loan_status)
+    reported = case_row.reported_at is not None
+    out_decisions = [decision_out(d, sees_settlement=sees) for d in decisions]
+    return CaseDetail(
+        case=item, version=case_row.version, institution=institution,
+        decision=out_decisions[0], decisions=out_decisions,
+        timeline=_timeline(session, case_row, events, decisions, names),
+        checklist=_checklist(institution, verification.details.get("checklist")
+                             if verification else None),
+        verification_note=str(verification.details.get("note") or "") if verification
+        else None,
+        approval=Approval(
+            verified_by=names.get(verification.actor_id or -1) if verification else None,
+            verified_at=verification.at if verification else None,
+            confirmed_by=names.get(confirmation.actor_id or -1) if confirmation else None,
+            confirmed_at=confirmation.at if confirmation else None),
+        head_office=HeadOffice(
+            reported_at=case_row.reported_at,
+            limit_signed=money(case_row.credit_limit) if reported else None,
+            loan_status=case_row.loan_status, loan_status_zh=loan_zh, loan_status_en=loan_en,
+            drawn=money(case_row.loan_drawn), balance=money(case_row.loan_balance),
+            overdue_days=case_row.overdue_days),
+        actions=CaseActions(
+            claim=claim_refusal(actor, case_row) is None,
+            verify=verify_refusal(actor, case_row) is None,
+            confirm=confirm_refusal(session, actor, case_row) is None))
+
+
+def _timeline(session: Session, case_row: CaseRow, events: Any, decisions: Any,
+              names: dict[int, str]) -> list[TimelineEntry]:
+    out: list[TimelineEntry] = []
+    for e in events:
+        zh, en = name(CASE_EVENTS, e.event)
+        to_zh, to_en = name(CASE_STATES, e.to_state)
+        note = str((e.details or {}).get("note") or "")
+        out.append(TimelineEntry(
+            at=e.at, kind="case", event=e.event, label_zh=zh, label_en=en,
+            actor=names.get(e.actor_id) if e.actor_id else None,
+            detail_zh=f"→ {to_zh}" + (f"；{note}" if note else ""),
+            detail_en=f"→ {to_en}" + (f"; {note}" if note else "")))
+    for d in decisions:
+        result_zh, result_en = name(DECISION_RESULTS, d.result)
+        trigger_zh, trigger_en = trigger_name(d.trigger)
+        out.append(TimelineEntry(
+            at=d.decided_at, kind="decision", event=d.trigger, label_zh=trigger_zh,
+            label_en=trigger_en, actor=None,
+            detail_zh=f"{result_zh}，额度 {d.credit_limit:,.2f} 元（{d.rule_version}）",
+            detail_en=f"{result_en}, limit {d.credit_limit:,.2f} yuan ({d.rule_version})"))
+    for w in session.scalars(select(WarningRow).where(WarningRow.case_id == case_row.id)):
+        rule_zh, rule_en = name(WARNING_RULES, w.rule_code[:3])
+        text = (w.reasons or [{}])[0]
+        out.append(TimelineEntry(
+            at=w.raised_at, kind="warning", event=w.rule_code, label_zh=f"预警：{rule_zh}",
+            label_en=f"Warning: {rule_en}", actor=None,
+            detail_zh=str(text.get("text_zh", "")), detail_en=str(text.get("text_en", ""))))
+        if w.handled_at is not None:
+            out.append(TimelineEntry(
+                at=w.handled_at, kind="warning", event="handled", label_zh="预警已处理",
+                label_en="Warning handled", actor=names.get(w.handled_by or -1),
+                detail_zh=w.outcome or "", detail_en=w.outcome or ""))
+    for p in session.scalars(select(SlaPenaltyRow).where(SlaPenaltyRow.case_id == case_row.id)):
+        what_zh = "认领" if p.kind == "claim" else "核实"
+        out.append(TimelineEntry(
+            at=p.detected_at, kind="penalty", event=f"sla_{p.kind}",
+            label_zh=f"{what_zh}超时", label_en=f"{p.kind.capitalize()} deadline missed",
+            actor=None, detail_zh=f"支行暂停分配新案件至 {p.until:%Y-%m-%d}",
+            detail_en=f"sub-branch gets no new cases until {p.until:%Y-%m-%d}"))
+    return sorted(out, key=lambda t: t.at)
+

@@ -1,0 +1,212 @@
+"""The dashboard (工作台) for the viewer's scope: the funnel from authorization to drawn loan,
+today's due and overdue claims and verifications per sub-branch, open warnings by level, and
+the monthly admissions and drawn amounts. Every figure carries the list and filters behind it.
+Amounts are yuan (the front-end shows 万元)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, distinct, func, select
+from sqlalchemy.orm import Session
+
+from yibaodai.auth.roles import Actor
+from yibaodai.db.models import (
+    AuthorizationRow,
+    CaseEventRow,
+    CaseRow,
+    DecisionRow,
+    InstitutionRow,
+    SubBranchRow,
+    WarningRow,
+)
+from yibaodai.reports.cases import day_start
+from yibaodai.reports.labels import FUNNEL, STAGE_STATES, WARNING_LEVELS
+from yibaodai.reports.schema import Link, Out
+from yibaodai.reports.scope import Scope
+
+OPEN_WARNING_STATES = ("open", "escalated")
+
+
+class FunnelStep(Out):
+    stage: str
+    label_zh: str
+    label_en: str
+    count: int
+    amount: str | None
+    link: Link | None
+
+
+class Figure(Out):
+    count: int
+    link: Link
+
+
+class DueRow(Out):
+    sub_branch_code: str
+    sub_branch_name_zh: str
+    sub_branch_name_en: str
+    claims_due_today: Figure
+    claims_overdue: Figure
+    verifications_due_today: Figure
+    verifications_overdue: Figure
+
+
+class WarningLevelCount(Out):
+    level: str
+    label_zh: str
+    label_en: str
+    count: int
+    link: Link
+
+
+class MonthFigures(Out):
+    month: str
+    admitted_count: int
+    admitted_amount: str
+    drawn_count: int
+    drawn_amount: str
+    link: Link
+
+
+class Dashboard(Out):
+    as_of: datetime
+    funnel: list[FunnelStep]
+    due: list[DueRow]
+    open_warnings: list[WarningLevelCount]
+    monthly: list[MonthFigures]
+
+
+def _link(path: str, **query: str) -> Link:
+    return Link(path=path, query=query)
+
+
+def _funnel(session: Session, scope: Scope) -> list[FunnelStep]:
+    """Institutions authorized and decided (by the scope's institutions), then the cases that
+    reached each later stage with their amounts: two queries."""
+    clause = None if scope.branch_wide else scope.institution_clause(session)
+    firsts = []
+    for column in (AuthorizationRow.fixmedins_code, DecisionRow.fixmedins_code):
+        sub = select(func.count(distinct(column)))
+        if clause is not None:
+            sub = sub.where(column.in_(select(InstitutionRow.fixmedins_code).where(clause)))
+        firsts.append(sub.scalar_subquery())
+    steps = []
+    for stage, count in zip(("authorized", "decided"), session.execute(select(*firsts)).one(),
+                            strict=True):
+        zh, en = FUNNEL[stage]
+        steps.append(FunnelStep(stage=stage, label_zh=zh, label_en=en, amount=None, link=None,
+                                count=int(count or 0)))
+    sums = [func.count(case((CaseRow.state.in_(states), 1))) for states in STAGE_STATES.values()]
+    amounts = [func.sum(case((CaseRow.state.in_(states), CaseRow.credit_limit)))
+               for stage, states in STAGE_STATES.items() if stage != "drawn"]
+    amounts.append(func.sum(case((CaseRow.state.in_(STAGE_STATES["drawn"]), CaseRow.loan_drawn))))
+    row = session.execute(scope.cases(select(*sums, *amounts))).one()
+    n = len(STAGE_STATES)
+    for k, stage in enumerate(STAGE_STATES):
+        zh, en = FUNNEL[stage]
+        steps.append(FunnelStep(stage=stage, label_zh=zh, label_en=en, count=int(row[k] or 0),
+                                amount=_yuan(row[n + k]),
+                                link=_link("/cases", stage=stage)))
+    return steps
+
+
+def _yuan(value: Decimal | None) -> str:
+    """A SUM over a Money column is Money too: yuan (None when no row matched)."""
+    return f"{value or Decimal(0):.2f}"
+
+
+def _due(session: Session, scope: Scope, now: datetime, today: date) -> list[DueRow]:
+    start, end = day_start(today), day_start(today + timedelta(days=1))
+
+    def within(state: str, column: Any) -> ColumnElement[Any]:
+        return func.count(case((and_(CaseRow.state == state, column >= now, column >= start,
+                                     column < end), 1)))
+
+    def late(state: str, column: Any) -> ColumnElement[Any]:
+        return func.count(case((and_(CaseRow.state == state, column < now), 1)))
+
+    stmt = scope.cases(select(
+        CaseRow.sub_branch_code, within("assigned", CaseRow.claim_deadline),
+        late("assigned", CaseRow.claim_deadline),
+        within("claimed", CaseRow.verification_deadline),
+        late("claimed", CaseRow.verification_deadline)).where(
+        CaseRow.state.in_(("assigned", "claimed"))).group_by(CaseRow.sub_branch_code))
+    counts = {r[0]: r[1:] for r in session.execute(stmt)}
+    subs = select(SubBranchRow).where(scope.sub_branch_clause(SubBranchRow.code)).order_by(
+        SubBranchRow.code)
+    iso = today.isoformat()
+    out = []
+    for sub in session.scalars(subs):
+        c = counts.get(sub.code, (0, 0, 0, 0))
+
+        def fig(n: int, state: str, overdue: bool, code: str = sub.code) -> Figure:
+            query = {"state": state, "sub_branch": code}
+            query |= {"overdue": "true"} if overdue else {"due_from": iso, "due_to": iso,
+                                                          "overdue": "false"}
+            return Figure(count=int(n or 0), link=Link(path="/cases", query=query))
+
+        out.append(DueRow(sub_branch_code=sub.code, sub_branch_name_zh=sub.name_zh,
+                          sub_branch_name_en=sub.name_en,
+                          claims_due_today=fig(c[0], "assigned", False),
+                          claims_overdue=fig(c[1], "assigned", True),
+                          verifications_due_today=fig(c[2], "claimed", False),
+                          verifications_overdue=fig(c[3], "claimed", True)))
+    return out
+
+
+def _warnings(session: Session, scope: Scope) -> list[WarningLevelCount]:
+    stmt = scope.cases(select(WarningRow.severity, func.count()).join(
+        CaseRow, CaseRow.id == WarningRow.case_id).where(
+        WarningRow.state.in_(OPEN_WARNING_STATES)).group_by(WarningRow.severity))
+    counts = dict(session.execute(stmt).tuples().all())
+    return [WarningLevelCount(level=level, label_zh=zh, label_en=en,
+                              count=int(counts.get(level, 0)),
+                              link=_link("/warnings", level=level,
+                                         state=",".join(OPEN_WARNING_STATES)))
+            for level, (zh, en) in WARNING_LEVELS.items()]
+
+
+def _months(today: date, count: int) -> list[date]:
+    first = today.replace(day=1)
+    out = []
+    for _ in range(count):
+        out.append(first)
+        first = (first - timedelta(days=1)).replace(day=1)
+    return list(reversed(out))
+
+
+def _monthly(session: Session, scope: Scope, today: date) -> list[MonthFigures]:
+    months = _months(today, 12)
+    since = day_start(months[0])
+    admitted: dict[str, list[Decimal]] = {}
+    for at, limit in session.execute(scope.cases(select(CaseRow.assigned_at, CaseRow.credit_limit)
+                                                 .where(CaseRow.assigned_at >= since))):
+        admitted.setdefault(f"{at:%Y-%m}", []).append(limit)
+    drawn: dict[str, list[Decimal]] = {}
+    for at, amount in session.execute(scope.cases(
+            select(CaseEventRow.at, CaseRow.loan_drawn).join(
+                CaseRow, CaseRow.id == CaseEventRow.case_id).where(
+                CaseEventRow.event == "mark_drawn", CaseEventRow.at >= since))):
+        drawn.setdefault(f"{at:%Y-%m}", []).append(amount or Decimal(0))
+    out = []
+    for first in months:
+        key = f"{first:%Y-%m}"
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        out.append(MonthFigures(
+            month=key, admitted_count=len(admitted.get(key, [])),
+            admitted_amount=f"{sum(admitted.get(key, []), Decimal(0)):.2f}",
+            drawn_count=len(drawn.get(key, [])),
+            drawn_amount=f"{sum(drawn.get(key, []), Decimal(0)):.2f}",
+            link=_link("/cases", assigned_from=first.isoformat(),
+                       assigned_to=last.isoformat())))
+    return out
+
+
+def dashboard(session: Session, *, actor: Actor, now: datetime, today: date) -> Dashboard:
+    scope = Scope.of(actor)
+    return Dashboard(as_of=now, funnel=_funnel(session, scope),
+                     due=_due(session, scope, now, today), open_warnings=_warnings(session, scope),
+                     monthly=_monthly(session, scope, today))

@@ -1,0 +1,116 @@
+"""Cases: the scoped list with filters, its exports, the detail, and the staff's steps."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import Query
+from pydantic import BaseModel, Field
+from starlette.responses import FileResponse, Response
+
+from yibaodai.cases import service as cases
+from yibaodai.reports.case_detail import CaseDetail, case_detail
+from yibaodai.reports.cases import CaseFilters, CaseListItem, case_page
+from yibaodai.reports.cases import case_rows as all_case_rows
+from yibaodai.reports.masking import masking_rules
+from yibaodai.web.deps import Ctx, CurrentActor, DbSession
+from yibaodai.web.export import Column, ExportSpec, export_list
+from yibaodai.web.routes import api_router
+from yibaodai.web.schemas import Page, StateChange, send
+
+router = api_router("cases")
+
+PageNo = Annotated[int, Query(ge=1, le=100_000)]
+PageSize = Annotated[int, Query(ge=1, le=200)]
+Filters = Annotated[CaseFilters, Query()]
+
+CASES_EXPORT = ExportSpec("cases", "案件清单", "Cases", (
+    Column("id", "案件号", "Case", "int", 8),
+    Column("fixmedins_name", "机构名称", "Institution", width=30),
+    Column("fixmedins_code", "机构编号", "Institution code", width=15),
+    Column("uscc", "统一社会信用代码", "USCC", width=21),
+    Column("district_zh", "区县", "District", width=10),
+    Column("institution_type_zh", "机构类型", "Type", width=10),
+    Column("sub_branch_name_zh", "支行", "Sub-branch", width=16),
+    Column("client_manager_name", "客户经理", "Client manager", width=10),
+    Column("state_zh", "状态", "State", width=12),
+    Column("credit_limit", "授信额度", "Credit limit", "money", 16),
+    Column("assigned_at", "分配时间", "Assigned at", "datetime", 17),
+    Column("due_at", "当前时限", "Due at", "datetime", 17),
+    Column("overdue", "是否超时", "Overdue", "bool", 8),
+    Column("loan_drawn", "已放款", "Drawn", "money", 16),
+    Column("loan_balance", "贷款余额", "Balance", "money", 16),
+    Column("overdue_days", "逾期天数", "Days overdue", "int", 9),
+))
+
+
+class CasePage(Page[CaseListItem]):
+    pass
+
+
+class Verification(BaseModel):
+    checklist: dict[str, bool]
+    note: str = Field(default="", max_length=1000)
+
+
+@router.get("/cases", response_model=CasePage)
+def list_cases(actor: CurrentActor, ctx: Ctx, s: DbSession, filters: Filters,
+               page: PageNo = 1, page_size: PageSize = 20) -> Response:
+    """Cases in the caller's scope, filtered, sorted and one page at a time."""
+    items, total = case_page(s, actor=actor, filters=filters, now=ctx.clock.now(), page=page,
+                             page_size=page_size)
+    return send(CasePage(items=items, total=total, page=page, page_size=page_size))
+
+
+def _export_cases(fmt: Literal["xlsx", "csv"], actor: CurrentActor, ctx: Ctx, s: DbSession,
+                  filters: CaseFilters) -> FileResponse:
+    now = ctx.clock.now()
+    rows = (item.model_dump() for item in all_case_rows(s, actor=actor, filters=filters,
+                                                         now=now))
+    return export_list(s, ctx, actor=actor, spec=CASES_EXPORT, fmt=fmt, rows=rows,
+                       filters=filters.as_query())
+
+
+@router.get("/cases/export.xlsx", response_class=FileResponse)
+def export_cases_xlsx(actor: CurrentActor, ctx: Ctx, s: DbSession,
+                      filters: Filters) -> FileResponse:
+    return _export_cases("xlsx", actor, ctx, s, filters)
+
+
+@router.get("/cases/export.csv", response_class=FileResponse)
+def export_cases_csv(actor: CurrentActor, ctx: Ctx, s: DbSession,
+                     filters: Filters) -> FileResponse:
+    return _export_cases("csv", actor, ctx, s, filters)
+
+
+@router.get("/cases/{case_id}", response_model=CaseDetail)
+def get_case(case_id: int, actor: CurrentActor, ctx: Ctx, s: DbSession) -> Response:
+    """The case page: latest decision and history, timeline, checklist, head office."""
+    detail = case_detail(s, actor=actor, case_id=case_id,
+                         rules=masking_rules(ctx.settings.masking_file), now=ctx.clock.now())
+    s.commit()  # the audit row of an unmasked personal-data view
+    return send(detail)
+
+
+@router.post("/cases/{case_id}/claim")
+def claim_case(case_id: int, actor: CurrentActor, ctx: Ctx, s: DbSession) -> StateChange:
+    case = cases.claim(s, actor=actor, case_id=case_id, now=ctx.clock.now())
+    s.commit()
+    return StateChange(id=case.id, state=case.state)
+
+
+@router.post("/cases/{case_id}/verification")
+def verify_case(case_id: int, body: Verification, actor: CurrentActor, ctx: Ctx,
+                s: DbSession) -> StateChange:
+    case = cases.verify(s, actor=actor, case_id=case_id, checklist=body.checklist,
+                        note=body.note, now=ctx.clock.now())
+    s.commit()
+    return StateChange(id=case.id, state=case.state)
+
+
+@router.post("/cases/{case_id}/confirmation")
+def confirm_case(case_id: int, actor: CurrentActor, ctx: Ctx, s: DbSession) -> StateChange:
+    case = cases.confirm(s, actor=actor, case_id=case_id, now=ctx.clock.now(),
+                         publish=ctx.publish)
+    s.commit()
+    return StateChange(id=case.id, state=case.state)

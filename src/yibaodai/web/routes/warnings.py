@@ -1,0 +1,93 @@
+"""Post-loan warnings: the inbox, its exports, one warning, and its handling."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import Query
+from pydantic import BaseModel, Field
+from starlette.responses import FileResponse, Response
+
+from yibaodai.monitoring.service import handle_warning
+from yibaodai.reports.warnings import (
+    WarningFilters,
+    WarningItem,
+    warning_detail,
+    warning_page,
+    warning_rows,
+)
+from yibaodai.web.deps import Ctx, CurrentActor, DbSession
+from yibaodai.web.export import Column, ExportSpec, export_list
+from yibaodai.web.routes import api_router
+from yibaodai.web.routes.cases import PageNo, PageSize
+from yibaodai.web.schemas import Page, StateChange, send
+
+router = api_router("warnings")
+Filters = Annotated[WarningFilters, Query()]
+
+WARNINGS_EXPORT = ExportSpec("warnings", "预警清单", "Warnings", (
+    Column("id", "预警号", "Warning", "int", 8),
+    Column("case_id", "案件号", "Case", "int", 8),
+    Column("fixmedins_name", "机构名称", "Institution", width=30),
+    Column("fixmedins_code", "机构编号", "Institution code", width=15),
+    Column("sub_branch_name_zh", "支行", "Sub-branch", width=16),
+    Column("rule_zh", "规则", "Rule", width=16),
+    Column("level_zh", "级别", "Level", width=6),
+    Column("raised_at", "产生时间", "Raised at", "datetime", 17),
+    Column("deadline", "处理时限", "Deadline", "datetime", 17),
+    Column("state_zh", "状态", "State", width=10),
+    Column("explanation_zh", "说明", "Explanation", width=40),
+    Column("assigned_to_name", "负责人", "Assigned to", width=10),
+    Column("outcome", "处理结论", "Outcome", width=30),
+    Column("handled_at", "处理时间", "Handled at", "datetime", 17),
+))
+
+
+class WarningPage(Page[WarningItem]):
+    pass
+
+
+class Outcome(BaseModel):
+    outcome: str = Field(max_length=1000)
+
+
+@router.get("/warnings", response_model=WarningPage)
+def list_warnings(actor: CurrentActor, ctx: Ctx, s: DbSession, filters: Filters,
+                  page: PageNo = 1, page_size: PageSize = 20) -> Response:
+    items, total = warning_page(s, actor=actor, filters=filters, now=ctx.clock.now(),
+                                page=page, page_size=page_size)
+    return send(WarningPage(items=items, total=total, page=page, page_size=page_size))
+
+
+def _export(fmt: Literal["xlsx", "csv"], actor: CurrentActor, ctx: Ctx, s: DbSession,
+            filters: WarningFilters) -> FileResponse:
+    now = ctx.clock.now()
+    rows = (w.model_dump() for w in warning_rows(s, actor=actor, filters=filters, now=now))
+    return export_list(s, ctx, actor=actor, spec=WARNINGS_EXPORT, fmt=fmt, rows=rows,
+                       filters=filters.as_query())
+
+
+@router.get("/warnings/export.xlsx", response_class=FileResponse)
+def export_warnings_xlsx(actor: CurrentActor, ctx: Ctx, s: DbSession,
+                         filters: Filters) -> FileResponse:
+    return _export("xlsx", actor, ctx, s, filters)
+
+
+@router.get("/warnings/export.csv", response_class=FileResponse)
+def export_warnings_csv(actor: CurrentActor, ctx: Ctx, s: DbSession,
+                        filters: Filters) -> FileResponse:
+    return _export("csv", actor, ctx, s, filters)
+
+
+@router.get("/warnings/{warning_id}")
+def get_warning(warning_id: int, actor: CurrentActor, ctx: Ctx, s: DbSession) -> WarningItem:
+    return warning_detail(s, actor=actor, warning_id=warning_id, now=ctx.clock.now())
+
+
+@router.post("/warnings/{warning_id}/outcome")
+def record_outcome(warning_id: int, body: Outcome, actor: CurrentActor, ctx: Ctx,
+                   s: DbSession) -> StateChange:
+    warning = handle_warning(s, actor=actor, warning_id=warning_id, outcome=body.outcome,
+                             now=ctx.clock.now())
+    s.commit()
+    return StateChange(id=warning.id, state=warning.state)
