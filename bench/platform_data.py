@@ -24,10 +24,13 @@ import psycopg
 
 from yibaodai.admission.service import content_hash, inputs_json, segment_of
 from yibaodai.admission.versions import active_version
+from yibaodai.audit.chain import GENESIS, KEYED, keyed_link
+from yibaodai.audit.keys import ChainKeys, load_chain_keys
 from yibaodai.bootstrap import Account, open_database, seed_demo_users, seed_organisation
 from yibaodai.cases.assignment import branch_from_db
+from yibaodai.cases.events import CASE_EVENTS
 from yibaodai.clock import SHANGHAI
-from yibaodai.db.models import InstitutionRow
+from yibaodai.db.models import CaseEventRow, InstitutionRow
 from yibaodai.domain.admission import AdmissionInputs, decide
 from yibaodai.domain.calendar import WorkingDayCalendar
 from yibaodai.domain.organisation import choose_sub_branch
@@ -83,6 +86,22 @@ def _copy(conn: psycopg.Connection[Any], table: str, columns: Sequence[str],
     return n
 
 
+def _linked(events: Iterable[tuple[Any, ...]], keys: ChainKeys) -> Iterable[tuple[Any, ...]]:
+    """The case events with their keyed chain links, in the order COPY gives them ids: the
+    same links :func:`yibaodai.cases.events.append_case_event` would have written, so
+    ``yibaodai verify`` holds on the benchmark's data too."""
+    prev = GENESIS
+    for case_id, at, event, from_state, to_state, actor_id, details in events:
+        content = CASE_EVENTS.content(CaseEventRow(
+            case_id=case_id, at=at, event=event, from_state=from_state, to_state=to_state,
+            actor_id=actor_id, details=json.loads(details)))
+        link = keyed_link(chain=CASE_EVENTS.name, key_id=keys.current_id, key=keys.current,
+                          prev_hash=prev, content=content)
+        yield (case_id, at, event, from_state, to_state, actor_id, details, prev, link, KEYED,
+               keys.current_id)
+        prev = link
+
+
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
@@ -92,7 +111,8 @@ def load(url: str, *, var_dir: Path, institutions: int, cases: int, years: int, 
     """Fill the (migrated, empty) database at ``url``. ``as_of``: the first day after the
     data; decisions and cases are dated in the months before it. ``var_dir``: the bank's
     folder (its chain keys), shared with the server the benchmark then starts."""
-    db = open_database(Settings(database_url=url, var_dir=var_dir, demo_mode=True))
+    settings = Settings(database_url=url, var_dir=var_dir, demo_mode=True)
+    db = open_database(settings)
     now = datetime.combine(as_of, datetime.min.time(), SHANGHAI) + timedelta(hours=9)
     with db.unit_of_work() as s:
         seed_organisation(s)
@@ -136,7 +156,7 @@ def load(url: str, *, var_dir: Path, institutions: int, cases: int, years: int, 
                     as_of=as_of - timedelta(days=31))
         raw.commit()
         made = _decisions_and_cases(raw, city, features, model, branch, users, as_of, now,
-                                    cases, rng)
+                                    cases, rng, load_chain_keys(settings))
         raw.commit()
         raw.execute("ANALYZE")
     raw.close()
@@ -155,7 +175,8 @@ def _users_sql() -> Any:
 def _decisions_and_cases(raw: psycopg.Connection[Any], city: list[SyntheticInstitution],
                          features: dict[str, dict[str, Any]], model: Any, branch: Any,
                          users: dict[str, int], as_of: date, now: datetime, wanted: int,
-                         rng: random.Random) -> tuple[int, int, int, dict[int, tuple[str, str]]]:
+                         rng: random.Random, keys: ChainKeys,
+                         ) -> tuple[int, int, int, dict[int, tuple[str, str]]]:
     cal = WorkingDayCalendar()
     decisions: list[tuple[Any, ...]] = []
     case_rows: list[tuple[Any, ...]] = []
@@ -235,7 +256,8 @@ def _decisions_and_cases(raw: psycopg.Connection[Any], city: list[SyntheticInsti
                          "confirmed_at", "reported_at", "loan_status", "loan_drawn_fen",
                          "loan_balance_fen", "overdue_days", "version"), case_rows)
     _copy(raw, "case_events", ("case_id", "at", "event", "from_state", "to_state", "actor_id",
-                               "details"), events)
+                               "details", "prev_hash", "record_hash", "link_scheme",
+                               "link_key_id"), _linked(events, keys))
     _copy(raw, "warnings", ("case_id", "fixmedins_code", "rule_code", "rule_version", "period",
                             "raised_at", "severity", "inputs", "reasons", "assigned_to",
                             "state"), warnings)

@@ -15,8 +15,9 @@ STAGES = ["institutions", "authorized", "decided", "admitted", "refused", "assig
 
 
 def test_the_demo_reaches_every_stage_of_the_flow(settings: Settings, tmp_path: Path) -> None:
+    # the commands after the demo read the demo's database, made with demo chain keys: demo mode
     env = {"YIBAODAI_DATABASE_URL": settings.database_url,
-           "YIBAODAI_VAR_DIR": str(tmp_path / "demo-var")}
+           "YIBAODAI_VAR_DIR": str(tmp_path / "demo-var"), "YIBAODAI_DEMO_MODE": "1"}
     result = CliRunner().invoke(app, ["demo", "--no-serve", "--json", "--institutions", "60",
                                       "--seed", "7"], env=env)
     assert result.exit_code == 0, result.output
@@ -44,5 +45,6 @@ def test_the_demo_reaches_every_stage_of_the_flow(settings: Settings, tmp_path: 
 
 def _an_admitted_code(env: dict[str, str]) -> str:
     listing = CliRunner().invoke(app, ["decision", "list", "--json"], env=env)
+    assert listing.exit_code == 0, listing.output
     rows = json.loads(listing.stdout)
     return next(r["fixmedins_code"] for r in rows if r["result"] == "admitted")

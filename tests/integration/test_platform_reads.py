@@ -221,16 +221,17 @@ def test_whitelist_settings_change_through_maker_checker_on_user_ids(
     w = make_world(bank_server, installation, clock)
     gm, mgr = w.clients["branch_manager"], w.clients["sub_branch_manager"]
     active = next(v for v in gm.get("/api/models").json() if v["stage"] == "active")
-    bad = gm.post("/api/models", json={"from_id": active["id"], "changes": {
+    bad = mgr.post("/api/models", json={"from_id": active["id"], "changes": {
         "policy": {"min_months_of_history": "twelve"}}})
     assert bad.status_code == 422
     assert bad.json()["fields"][0]["field"] == "changes.policy.min_months_of_history"
-    draft = gm.post("/api/models", json={"from_id": active["id"], "label": "rule-2026.12",
-                                         "description": "放宽历史要求",
-                                         "changes": {"policy": {"min_months_of_history": 9}}})
+    maker = w.users["sub_branch_manager"]
+    draft = mgr.post("/api/models", json={"from_id": active["id"], "label": "rule-2026.12",
+                                          "description": "放宽历史要求",
+                                          "changes": {"policy": {"min_months_of_history": 9}}})
     assert draft.status_code == 200, draft.text
     vid = draft.json()["id"]
-    assert draft.json()["stage"] == "draft" and draft.json()["created_by"] == "gm"
+    assert draft.json()["stage"] == "draft" and draft.json()["created_by"] == maker
     assert draft.json()["actions"] == ["submit"]
     diff = gm.get("/api/models/diff", params={"a": active["id"], "b": vid}).json()
     changes = {c["path"]: c for s in diff["sections"] for c in s["changes"]}
@@ -238,16 +239,17 @@ def test_whitelist_settings_change_through_maker_checker_on_user_ids(
     assert (changes["policy.min_months_of_history"]["a"],
             changes["policy.min_months_of_history"]["b"]) == ("12", "9")
     assert changes["policy.min_months_of_history"]["label_zh"] == "最短结算历史（月）"
-    assert gm.post(f"/api/models/{vid}/actions", json={"action": "submit"}).status_code == 200
-    mine = next(v for v in gm.get("/api/models").json() if v["id"] == vid)
-    theirs = next(v for v in mgr.get("/api/models").json() if v["id"] == vid)
-    # four eyes: the maker may withdraw (reject) but not approve; a second manager may both
-    assert mine["actions"] == ["reject"] and theirs["actions"] == ["approve", "reject"]
-    same = gm.post(f"/api/models/{vid}/actions", json={"action": "approve"})
-    assert same.status_code == 403 and same.json()["code"] == "four_eyes"
+    assert mgr.post(f"/api/models/{vid}/actions", json={"action": "submit"}).status_code == 200
+    mine = next(v for v in mgr.get("/api/models").json() if v["id"] == vid)
+    theirs = next(v for v in gm.get("/api/models").json() if v["id"] == vid)
+    # the maker (a sub-branch manager) checks nothing of a branch-wide model; the branch
+    # department general manager, a different user, approves or rejects
+    assert mine["actions"] == [] and theirs["actions"] == ["approve", "reject"]
+    same = mgr.post(f"/api/models/{vid}/actions", json={"action": "approve"})
+    assert same.status_code == 403 and same.json()["code"] == "role_not_allowed"
     assert w.clients["client_manager"].post(f"/api/models/{vid}/actions",
                                             json={"action": "approve"}).status_code == 403
-    assert mgr.post(f"/api/models/{vid}/actions", json={"action": "approve"}).json()[
+    assert gm.post(f"/api/models/{vid}/actions", json={"action": "approve"}).json()[
         "stage"] == "approved"
     assert gm.post(f"/api/models/{vid}/actions", json={"action": "activate"}).json()[
         "stage"] == "active"
@@ -255,8 +257,15 @@ def test_whitelist_settings_change_through_maker_checker_on_user_ids(
     assert stages[active["id"]] == "retired" and stages[vid] == "active"
     history = gm.get(f"/api/models/{vid}").json()["history"]
     assert [(h["action"], h["actor"]) for h in history] == [
-        ("create", "gm"), ("submit", "gm"), ("approve", w.users["sub_branch_manager"]),
-        ("activate", "gm")]
+        ("create", maker), ("submit", maker), ("approve", "gm"), ("activate", "gm")]
+    # maker-checker on user ids: the branch manager's own draft waits for another checker
+    own = gm.post("/api/models", json={"from_id": vid, "label": "rule-2026.12b",
+                                       "changes": {"policy": {"min_months_of_history": 10}}})
+    assert own.status_code == 200, own.text
+    assert gm.post(f"/api/models/{own.json()['id']}/actions",
+                   json={"action": "submit"}).status_code == 200
+    self_check = gm.post(f"/api/models/{own.json()['id']}/actions", json={"action": "approve"})
+    assert self_check.status_code == 403 and self_check.json()["code"] == "four_eyes"
     shadow = gm.get("/api/models/shadow").json()
     assert shadow["challenger"] is None and shadow["total"] == len(shadow["items"])
     w.close()

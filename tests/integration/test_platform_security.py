@@ -3,6 +3,7 @@ would see. Time moves on the simulated clock; nothing sleeps."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import httpx
@@ -254,13 +255,13 @@ def test_the_app_refuses_the_demo_secret_outside_demo_mode(installation: Install
     unsafe = Settings(database_url=ctx.settings.database_url, secret_key=DEMO_SECRET)
     assert unsafe.demo_mode is False  # the default
     with pytest.raises(ConfigurationError) as err:
-        create_app(type(ctx)(db=ctx.db, clock=ctx.clock, settings=unsafe))
+        create_app(dataclasses.replace(ctx, settings=unsafe))
     assert err.value.code == "unsafe_secret"
     weak = Settings(database_url=ctx.settings.database_url, secret_key="short")
     with pytest.raises(ConfigurationError):
-        create_app(type(ctx)(db=ctx.db, clock=ctx.clock, settings=weak))
+        create_app(dataclasses.replace(ctx, settings=weak))
     good = Settings(database_url=ctx.settings.database_url, secret_key="x" * 40)
-    assert create_app(type(ctx)(db=ctx.db, clock=ctx.clock, settings=good)) is not None
+    assert create_app(dataclasses.replace(ctx, settings=good)) is not None
 
 
 def test_user_management_stays_within_the_admins_scope_and_is_audited(

@@ -135,7 +135,7 @@ def test_serve_on_a_fresh_database_answers_the_bureau_and_reports_to_head_office
                                  headers={"Authorization": f"Bearer {token}"},
                                  **kw)  # type: ignore[arg-type]
 
-        (case,) = api("gm", "GET", "/api/cases").json()
+        (case,) = api("gm", "GET", "/api/cases").json()["items"]
         cm, mgr = f"cm_{sub.lower()}_1", f"mgr_{sub.lower()}"
         assert api(cm, "POST", f"/api/cases/{case['id']}/claim").status_code == 200
         assert api(cm, "POST", f"/api/cases/{case['id']}/verification",
