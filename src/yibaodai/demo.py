@@ -17,13 +17,15 @@ October -> post-loan monitoring raises warnings to client managers.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
+from rich.console import Console
 from rich.progress import Progress
 from sqlalchemy import func, select
 
@@ -39,6 +41,7 @@ from yibaodai.db.models import (
     SlaPenaltyRow,
     WarningRow,
 )
+from yibaodai.domain.organisation import choose_sub_branch, load_organisation
 from yibaodai.runtime import Bank, build_bank, build_worker, prepare_database
 from yibaodai.settings import Settings
 from yibaodai.sim.bureau import ANSWER_PATH, BureauPusher, bureau_app
@@ -47,11 +50,18 @@ from yibaodai.sim.headoffice import WHITELIST_PATH, LoanDesk, head_office_app
 from yibaodai.sim.server import ServerThread
 
 T = TypeVar("T")
+#: Where the demo says what it is doing: one line per stage, with the elapsed time.
+Report = Callable[[str], None]
 DEMO_START = datetime(2026, 9, 1, 9, 0, tzinfo=SHANGHAI)
 HISTORY_MONTHS = 24
 AUTHORIZING_SHARE = 0.45
 LATE_SUB_BRANCH = "DL003"
 CHECKLIST_ITEMS = ("identity", "licence", "address", "settlement_account", "operating_status")
+#: The last wave: institutions authorizing on the demo's last day, a few per sub-branch, so
+#: that every sub-branch opens the platform with cases to claim and cases to verify.
+LAST_WAVE_PER_SUB_BRANCH = 3
+#: Archetypes the bureau's list shows as sound businesses (the last wave is drawn from them).
+SOUND = ("growing", "stable", "seasonal")
 
 
 class Staff:
@@ -104,9 +114,11 @@ def _track(items: Iterable[T], label: str, total: int, progress: Progress | None
 
 class Demo:
     def __init__(self, settings: Settings, *, seed: int, institutions: int,
-                 progress: Progress | None) -> None:
+                 progress: Progress | None, report: Report | None = None) -> None:
         self.settings, self.seed, self.n = settings, seed, institutions
         self.progress = progress
+        self._report = report
+        self._started = time.monotonic()
         self.clock = SimulatedClock(DEMO_START)
         self.rng = random.Random(seed)
 
@@ -142,12 +154,18 @@ class Demo:
             self._timeline()
             return self._summary(bank)
 
+    def _say(self, what: str) -> None:
+        if self._report is not None:
+            self._report(f"[{time.monotonic() - self._started:6.1f} s] "
+                         f"{self.clock.now():%Y-%m-%d %H:%M} {what}")
+
     # -- the story ---------------------------------------------------------------------
 
     def _timeline(self) -> None:
         city = generate_city(seed=self.seed, institutions=self.n,
                              as_of=DEMO_START.date() - timedelta(days=1))
         self.city = city
+        self._say(f"模拟城市 synthetic city: {len(city)} institutions")
         authorizing = [i for i in city if self.rng.random() < AUTHORIZING_SHARE]
         # Borrowers whose business turns bad after the loan make post-loan warnings visible.
         authorizing += [i for i in city if i not in authorizing and i.deterioration_start
@@ -155,11 +173,13 @@ class Demo:
         wave1 = authorizing[: int(len(authorizing) * 0.7)]
         wave2 = authorizing[len(wave1):]
         self.authorizing = authorizing
+        last_wave = self._last_wave([i for i in city if i not in authorizing])
         self._onboard(wave1, "第一批授权机构 wave 1")
         self._tick()
         self._staff_work(skip=LATE_SUB_BRANCH)
         self._advance_to(datetime(2026, 9, 4, 10, 0, tzinfo=SHANGHAI))
         self._tick()  # the SLA sweep finds the late sub-branch
+        self._say("SLA 巡检 sweep: the late sub-branch is penalised")
         self._staff_work(skip=None)
         self._draw()
         self._advance_to(datetime(2026, 9, 15, 9, 0, tzinfo=SHANGHAI))
@@ -172,18 +192,56 @@ class Demo:
             self._advance_to(datetime.combine(month_end + timedelta(days=1),
                                               datetime.min.time(), SHANGHAI)
                              + timedelta(hours=8))
-            for inst in _track(authorizing, f"月度结算推送 {month_start:%Y-%m}",
-                               len(authorizing), self.progress):
+            label = f"月度结算推送 monthly settlements {month_start:%Y-%m}"
+            self._say(label)
+            for inst in _track(authorizing, label, len(authorizing), self.progress):
                 self.pusher.push_settlements(inst, start=month_start, end=month_end)
             if month_start.month == 9:
                 self._penalise_borrowers(count=2, on=month_end - timedelta(days=2))
             self._tick()  # answers to re-evaluations, monitoring of the new data
+            self._say("贷后监测 post-loan monitoring of the new month")
         self._advance_to(datetime(2026, 11, 9, 9, 0, tzinfo=SHANGHAI))
         self._tick()
+        self._onboard(last_wave, "第三批授权机构 wave 3 (work waiting)")
+        self.authorizing += last_wave
+        self._tick()
+        self._claim_half()
+
+    def _last_wave(self, pool: list[SyntheticInstitution]) -> list[SyntheticInstitution]:
+        """A few sound institutions per sub-branch (by where the bank will assign them) from
+        those that have not authorized: the bureau plays their authorization last."""
+        branch = load_organisation()
+        by_sub: dict[str, list[SyntheticInstitution]] = {}
+        for inst in pool:
+            if inst.archetype not in SOUND or inst.biz_stas != "1" \
+                    or inst.cred_lv_name not in ("A", "B"):
+                continue
+            sub = choose_sub_branch(branch, district=inst.area_code, latitude=inst.latitude,
+                                    longitude=inst.longitude, excluded=frozenset())
+            if sub is not None:
+                by_sub.setdefault(sub.code, []).append(inst)
+        return [inst for code in sorted(by_sub)
+                for inst in by_sub[code][:LAST_WAVE_PER_SUB_BRANCH]]
+
+    def _claim_half(self) -> None:
+        """The last wave's morning: in every sub-branch, a client manager claims all but one
+        of the new cases and visits none yet — work to claim and to verify on first log-in."""
+        self._advance(hours=2)
+        waiting = self.staff.cases("gm", state="assigned")
+        by_sub: dict[str, list[dict[str, Any]]] = {}
+        for case in waiting:
+            by_sub.setdefault(case["sub_branch_code"], []).append(case)
+        for code, cases in sorted(by_sub.items()):
+            for case in sorted(cases, key=lambda c: c["id"])[1:]:
+                self.staff.call("POST", f"cm_{code.lower()}_{1 + case['id'] % 2}",
+                                f"/api/cases/{case['id']}/claim")
+        self._say(f"待办 work waiting: {len(waiting)} new cases in {len(by_sub)} sub-branches")
 
     def _onboard(self, institutions: list[SyntheticInstitution], label: str) -> None:
         today = self.clock.today()
         history_start = date(today.year - HISTORY_MONTHS // 12, today.month, 1)
+        self._say(f"{label}: {len(institutions)} institutions authorize and push "
+                  f"{HISTORY_MONTHS} months of history")
         for inst in _track(institutions, label, len(institutions), self.progress):
             self.pusher.authorize(inst, on=today)
             self.pusher.push_profile(inst)
@@ -226,6 +284,7 @@ class Demo:
                 self.staff.call("POST", f"mgr_{sub}", f"/api/cases/{case['id']}/confirmation")
         self._advance(hours=24)
         self._tick()
+        self._say(f"支行认领与核实 claimed and verified {len(todo)} cases")
 
     def _advance(self, *, hours: int) -> None:
         self.clock.advance(timedelta(hours=hours))
@@ -233,6 +292,7 @@ class Demo:
     def _draw(self) -> None:
         self._advance(hours=24)
         self.desk.draw_loans()
+        self._say("总行放款 head office: customers draw their loans")
 
     # -- the result --------------------------------------------------------------------
 
@@ -243,6 +303,10 @@ class Demo:
 
             def events(name: str) -> int:
                 return count(CaseEventRow, CaseEventRow.event == name)
+
+            def sub_branches_with(state: str) -> int:
+                return int(s.scalar(select(func.count(func.distinct(CaseRow.sub_branch_code)))
+                                    .where(CaseRow.state == state)) or 0)
 
             return {
                 "seed": self.seed,
@@ -260,6 +324,11 @@ class Demo:
                 "drawn": events("mark_drawn"),
                 "warnings": count(WarningRow),
                 "sla_penalties": count(SlaPenaltyRow),
+                "waiting_claim": count(CaseRow, CaseRow.state == "assigned"),
+                "waiting_verification": count(CaseRow, CaseRow.state == "claimed"),
+                "sub_branches_with_cases_to_claim": sub_branches_with("assigned"),
+                "sub_branches_with_cases_to_verify": sub_branches_with("claimed"),
+                "elapsed_seconds": round(time.monotonic() - self._started, 1),
                 "answers_received_by_bureau": len(self.bureau_inbox.messages),
                 "outbox_pending": count(OutboxRow, OutboxRow.status != "sent"),
                 "accounts": [asdict(a) for a in self.accounts],
@@ -267,8 +336,9 @@ class Demo:
 
 
 def run_demo(settings: Settings, *, seed: int, institutions: int,
-             progress: Progress | None = None) -> dict[str, Any]:
-    return Demo(settings, seed=seed, institutions=institutions, progress=progress).run()
+             progress: Progress | None = None, report: Report | None = None) -> dict[str, Any]:
+    return Demo(settings, seed=seed, institutions=institutions, progress=progress,
+                report=report).run()
 
 
 @contextmanager
@@ -276,7 +346,7 @@ def maybe_progress(enabled: bool) -> Iterator[Progress | None]:
     if not enabled:
         yield None
         return
-    with Progress() as progress:
+    with Progress(console=Console(stderr=True)) as progress:
         yield progress
 
 

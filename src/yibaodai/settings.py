@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from yibaodai.errors import ConfigurationError
@@ -15,7 +15,9 @@ DEMO_SECRET = "demo-only-secret-change-me-in-production"
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="YIBAODAI_", extra="ignore")
 
-    database_url: str = "sqlite:///var/yibaodai.db"
+    #: Default: the SQLite file ``<var_dir>/yibaodai.db``, so ``YIBAODAI_VAR_DIR`` moves the
+    #: whole installation (database, keys, archive) and nothing is left in ``./var``.
+    database_url: str = ""
     var_dir: Path = Path("var")
     secret_key: SecretStr = SecretStr(DEMO_SECRET)
     #: Off unless switched on explicitly (``YIBAODAI_DEMO_MODE=1``; ``yibaodai demo`` switches
@@ -63,6 +65,12 @@ class Settings(BaseSettings):
     #: Masking rules for personal identifiers (JSON, see ``reports/masking.py``); the
     #: packaged ``data/masking.json`` when unset. The compliance office owns this file.
     masking_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _database_in_var_dir(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'yibaodai.db'}"
+        return self
 
     def check(self) -> Settings:
         if not self.demo_mode and self.secret_key.get_secret_value() == DEMO_SECRET:

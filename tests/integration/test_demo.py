@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -27,6 +28,18 @@ def test_the_demo_reaches_every_stage_of_the_flow(settings: Settings, tmp_path: 
     assert summary["drawn"] <= summary["reported"] <= summary["verified"] <= summary["claimed"]
     assert summary["outbox_pending"] == 0
     assert summary["answers_received_by_bureau"] == summary["decided"]
+    # work waiting on first log-in: cases to claim and cases to verify
+    assert summary["waiting_claim"] > 0 and summary["waiting_verification"] > 0
+    assert summary["sub_branches_with_cases_to_claim"] > 0
+    # stage by stage with the elapsed time, though stderr is not a terminal here
+    stages = [line for line in result.stderr.splitlines() if re.match(r"\[ *\d+\.\d s\] ", line)]
+    assert any("wave 1" in line for line in stages) and any("wave 3" in line for line in stages)
+    listed = CliRunner().invoke(app, ["users", "list", "--json"], env={
+        k: v for k, v in env.items() if k != "YIBAODAI_DEMO_MODE"})
+    assert listed.exit_code == 0, listed.output
+    by_name = {u["username"]: u for u in json.loads(listed.stdout)}
+    assert {a["username"]: (a["role"], a["password"]) for a in summary["accounts"]} == {
+        n: (u["role"], u["demo_password"]) for n, u in by_name.items()}
     roles = {a["role"] for a in summary["accounts"]}
     assert roles == {"branch_admin", "branch_manager", "sub_branch_manager", "client_manager",
                      "auditor"}

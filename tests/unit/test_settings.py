@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from yibaodai.errors import ConfigurationError
@@ -17,3 +19,10 @@ def test_outside_demo_mode_a_real_secret_is_accepted_and_never_shown() -> None:
     vault = "s3cr3t-from-the-vault-0123456789abcdef"
     settings = Settings(demo_mode=False, secret_key=vault).check()  # type: ignore[arg-type]
     assert "s3cr3t" not in repr(settings)
+
+
+def test_the_var_dir_moves_the_default_database_with_it(tmp_path: Path) -> None:
+    moved = Settings(var_dir=tmp_path / "elsewhere")
+    assert moved.database_url == f"sqlite:///{tmp_path / 'elsewhere' / 'yibaodai.db'}"
+    assert Settings(var_dir=tmp_path, database_url="sqlite:///other.db").database_url \
+        == "sqlite:///other.db"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,6 +13,7 @@ import typer
 
 from yibaodai.cli._app import app, configure_logging, emit
 from yibaodai.cli.service import serve_bank
+from yibaodai.cli.users import write_demo_accounts
 from yibaodai.settings import load_settings
 
 
@@ -36,8 +38,18 @@ def demo(
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         shutil.rmtree(settings.keys_dir, ignore_errors=True)
-    with maybe_progress(not as_json) as progress:
-        summary = run_demo(settings, seed=seed, institutions=institutions, progress=progress)
+    with maybe_progress(not as_json and sys.stderr.isatty()) as progress:
+        def report(line: str) -> None:
+            """Each stage with its elapsed time, on stderr (stdout keeps the summary), also
+            when stderr is a log file and not a terminal."""
+            if progress is not None:
+                progress.console.print(line, highlight=False)
+            else:
+                typer.echo(line, err=True)
+
+        summary = run_demo(settings, seed=seed, institutions=institutions, progress=progress,
+                           report=report)
+    write_demo_accounts(settings, summary["accounts"])
     if as_json:
         emit(summary)
     else:
@@ -65,7 +77,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
     for a in summary["accounts"][:9]:
         accounts.add_row(a["username"], a["password"], a["role"], a["sub_branch"] or "-")
     console.print(accounts)
-    console.print(f"(另有 {len(summary['accounts']) - 9} 个账号，见 --json 输出)")
+    console.print(f"(另有 {len(summary['accounts']) - 9} 个账号：yibaodai users list "
+                  f"/ {len(summary['accounts']) - 9} more: yibaodai users list)")
 
 
 @app.command()
