@@ -49,7 +49,8 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
                                Role.CLIENT_MANAGER, Role.AUDITOR}),
     P.CASES_CLAIM: frozenset({Role.SUB_BRANCH_MANAGER, Role.CLIENT_MANAGER}),
     P.CASES_VERIFY: frozenset({Role.SUB_BRANCH_MANAGER, Role.CLIENT_MANAGER}),
-    P.CASES_CONFIRM: frozenset({Role.SUB_BRANCH_MANAGER}),
+    # the branch confirms when the sub-branch has nobody left who may (four eyes)
+    P.CASES_CONFIRM: frozenset({Role.SUB_BRANCH_MANAGER, Role.BRANCH_MANAGER}),
     P.WARNINGS_VIEW: _EVERYONE,
     P.WARNINGS_EXPORT: frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER,
                                   Role.CLIENT_MANAGER, Role.AUDITOR}),
