@@ -202,6 +202,11 @@ def probes(w: World) -> dict[tuple[str, str], Probe]:
         ("GET", "/api/performance"): Probe("/api/performance", {}, 200),
         ("GET", "/api/performance/export.xlsx"): Probe("/api/performance/export.xlsx", {}, 200),
         ("GET", "/api/performance/export.csv"): Probe("/api/performance/export.csv", {}, 200),
+        ("GET", "/api/sla/penalties"): Probe("/api/sla/penalties", {}, 200),
+        ("POST", "/api/sla/penalties/{penalty_id}/lift"): Probe(
+            f"/api/sla/penalties/{MISSING}/lift", {"json": {"reason": "已整改 fixed"}}, 404),
+        ("GET", "/api/sla/calendar"): Probe("/api/sla/calendar", {}, 200),
+        ("GET", "/api/me/notifications"): Probe("/api/me/notifications", {}, 200),
         ("GET", "/api/audit"): Probe("/api/audit", {}, 200),
         ("GET", "/api/audit/export.xlsx"): Probe("/api/audit/export.xlsx", {}, 200),
         ("GET", "/api/audit/export.csv"): Probe("/api/audit/export.csv", {}, 200),

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from yibaodai.audit.log import record as audit
 from yibaodai.auth.roles import CAN_CLAIM, Actor
 from yibaodai.cases.events import append_case_event
+from yibaodai.cases.sla_policy import bank_calendar
 from yibaodai.db.models import CaseEventRow, CaseRow, DecisionRow, UserRow
 from yibaodai.domain.calendar import WorkingDayCalendar
 from yibaodai.domain.case import (
@@ -31,7 +32,7 @@ from yibaodai.domain.case import (
 )
 from yibaodai.domain.events import CaseConfirmed, Publish
 from yibaodai.domain.roles import Role
-from yibaodai.domain.sla import verification_deadline
+from yibaodai.domain.sla import DEFAULT_POLICY, SlaPolicy, due
 from yibaodai.errors import (
     Conflict,
     FieldError,
@@ -152,7 +153,8 @@ def _apply(session: Session, case: CaseRow, command: Command, *, actor: Actor | 
 
 
 def claim(session: Session, *, actor: Actor, case_id: int, now: datetime,
-          calendar: WorkingDayCalendar | None = None) -> CaseRow:
+          calendar: WorkingDayCalendar | None = None,
+          policy: SlaPolicy = DEFAULT_POLICY) -> CaseRow:
     case = visible_case(session, actor, case_id)
     refused = claim_refusal(actor, case)
     if refused is not None:
@@ -160,7 +162,8 @@ def claim(session: Session, *, actor: Actor, case_id: int, now: datetime,
     _apply(session, case, Command.CLAIM, actor=actor, now=now)
     case.claimed_at = now
     case.client_manager_id = actor.user_id
-    case.verification_deadline = verification_deadline(now, calendar or WorkingDayCalendar())
+    case.verification_deadline = due(now, policy.verify_working_days,
+                                     calendar or bank_calendar())
     return case
 
 

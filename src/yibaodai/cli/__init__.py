@@ -18,6 +18,7 @@ from yibaodai.cli import (  # noqa: F401  (each module registers its commands)
     retention,
     service,
     sim,
+    sla,
 )
 from yibaodai.cli._app import app, configure_logging, emit
 

@@ -31,6 +31,7 @@ class Permission(StrEnum):
     MODELS_MANAGE = "models.manage"
     PERFORMANCE_VIEW = "performance.view"
     PERFORMANCE_EXPORT = "performance.export"
+    SLA_PENALTY_LIFT = "sla.penalty_lift"
     AUDIT_VIEW = "audit.view"
     AUDIT_EXPORT = "audit.export"
     OUTBOX_VIEW = "outbox.view"
@@ -61,6 +62,7 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     P.MODELS_MANAGE: frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER}),
     P.PERFORMANCE_VIEW: frozenset({Role.BRANCH_ADMIN, Role.BRANCH_MANAGER, Role.AUDITOR}),
     P.PERFORMANCE_EXPORT: frozenset({Role.BRANCH_MANAGER, Role.AUDITOR}),
+    P.SLA_PENALTY_LIFT: frozenset({Role.BRANCH_MANAGER}),
     P.AUDIT_VIEW: frozenset({Role.BRANCH_ADMIN, Role.AUDITOR}),
     # separation of duties: the administrator reads the log but only the auditor exports it
     P.AUDIT_EXPORT: frozenset({Role.AUDITOR}),
@@ -114,6 +116,10 @@ ROUTES: dict[tuple[str, str], Permission] = {
     ("POST", "/api/models/{version_id}/actions"): P.MODELS_MANAGE,
     ("GET", "/api/performance"): P.PERFORMANCE_VIEW,
     **_exports("/api/performance", P.PERFORMANCE_EXPORT),
+    ("GET", "/api/sla/penalties"): P.PERFORMANCE_VIEW,
+    ("POST", "/api/sla/penalties/{penalty_id}/lift"): P.SLA_PENALTY_LIFT,
+    ("GET", "/api/sla/calendar"): P.OPTIONS_VIEW,
+    ("GET", "/api/me/notifications"): P.SELF,
     ("GET", "/api/audit"): P.AUDIT_VIEW,
     **_exports("/api/audit", P.AUDIT_EXPORT),
     ("GET", "/api/outbox"): P.OUTBOX_VIEW,

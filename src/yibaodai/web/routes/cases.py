@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import FileResponse, Response
 
 from yibaodai.cases import service as cases
+from yibaodai.cases.sla_policy import bank_calendar, policy_of
 from yibaodai.reports.case_detail import CaseDetail, case_detail
 from yibaodai.reports.cases import CaseFilters, CaseListItem, case_page
 from yibaodai.reports.cases import case_rows as all_case_rows
@@ -94,7 +95,8 @@ def get_case(case_id: int, actor: CurrentActor, ctx: Ctx, s: DbSession) -> Respo
 
 @router.post("/cases/{case_id}/claim")
 def claim_case(case_id: int, actor: CurrentActor, ctx: Ctx, s: DbSession) -> StateChange:
-    case = cases.claim(s, actor=actor, case_id=case_id, now=ctx.clock.now())
+    case = cases.claim(s, actor=actor, case_id=case_id, now=ctx.clock.now(),
+                       calendar=bank_calendar(ctx.settings), policy=policy_of(ctx.settings))
     s.commit()
     return StateChange(id=case.id, state=case.state)
 
