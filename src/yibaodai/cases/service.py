@@ -84,7 +84,12 @@ def claim_refusal(actor: Actor, case: CaseRow) -> YibaodaiError | None:
                                 code="role_not_allowed")
     if actor.sub_branch_code != case.sub_branch_code:
         return NotFound("案件不存在", "case not found", code="case_not_found")
-    return _refusal(case, Command.CLAIM, actor)
+    refused = _refusal(case, Command.CLAIM, actor)
+    if refused is None and case.client_manager_id not in (None, actor.user_id):
+        # handed by hand to a named client manager: that person claims it
+        return PermissionDenied("案件已指派给其他客户经理", "the case was handed to another "
+                                "client manager", code="not_holder")
+    return refused
 
 
 def verify_refusal(actor: Actor, case: CaseRow) -> YibaodaiError | None:

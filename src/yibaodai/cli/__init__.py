@@ -7,6 +7,7 @@ from yibaodai.cli import (  # noqa: F401  (each module registers its commands)
     archive,
     backup,
     bureau,
+    cases,
     db,
     decision,
     demo,

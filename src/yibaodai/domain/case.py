@@ -128,3 +128,35 @@ def four_eyes_refusal(
                        "the sub-branch has a manager who may confirm; it confirms, not the "
                        "branch")
     return None
+
+
+#: States in which a case may change hands: before verification (afterwards the verifier's
+#: findings are the sign-off's subject and stay with them).
+REASSIGNABLE = frozenset({CaseState.ASSIGNED, CaseState.CLAIMED})
+
+
+def reassignment_refusal(
+    *, state: CaseState, role: Role, actor_sub_branch: str | None, case_sub_branch: str,
+    target_sub_branch: str, to_client_manager: bool,
+) -> Refusal | None:
+    """Who may move a case by hand, and where to.
+
+    * a branch manager: to any sub-branch (it claims afresh) or to any client manager;
+    * a sub-branch's department manager: only to another client manager of the same
+      sub-branch (a hand-over inside the team, the clock running on).
+    """
+    if state not in REASSIGNABLE:
+        return Refusal("invalid_transition",
+                       f"当前状态（{STATE_NAMES_ZH[state]}）不能改派",
+                       f"a case in state {state.value} cannot be reassigned")
+    if role == Role.BRANCH_MANAGER:
+        return None
+    if role != Role.SUB_BRANCH_MANAGER:
+        return Refusal("role_not_allowed", "当前角色无权改派案件",
+                       "your role may not reassign cases")
+    if not to_client_manager or target_sub_branch != case_sub_branch \
+            or actor_sub_branch != case_sub_branch:
+        return Refusal("outside_sub_branch", "支行部门经理只能把案件交给本支行的客户经理",
+                       "a sub-branch manager may hand a case only to a client manager of "
+                       "the same sub-branch")
+    return None

@@ -23,6 +23,7 @@ class Permission(StrEnum):
     CASES_CLAIM = "cases.claim"
     CASES_VERIFY = "cases.verify"
     CASES_CONFIRM = "cases.confirm"
+    CASES_REASSIGN = "cases.reassign"
     WARNINGS_VIEW = "warnings.view"
     WARNINGS_EXPORT = "warnings.export"
     WARNINGS_HANDLE = "warnings.handle"
@@ -52,6 +53,8 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     P.CASES_VERIFY: frozenset({Role.SUB_BRANCH_MANAGER, Role.CLIENT_MANAGER}),
     # the branch confirms when the sub-branch has nobody left who may (four eyes)
     P.CASES_CONFIRM: frozenset({Role.SUB_BRANCH_MANAGER, Role.BRANCH_MANAGER}),
+    # branch: anywhere; sub-branch manager: within the sub-branch (cases.reassignment)
+    P.CASES_REASSIGN: frozenset({Role.SUB_BRANCH_MANAGER, Role.BRANCH_MANAGER}),
     P.WARNINGS_VIEW: _EVERYONE,
     P.WARNINGS_EXPORT: frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER,
                                   Role.CLIENT_MANAGER, Role.AUDITOR}),
@@ -101,6 +104,7 @@ ROUTES: dict[tuple[str, str], Permission] = {
     ("POST", "/api/cases/{case_id}/claim"): P.CASES_CLAIM,
     ("POST", "/api/cases/{case_id}/verification"): P.CASES_VERIFY,
     ("POST", "/api/cases/{case_id}/confirmation"): P.CASES_CONFIRM,
+    ("POST", "/api/cases/{case_id}/reassignment"): P.CASES_REASSIGN,
     ("GET", "/api/warnings"): P.WARNINGS_VIEW,
     **_exports("/api/warnings", P.WARNINGS_EXPORT),
     ("GET", "/api/warnings/{warning_id}"): P.WARNINGS_VIEW,

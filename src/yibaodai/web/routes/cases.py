@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import FileResponse, Response
 
 from yibaodai.cases import service as cases
+from yibaodai.cases.reassignment import reassign
 from yibaodai.cases.sla_policy import bank_calendar, policy_of
 from yibaodai.reports.case_detail import CaseDetail, case_detail
 from yibaodai.reports.cases import CaseFilters, CaseListItem, case_page
@@ -47,6 +48,14 @@ CASES_EXPORT = ExportSpec("cases", "案件清单", "Cases", (
 
 class CasePage(Page[CaseListItem]):
     pass
+
+
+class Reassignment(BaseModel):
+    """To a sub-branch (it claims afresh) or to a client manager (by username)."""
+
+    sub_branch_code: str | None = Field(default=None, max_length=10)
+    client_manager: str | None = Field(default=None, max_length=50)
+    reason: str = Field(max_length=500)
 
 
 class Verification(BaseModel):
@@ -114,5 +123,17 @@ def verify_case(case_id: int, body: Verification, actor: CurrentActor, ctx: Ctx,
 def confirm_case(case_id: int, actor: CurrentActor, ctx: Ctx, s: DbSession) -> StateChange:
     case = cases.confirm(s, actor=actor, case_id=case_id, now=ctx.clock.now(),
                          publish=ctx.publish)
+    s.commit()
+    return StateChange(id=case.id, state=case.state)
+
+
+@router.post("/cases/{case_id}/reassignment")
+def reassign_case(case_id: int, body: Reassignment, actor: CurrentActor, ctx: Ctx,
+                  s: DbSession) -> StateChange:
+    """Branch managers: to a sub-branch or a client manager; a sub-branch manager: to another
+    client manager of the same sub-branch. Always with a reason (a case event)."""
+    case = reassign(s, actor=actor, case_id=case_id, reason=body.reason, now=ctx.clock.now(),
+                    sub_branch_code=body.sub_branch_code, client_manager=body.client_manager,
+                    calendar=bank_calendar(ctx.settings), policy=policy_of(ctx.settings))
     s.commit()
     return StateChange(id=case.id, state=case.state)
