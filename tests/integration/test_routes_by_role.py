@@ -185,6 +185,8 @@ def probes(w: World) -> dict[tuple[str, str], Probe]:
         ("POST", "/api/cases/{case_id}/reassignment"): Probe(
             f"/api/cases/{MISSING}/reassignment",
             {"json": {"client_manager": "nobody", "reason": "休假 on leave"}}, 404),
+        ("POST", "/api/cases/{case_id}/mismatch-override"): Probe(
+            f"/api/cases/{MISSING}/mismatch-override", {"json": {"reason": "已核实 ok"}}, 404),
         ("GET", "/api/warnings"): Probe("/api/warnings", {}, 200),
         ("GET", "/api/warnings/export.xlsx"): Probe("/api/warnings/export.xlsx", {}, 200),
         ("GET", "/api/warnings/export.csv"): Probe("/api/warnings/export.csv", {}, 200),

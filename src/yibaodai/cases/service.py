@@ -18,6 +18,11 @@ from yibaodai.audit.log import record as audit
 from yibaodai.auth.roles import CAN_CLAIM, Actor
 from yibaodai.cases.events import append_case_event
 from yibaodai.cases.sla_policy import bank_calendar
+from yibaodai.cases.verification import (
+    check_findings,
+    findings_details,
+    outstanding_mismatches,
+)
 from yibaodai.db.models import CaseEventRow, CaseRow, DecisionRow, UserRow
 from yibaodai.domain.calendar import WorkingDayCalendar
 from yibaodai.domain.case import (
@@ -129,6 +134,12 @@ def confirm_refusal(session: Session, actor: Actor, case: CaseRow) -> YibaodaiEr
         sub_branch_confirmers=sub_branch_confirmers(session, case.sub_branch_code))
     if eyes is not None:
         return _as_error(eyes)
+    mismatched = outstanding_mismatches(session, case)
+    if mismatched:
+        return Conflict("现场核实与医保局数据不一致，须部门经理说明理由后方可确认",
+                        "on-site findings differ from the bureau's data; a department manager "
+                        "must override them with a reason first", code="verification_mismatch",
+                        details={"mismatches": mismatched})
     latest = latest_decision_of(session, case)
     if latest.result != "admitted":
         return Conflict("最新准入结论为拒绝，不能上报总行",
@@ -173,7 +184,10 @@ def claim(session: Session, *, actor: Actor, case_id: int, now: datetime,
 
 
 def verify(session: Session, *, actor: Actor, case_id: int, checklist: dict[str, bool],
-           note: str, now: datetime) -> CaseRow:
+           note: str, now: datetime, findings: dict[str, str] | None = None) -> CaseRow:
+    """The holder's offline verification: the checklist ticks and, for each field checked on
+    site, the value found (compared with the bureau's; mismatches block the sign-off until
+    overridden, ``cases.overrides``)."""
     case = visible_case(session, actor, case_id)
     refused = verify_refusal(actor, case)
     if refused is not None:
@@ -188,9 +202,13 @@ def verify(session: Session, *, actor: Actor, case_id: int, checklist: dict[str,
     if len(note) > 1000:
         raise ValidationFailed("备注过长", "note too long", code="note_too_long",
                                fields=[FieldError("note", "最多1000字", "at most 1000 chars")])
+    check_findings(findings or {})
     passed = all(checklist.values())
+    details: dict[str, Any] = {"checklist": checklist, "note": note}
+    if findings:
+        details |= findings_details(session, case, findings)
     _apply(session, case, Command.VERIFY_PASS if passed else Command.VERIFY_FAIL, actor=actor,
-           now=now, details={"checklist": checklist, "note": note})
+           now=now, details=details)
     case.verified_at = now
     return case
 

@@ -24,6 +24,7 @@ class Permission(StrEnum):
     CASES_VERIFY = "cases.verify"
     CASES_CONFIRM = "cases.confirm"
     CASES_REASSIGN = "cases.reassign"
+    CASES_OVERRIDE = "cases.override"
     WARNINGS_VIEW = "warnings.view"
     WARNINGS_EXPORT = "warnings.export"
     WARNINGS_HANDLE = "warnings.handle"
@@ -55,6 +56,8 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     P.CASES_CONFIRM: frozenset({Role.SUB_BRANCH_MANAGER, Role.BRANCH_MANAGER}),
     # branch: anywhere; sub-branch manager: within the sub-branch (cases.reassignment)
     P.CASES_REASSIGN: frozenset({Role.SUB_BRANCH_MANAGER, Role.BRANCH_MANAGER}),
+    # department managers let mismatched findings through, with a reason (cases.overrides)
+    P.CASES_OVERRIDE: frozenset({Role.SUB_BRANCH_MANAGER, Role.BRANCH_MANAGER}),
     P.WARNINGS_VIEW: _EVERYONE,
     P.WARNINGS_EXPORT: frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER,
                                   Role.CLIENT_MANAGER, Role.AUDITOR}),
@@ -105,6 +108,7 @@ ROUTES: dict[tuple[str, str], Permission] = {
     ("POST", "/api/cases/{case_id}/verification"): P.CASES_VERIFY,
     ("POST", "/api/cases/{case_id}/confirmation"): P.CASES_CONFIRM,
     ("POST", "/api/cases/{case_id}/reassignment"): P.CASES_REASSIGN,
+    ("POST", "/api/cases/{case_id}/mismatch-override"): P.CASES_OVERRIDE,
     ("GET", "/api/warnings"): P.WARNINGS_VIEW,
     **_exports("/api/warnings", P.WARNINGS_EXPORT),
     ("GET", "/api/warnings/{warning_id}"): P.WARNINGS_VIEW,

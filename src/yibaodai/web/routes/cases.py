@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import FileResponse, Response
 
 from yibaodai.cases import service as cases
+from yibaodai.cases.overrides import override_mismatches
 from yibaodai.cases.reassignment import reassign
 from yibaodai.cases.sla_policy import bank_calendar, policy_of
 from yibaodai.reports.case_detail import CaseDetail, case_detail
@@ -61,6 +62,13 @@ class Reassignment(BaseModel):
 class Verification(BaseModel):
     checklist: dict[str, bool]
     note: str = Field(default="", max_length=1000)
+    #: The value found on site for each field checked (``domain.verification.FIELDS``),
+    #: compared with the bureau's; optional, so older clients still verify.
+    findings: dict[str, str] | None = None
+
+
+class Override(BaseModel):
+    reason: str = Field(max_length=500)
 
 
 @router.get("/cases", response_model=CasePage)
@@ -114,7 +122,7 @@ def claim_case(case_id: int, actor: CurrentActor, ctx: Ctx, s: DbSession) -> Sta
 def verify_case(case_id: int, body: Verification, actor: CurrentActor, ctx: Ctx,
                 s: DbSession) -> StateChange:
     case = cases.verify(s, actor=actor, case_id=case_id, checklist=body.checklist,
-                        note=body.note, now=ctx.clock.now())
+                        note=body.note, now=ctx.clock.now(), findings=body.findings)
     s.commit()
     return StateChange(id=case.id, state=case.state)
 
@@ -135,5 +143,16 @@ def reassign_case(case_id: int, body: Reassignment, actor: CurrentActor, ctx: Ct
     case = reassign(s, actor=actor, case_id=case_id, reason=body.reason, now=ctx.clock.now(),
                     sub_branch_code=body.sub_branch_code, client_manager=body.client_manager,
                     calendar=bank_calendar(ctx.settings), policy=policy_of(ctx.settings))
+    s.commit()
+    return StateChange(id=case.id, state=case.state)
+
+
+@router.post("/cases/{case_id}/mismatch-override")
+def override_case_mismatches(case_id: int, body: Override, actor: CurrentActor, ctx: Ctx,
+                             s: DbSession) -> StateChange:
+    """A department manager (not the verifier) lets a case with mismatched findings go on to
+    confirmation, saying why."""
+    case = override_mismatches(s, actor=actor, case_id=case_id, reason=body.reason,
+                               now=ctx.clock.now())
     s.commit()
     return StateChange(id=case.id, state=case.state)
