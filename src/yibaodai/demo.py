@@ -8,10 +8,12 @@ monitoring, escalation, retention — is the worker's jobs (``worker.jobs``), ru
 worker`` runs them on the system clock.
 
 Timeline (simulated, Asia/Shanghai): 2026-09-01 first wave of authorizations and history ->
-decisions, answers, assignment -> staff claim, verify, confirm through the API (one sub-branch
-is late and is penalised) -> head office receives the whitelist and customers draw loans ->
-2026-09-15 second wave (the penalised sub-branch is skipped) -> monthly data for September and
-October -> post-loan monitoring raises warnings to client managers.
+decisions, answers, assignment -> staff claim, verify (with on-site findings; a moved shop is a
+mismatch a manager overrides) and confirm through the API (one sub-branch is late: reminded,
+penalised, and the branch reassigns one of its overdue cases) -> head office receives the
+whitelist and customers draw loans -> 2026-09-15 second wave (the penalised sub-branch is
+skipped) -> monthly data for September and October -> post-loan monitoring raises warnings to
+client managers.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from yibaodai.db.models import (
     CaseRow,
     DecisionRow,
     InstitutionRow,
+    NotificationRow,
     OutboxRow,
     SlaPenaltyRow,
     WarningRow,
@@ -157,9 +160,13 @@ class Demo:
         self.authorizing = authorizing
         self._onboard(wave1, "第一批授权机构 wave 1")
         self._tick()
-        self._staff_work(skip=LATE_SUB_BRANCH)
+        late = self._late_sub_branch()
+        self._staff_work(skip=late)
+        self._advance_to(datetime(2026, 9, 3, 14, 0, tzinfo=SHANGHAI))
+        self._tick()  # half a working day before the deadline: the SLA sweep reminds
         self._advance_to(datetime(2026, 9, 4, 10, 0, tzinfo=SHANGHAI))
         self._tick()  # the SLA sweep finds the late sub-branch
+        self._reassign_overdue(late)
         self._staff_work(skip=None)
         self._draw()
         self._advance_to(datetime(2026, 9, 15, 9, 0, tzinfo=SHANGHAI))
@@ -180,6 +187,29 @@ class Demo:
             self._tick()  # answers to re-evaluations, monitoring of the new data
         self._advance_to(datetime(2026, 11, 9, 9, 0, tzinfo=SHANGHAI))
         self._tick()
+
+    def _late_sub_branch(self) -> str:
+        """The sub-branch that will miss its claims: DL003, or the busiest when DL003 has
+        no case in this city."""
+        subs = [str(c["sub_branch_code"]) for c in self.staff.cases("gm", state="assigned")]
+        if LATE_SUB_BRANCH in subs or not subs:
+            return LATE_SUB_BRANCH
+        return max(sorted(set(subs)), key=subs.count)
+
+    def _reassign_overdue(self, late: str) -> None:
+        """The branch takes the late sub-branch's oldest overdue case away, with a reason."""
+        overdue = self.staff.cases("gm", state="assigned", sub_branch=late)
+        if overdue:
+            target = "DL001" if late != "DL001" else "DL002"
+            self.staff.call("POST", "gm", f"/api/cases/{overdue[0]['id']}/reassignment",
+                            json={"sub_branch_code": target,
+                                  "reason": "认领超时，分行改派 / claim overdue, reassigned"})
+
+    def _findings(self, case: dict[str, Any]) -> dict[str, str]:
+        """What the client manager writes down on site; now and then the shop has moved."""
+        inst = next(i for i in self.city if i.fixmedins_code == case["fixmedins_code"])
+        address = inst.addr if case["id"] % 5 else f"{inst.addr}（现场已迁址）"
+        return {"uscc": inst.uscc, "name": inst.fixmedins_name, "address": address}
 
     def _onboard(self, institutions: list[SyntheticInstitution], label: str) -> None:
         today = self.clock.today()
@@ -221,9 +251,14 @@ class Demo:
             if self.rng.random() < 0.08:
                 checklist["address"] = False  # the shop is not where the bureau says
             self.staff.call("POST", cm, f"/api/cases/{case['id']}/verification",
-                            json={"checklist": checklist, "note": "现场核实 on-site visit"})
+                            json={"checklist": checklist, "note": "现场核实 on-site visit",
+                                  "findings": self._findings(case)})
             if all(checklist.values()):
-                self.staff.call("POST", f"mgr_{sub}", f"/api/cases/{case['id']}/confirmation")
+                mgr = f"mgr_{sub}"
+                if self.staff.call("GET", mgr, f"/api/cases/{case['id']}")["mismatches"]:
+                    self.staff.call("POST", mgr, f"/api/cases/{case['id']}/mismatch-override",
+                                    json={"reason": "已电话核实新址 / new address confirmed"})
+                self.staff.call("POST", mgr, f"/api/cases/{case['id']}/confirmation")
         self._advance(hours=24)
         self._tick()
 
@@ -260,6 +295,13 @@ class Demo:
                 "drawn": events("mark_drawn"),
                 "warnings": count(WarningRow),
                 "sla_penalties": count(SlaPenaltyRow),
+                "sla_breaches": events("sla_breach"),
+                "reminders": count(NotificationRow, NotificationRow.kind == "sla_reminder"),
+                "reassigned": events("reassigned"),
+                "verification_mismatches": sum(
+                    1 for d in s.scalars(select(CaseEventRow.details).where(
+                        CaseEventRow.event.in_(("verify_pass", "verify_fail"))))
+                    if d.get("mismatches")),
                 "answers_received_by_bureau": len(self.bureau_inbox.messages),
                 "outbox_pending": count(OutboxRow, OutboxRow.status != "sent"),
                 "accounts": [asdict(a) for a in self.accounts],
