@@ -159,7 +159,8 @@ def test_mid_autumn_and_national_day_then_the_branch_lifts_the_penalty(
 
 
 def test_sla_sweep_command_runs_the_same_idempotent_sweep(
-        installation: Installation, bank_server: ServerThread) -> None:
+        installation: Installation, bank_server: ServerThread,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     inst = likely_admitted(city())[0]
     with world(installation, bank_server.url) as w:
         w.onboard(inst)  # assigned Tue 09-01 09:00: claim due at the end of Thu 09-03
@@ -173,3 +174,13 @@ def test_sla_sweep_command_runs_the_same_idempotent_sweep(
     assert (again["reminders"], again["breaches"], again["escalations"]) == (0, 0, 0)
     listed = run_cli(installation.settings, "sla", "penalties", "--json")
     assert [p["kind"] for p in json.loads(listed.stdout)] == ["claim"]
+    penalty_id = str(json.loads(listed.stdout)[0]["id"])
+    cm = next(u for u in installation.accounts if u.startswith("cm_"))
+    monkeypatch.setenv("YIBAODAI_PASSWORD", installation.accounts[cm].password)
+    refused = run_cli(installation.settings, "sla", "lift", penalty_id, "--reason", "已整改",
+                      "--user", cm)
+    assert refused.exit_code == 1 and "role_not_allowed" in refused.stderr
+    monkeypatch.setenv("YIBAODAI_PASSWORD", installation.accounts["gm"].password)
+    over = run_cli(installation.settings, "sla", "lift", penalty_id, "--reason", "已整改",
+                   "--user", "gm")  # the system clock is past the 30 days of 2026-09-03
+    assert over.exit_code == 1 and "penalty_not_active" in over.stderr
