@@ -8,10 +8,12 @@ monitoring, escalation, retention — is the worker's jobs (``worker.jobs``), ru
 worker`` runs them on the system clock.
 
 Timeline (simulated, Asia/Shanghai): 2026-09-01 first wave of authorizations and history ->
-decisions, answers, assignment -> staff claim, verify, confirm through the API (one sub-branch
-is late and is penalised) -> head office receives the whitelist and customers draw loans ->
-2026-09-15 second wave (the penalised sub-branch is skipped) -> monthly data for September and
-October -> post-loan monitoring raises warnings to client managers.
+decisions, answers, assignment -> staff claim, verify (with on-site findings; a moved shop is a
+mismatch a manager overrides) and confirm through the API (one sub-branch is late: reminded,
+penalised, and the branch reassigns one of its overdue cases) -> head office receives the
+whitelist and customers draw loans -> 2026-09-15 second wave (the penalised sub-branch is
+skipped) -> monthly data for September and October -> post-loan monitoring raises warnings to
+client managers.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from yibaodai.db.models import (
     CaseRow,
     DecisionRow,
     InstitutionRow,
+    NotificationRow,
     OutboxRow,
     SlaPenaltyRow,
     WarningRow,
@@ -176,10 +179,14 @@ class Demo:
         last_wave = self._last_wave([i for i in city if i not in authorizing])
         self._onboard(wave1, "第一批授权机构 wave 1")
         self._tick()
-        self._staff_work(skip=LATE_SUB_BRANCH)
+        late = self._late_sub_branch()
+        self._staff_work(skip=late)
+        self._advance_to(datetime(2026, 9, 3, 14, 0, tzinfo=SHANGHAI))
+        self._tick()  # half a working day before the deadline: the SLA sweep reminds
         self._advance_to(datetime(2026, 9, 4, 10, 0, tzinfo=SHANGHAI))
         self._tick()  # the SLA sweep finds the late sub-branch
-        self._say("SLA 巡检 sweep: the late sub-branch is penalised")
+        self._say(f"SLA 巡检 sweep: {late} is reminded, then penalised")
+        self._reassign_overdue(late)
         self._staff_work(skip=None)
         self._draw()
         self._advance_to(datetime(2026, 9, 15, 9, 0, tzinfo=SHANGHAI))
@@ -237,6 +244,29 @@ class Demo:
                                 f"/api/cases/{case['id']}/claim")
         self._say(f"待办 work waiting: {len(waiting)} new cases in {len(by_sub)} sub-branches")
 
+    def _late_sub_branch(self) -> str:
+        """The sub-branch that will miss its claims: DL003, or the busiest when DL003 has
+        no case in this city."""
+        subs = [str(c["sub_branch_code"]) for c in self.staff.cases("gm", state="assigned")]
+        if LATE_SUB_BRANCH in subs or not subs:
+            return LATE_SUB_BRANCH
+        return max(sorted(set(subs)), key=subs.count)
+
+    def _reassign_overdue(self, late: str) -> None:
+        """The branch takes the late sub-branch's oldest overdue case away, with a reason."""
+        overdue = self.staff.cases("gm", state="assigned", sub_branch=late)
+        if overdue:
+            target = "DL001" if late != "DL001" else "DL002"
+            self.staff.call("POST", "gm", f"/api/cases/{overdue[0]['id']}/reassignment",
+                            json={"sub_branch_code": target,
+                                  "reason": "认领超时，分行改派 / claim overdue, reassigned"})
+
+    def _findings(self, case: dict[str, Any]) -> dict[str, str]:
+        """What the client manager writes down on site; now and then the shop has moved."""
+        inst = next(i for i in self.city if i.fixmedins_code == case["fixmedins_code"])
+        address = inst.addr if case["id"] % 5 else f"{inst.addr}（现场已迁址）"
+        return {"uscc": inst.uscc, "name": inst.fixmedins_name, "address": address}
+
     def _onboard(self, institutions: list[SyntheticInstitution], label: str) -> None:
         today = self.clock.today()
         history_start = date(today.year - HISTORY_MONTHS // 12, today.month, 1)
@@ -279,9 +309,14 @@ class Demo:
             if self.rng.random() < 0.08:
                 checklist["address"] = False  # the shop is not where the bureau says
             self.staff.call("POST", cm, f"/api/cases/{case['id']}/verification",
-                            json={"checklist": checklist, "note": "现场核实 on-site visit"})
+                            json={"checklist": checklist, "note": "现场核实 on-site visit",
+                                  "findings": self._findings(case)})
             if all(checklist.values()):
-                self.staff.call("POST", f"mgr_{sub}", f"/api/cases/{case['id']}/confirmation")
+                mgr = f"mgr_{sub}"
+                if self.staff.call("GET", mgr, f"/api/cases/{case['id']}")["mismatches"]:
+                    self.staff.call("POST", mgr, f"/api/cases/{case['id']}/mismatch-override",
+                                    json={"reason": "已电话核实新址 / new address confirmed"})
+                self.staff.call("POST", mgr, f"/api/cases/{case['id']}/confirmation")
         self._advance(hours=24)
         self._tick()
         self._say(f"支行认领与核实 claimed and verified {len(todo)} cases")
@@ -329,6 +364,13 @@ class Demo:
                 "sub_branches_with_cases_to_claim": sub_branches_with("assigned"),
                 "sub_branches_with_cases_to_verify": sub_branches_with("claimed"),
                 "elapsed_seconds": round(time.monotonic() - self._started, 1),
+                "sla_breaches": events("sla_breach"),
+                "reminders": count(NotificationRow, NotificationRow.kind == "sla_reminder"),
+                "reassigned": events("reassigned"),
+                "verification_mismatches": sum(
+                    1 for d in s.scalars(select(CaseEventRow.details).where(
+                        CaseEventRow.event.in_(("verify_pass", "verify_fail"))))
+                    if d.get("mismatches")),
                 "answers_received_by_bureau": len(self.bureau_inbox.messages),
                 "outbox_pending": count(OutboxRow, OutboxRow.status != "sent"),
                 "accounts": [asdict(a) for a in self.accounts],

@@ -39,6 +39,14 @@ class Settings(BaseSettings):
     #: How often a worker looks for due outbox messages and deferred events, in seconds.
     dispatch_interval_seconds: float = Field(default=2.0, gt=0, le=3600)
     sla_sweep_interval_seconds: int = Field(default=300, ge=1)
+    #: SLA policy (``docs/cases.md``): working days to claim an assigned case, working days
+    #: from the claim to verify it, calendar days a late sub-branch gets no new cases.
+    sla_claim_working_days: int = Field(default=2, ge=1, le=30)
+    sla_verify_working_days: int = Field(default=2, ge=1, le=30)
+    sla_penalty_days: int = Field(default=30, ge=1, le=365)
+    #: The bank's holiday table (JSON ``{"2027-02-08": false, "2027-02-14": true, ...}``,
+    #: ``true`` = working day) for years ``chinese_calendar`` does not cover yet.
+    holidays_file: Path | None = None
     escalation_interval_seconds: int = Field(default=3600, ge=1)
     #: Monthly monitoring over every borrower: day of month (1-28) and hour (0-23).
     monitoring_day: int = Field(default=1, ge=1, le=28)

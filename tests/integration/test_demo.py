@@ -12,7 +12,8 @@ from yibaodai.cli import app
 from yibaodai.settings import Settings
 
 STAGES = ["institutions", "authorized", "decided", "admitted", "refused", "assigned", "claimed",
-          "verified", "reported", "drawn", "warnings"]
+          "verified", "reported", "drawn", "warnings", "sla_breaches", "reminders", "reassigned",
+          "verification_mismatches"]
 
 
 def test_the_demo_reaches_every_stage_of_the_flow(settings: Settings, tmp_path: Path) -> None:

@@ -182,6 +182,11 @@ def probes(w: World) -> dict[tuple[str, str], Probe]:
             f"/api/cases/{a}/verification", bad, 422),
         ("POST", "/api/cases/{case_id}/confirmation"): Probe(
             f"/api/cases/{MISSING}/confirmation", {}, 404),
+        ("POST", "/api/cases/{case_id}/reassignment"): Probe(
+            f"/api/cases/{MISSING}/reassignment",
+            {"json": {"client_manager": "nobody", "reason": "休假 on leave"}}, 404),
+        ("POST", "/api/cases/{case_id}/mismatch-override"): Probe(
+            f"/api/cases/{MISSING}/mismatch-override", {"json": {"reason": "已核实 ok"}}, 404),
         ("GET", "/api/warnings"): Probe("/api/warnings", {}, 200),
         ("GET", "/api/warnings/export.xlsx"): Probe("/api/warnings/export.xlsx", {}, 200),
         ("GET", "/api/warnings/export.csv"): Probe("/api/warnings/export.csv", {}, 200),
@@ -202,6 +207,11 @@ def probes(w: World) -> dict[tuple[str, str], Probe]:
         ("GET", "/api/performance"): Probe("/api/performance", {}, 200),
         ("GET", "/api/performance/export.xlsx"): Probe("/api/performance/export.xlsx", {}, 200),
         ("GET", "/api/performance/export.csv"): Probe("/api/performance/export.csv", {}, 200),
+        ("GET", "/api/sla/penalties"): Probe("/api/sla/penalties", {}, 200),
+        ("POST", "/api/sla/penalties/{penalty_id}/lift"): Probe(
+            f"/api/sla/penalties/{MISSING}/lift", {"json": {"reason": "已整改 fixed"}}, 404),
+        ("GET", "/api/sla/calendar"): Probe("/api/sla/calendar", {}, 200),
+        ("GET", "/api/me/notifications"): Probe("/api/me/notifications", {}, 200),
         ("GET", "/api/audit"): Probe("/api/audit", {}, 200),
         ("GET", "/api/audit/export.xlsx"): Probe("/api/audit/export.xlsx", {}, 200),
         ("GET", "/api/audit/export.csv"): Probe("/api/audit/export.csv", {}, 200),

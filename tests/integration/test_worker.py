@@ -267,7 +267,7 @@ def test_jobs_list_shows_each_jobs_schedule_next_due_time_and_runs(
     monkeypatch.setenv("YIBAODAI_VAR_DIR", str(installation.settings.var_dir))
     ran = CliRunner().invoke(app, ["jobs", "run", "sla_sweep"])
     assert ran.exit_code == 0, ran.output
-    assert json.loads(ran.stdout)["counts"] == {"penalties": 0}
+    assert json.loads(ran.stdout)["counts"] == {"penalties": 0, "reminders": 0, "escalations": 0}
     result = CliRunner().invoke(app, ["jobs", "list", "--json"])
     assert result.exit_code == 0, result.output
     jobs = {j["job"]: j for j in json.loads(result.stdout)}

@@ -257,6 +257,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cases/{case_id}/mismatch-override": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Override Case Mismatches
+         * @description A department manager (not the verifier) lets a case with mismatched findings go on to
+         *     confirmation, saying why.
+         */
+        post: operations["override_case_mismatches_api_cases__case_id__mismatch_override_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cases/{case_id}/reassignment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reassign Case
+         * @description Branch managers: to a sub-branch or a client manager; a sub-branch manager: to another
+         *     client manager of the same sub-branch. Always with a reason (a case event).
+         */
+        post: operations["reassign_case_api_cases__case_id__reassignment_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cases/{case_id}/verification": {
         parameters: {
             query?: never;
@@ -402,6 +444,26 @@ export interface paths {
         get?: never;
         /** Choose Locale */
         put: operations["choose_locale_api_me_locale_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Notifications
+         * @description The caller's own reminders and escalations, newest first (at most 200).
+         */
+        get: operations["my_notifications_api_me_notifications_get"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -634,6 +696,66 @@ export interface paths {
         get: operations["export_performance_xlsx_api_performance_export_xlsx_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sla/calendar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Calendar Status
+         * @description The SLA policy, and a warning when coming deadlines are counted Monday-Friday.
+         */
+        get: operations["calendar_status_api_sla_calendar_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sla/penalties": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Penalties
+         * @description Every SLA penalty, newest first, active ones marked.
+         */
+        get: operations["list_penalties_api_sla_penalties_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sla/penalties/{penalty_id}/lift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lift
+         * @description A branch manager lifts a running penalty with a reason: new cases flow again.
+         */
+        post: operations["lift_api_sla_penalties__penalty_id__lift_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -886,6 +1008,19 @@ export interface components {
             /** Value */
             value: string;
         };
+        /** CalendarStatus */
+        CalendarStatus: {
+            /** Claim Working Days */
+            claim_working_days: number;
+            /** Covered */
+            covered: boolean;
+            /** Penalty Days */
+            penalty_days: number;
+            /** Verify Working Days */
+            verify_working_days: number;
+            /** Warning */
+            warning: string | null;
+        };
         /** CaseActions */
         CaseActions: {
             /** Claim */
@@ -907,6 +1042,8 @@ export interface components {
             decisions: components["schemas"]["Decision"][];
             head_office: components["schemas"]["HeadOffice"];
             institution: components["schemas"]["InstitutionOut"];
+            /** Mismatches */
+            mismatches: string[];
             /** Timeline */
             timeline: components["schemas"]["TimelineEntry"][];
             /** Verification Note */
@@ -1013,6 +1150,8 @@ export interface components {
             bureau: components["schemas"]["BureauFact"][];
             /** Checked */
             checked: boolean | null;
+            /** Found */
+            found: components["schemas"]["OnSiteFinding"][];
             /** Key */
             key: string;
             /** Label En */
@@ -1297,6 +1436,11 @@ export interface components {
             /** Note */
             note: string | null;
         };
+        /** Inbox */
+        Inbox: {
+            /** Items */
+            items: components["schemas"]["Notice"][];
+        };
         /** InstitutionCase */
         InstitutionCase: {
             /** Credit Limit */
@@ -1388,6 +1532,11 @@ export interface components {
             label_en: string;
             /** Label Zh */
             label_zh: string;
+        };
+        /** Lift */
+        Lift: {
+            /** Reason */
+            reason: string;
         };
         /**
          * Link
@@ -1546,6 +1695,40 @@ export interface components {
              */
             username: string;
         };
+        /** Notice */
+        Notice: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Case Id */
+            case_id: number | null;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Message En */
+            message_en: string;
+            /** Message Zh */
+            message_zh: string;
+        };
+        /**
+         * OnSiteFinding
+         * @description A value the client manager found on site, and whether it matches the bureau's.
+         */
+        OnSiteFinding: {
+            /** Field */
+            field: string;
+            /** Found */
+            found: string;
+            /** Label En */
+            label_en: string;
+            /** Label Zh */
+            label_zh: string;
+            /** Match */
+            match: boolean;
+        };
         /** Option */
         Option: {
             /** Children */
@@ -1635,12 +1818,56 @@ export interface components {
             /** Outcome */
             outcome: string;
         };
+        /** Override */
+        Override: {
+            /** Reason */
+            reason: string;
+        };
         /** PasswordChange */
         PasswordChange: {
             /** Current Password */
             current_password: string;
             /** New Password */
             new_password: string;
+        };
+        /** PenaltyItem */
+        PenaltyItem: {
+            /** Active */
+            active: boolean;
+            /** Case Id */
+            case_id: number;
+            /**
+             * Deadline
+             * Format: date-time
+             */
+            deadline: string;
+            /**
+             * Detected At
+             * Format: date-time
+             */
+            detected_at: string;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Lift Reason */
+            lift_reason: string | null;
+            /** Lifted At */
+            lifted_at: string | null;
+            /** Lifted By */
+            lifted_by: string | null;
+            /** Sub Branch Code */
+            sub_branch_code: string;
+            /**
+             * Until
+             * Format: date-time
+             */
+            until: string;
+        };
+        /** PenaltyList */
+        PenaltyList: {
+            /** Items */
+            items: components["schemas"]["PenaltyItem"][];
         };
         /** Performance */
         Performance: {
@@ -1735,6 +1962,18 @@ export interface components {
             text_zh: string;
             /** Values */
             values: components["schemas"]["Labelled"][];
+        };
+        /**
+         * Reassignment
+         * @description To a sub-branch (it claims afresh) or to a client manager (by username).
+         */
+        Reassignment: {
+            /** Client Manager */
+            client_manager?: string | null;
+            /** Reason */
+            reason: string;
+            /** Sub Branch Code */
+            sub_branch_code?: string | null;
         };
         /** RetryRequest */
         RetryRequest: {
@@ -1921,6 +2160,10 @@ export interface components {
             checklist: {
                 [key: string]: boolean;
             };
+            /** Findings */
+            findings?: {
+                [key: string]: string;
+            } | null;
             /**
              * Note
              * @default
@@ -3182,6 +3425,166 @@ export interface operations {
             };
         };
     };
+    override_case_mismatches_api_cases__case_id__mismatch_override_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Override"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StateChange"];
+                };
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    reassign_case_api_cases__case_id__reassignment_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Reassignment"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StateChange"];
+                };
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     verify_case_api_cases__case_id__verification_post: {
         parameters: {
             query?: never;
@@ -3732,6 +4135,80 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    my_notifications_api_me_notifications_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Inbox"];
                 };
             };
             /** @description 未登录或会话已过期 not signed in, or the session expired */
@@ -4731,6 +5208,234 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    calendar_status_api_sla_calendar_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarStatus"];
+                };
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_penalties_api_sla_penalties_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PenaltyList"];
+                };
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    lift_api_sla_penalties__penalty_id__lift_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                penalty_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Lift"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PenaltyItem"];
+                };
             };
             /** @description 未登录或会话已过期 not signed in, or the session expired */
             401: {

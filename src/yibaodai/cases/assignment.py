@@ -9,11 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yibaodai.cases.events import append_case_event
+from yibaodai.cases.penalties import penalised_sub_branches
+from yibaodai.cases.sla_policy import bank_calendar
 from yibaodai.db.models import (
     CaseRow,
     DecisionRow,
     InstitutionRow,
-    SlaPenaltyRow,
     SubBranchRow,
 )
 from yibaodai.domain.calendar import WorkingDayCalendar
@@ -44,16 +45,11 @@ def open_case(session: Session, code: str) -> CaseRow | None:
         .order_by(CaseRow.id.desc()).limit(1)).first()
 
 
-def penalised_sub_branches(session: Session, now: datetime) -> frozenset[str]:
-    return frozenset(session.scalars(select(SlaPenaltyRow.sub_branch_code).where(
-        SlaPenaltyRow.until > now)).all())
-
-
 def assign_case(
     session: Session, *, decision: DecisionRow, inst: InstitutionRow, now: datetime,
     calendar: WorkingDayCalendar | None = None,
 ) -> CaseRow:
-    cal = calendar or WorkingDayCalendar()
+    cal = calendar or bank_calendar()
     district = inst.area_code or institution_code_area(inst.fixmedins_code)
     excluded = penalised_sub_branches(session, now)
     chosen = choose_sub_branch(branch_from_db(session), district=district,

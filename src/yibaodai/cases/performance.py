@@ -52,7 +52,8 @@ def performance_board(session: Session, *, since: datetime, until: datetime, now
     for p in session.scalars(select(SlaPenaltyRow).where(SlaPenaltyRow.case_id.in_(ids))):
         breaches[(p.sub_branch_code, p.kind)] = breaches.get((p.sub_branch_code, p.kind), 0) + 1
     active: dict[str, datetime] = {}
-    for p in session.scalars(select(SlaPenaltyRow).where(SlaPenaltyRow.until > now)):
+    for p in session.scalars(select(SlaPenaltyRow).where(
+            SlaPenaltyRow.until > now, SlaPenaltyRow.lifted_at.is_(None))):
         active[p.sub_branch_code] = max(active.get(p.sub_branch_code, p.until), p.until)
     out = []
     for sub in session.scalars(subs):

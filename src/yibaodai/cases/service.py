@@ -8,6 +8,7 @@ office — all in the caller's unit of work.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -16,11 +17,27 @@ from sqlalchemy.orm import Session
 from yibaodai.audit.log import record as audit
 from yibaodai.auth.roles import CAN_CLAIM, Actor
 from yibaodai.cases.events import append_case_event
-from yibaodai.db.models import CaseEventRow, CaseRow, DecisionRow
+from yibaodai.cases.sla_policy import bank_calendar
+from yibaodai.cases.verification import (
+    check_findings,
+    findings_details,
+    outstanding_mismatches,
+)
+from yibaodai.db.models import CaseEventRow, CaseRow, DecisionRow, UserRow
 from yibaodai.domain.calendar import WorkingDayCalendar
-from yibaodai.domain.case import CaseState, Command, Refusal, transition
+from yibaodai.domain.case import (
+    LOAN_STATUS_STATES,
+    STATE_NAMES_ZH,
+    CaseState,
+    Command,
+    Refusal,
+    four_eyes_refusal,
+    transition,
+    verifier_refusal,
+)
 from yibaodai.domain.events import CaseConfirmed, Publish
-from yibaodai.domain.sla import verification_deadline
+from yibaodai.domain.roles import Role
+from yibaodai.domain.sla import DEFAULT_POLICY, SlaPolicy, due
 from yibaodai.errors import (
     Conflict,
     FieldError,
@@ -49,8 +66,13 @@ def visible_case(session: Session, actor: Actor, case_id: int) -> CaseRow:
     return case
 
 
+#: Refusals about who acts (403); the others are about the case's state (409).
+_WHO_REFUSALS = frozenset({"role_not_allowed", "four_eyes", "not_holder",
+                           "sub_branch_can_confirm"})
+
+
 def _as_error(refusal: Refusal) -> YibaodaiError:
-    error = PermissionDenied if refusal.code == "role_not_allowed" else Conflict
+    error = PermissionDenied if refusal.code in _WHO_REFUSALS else Conflict
     return error(refusal.message_zh, refusal.message_en, code=refusal.code)
 
 
@@ -67,24 +89,57 @@ def claim_refusal(actor: Actor, case: CaseRow) -> YibaodaiError | None:
                                 code="role_not_allowed")
     if actor.sub_branch_code != case.sub_branch_code:
         return NotFound("案件不存在", "case not found", code="case_not_found")
-    return _refusal(case, Command.CLAIM, actor)
+    refused = _refusal(case, Command.CLAIM, actor)
+    if refused is None and case.client_manager_id not in (None, actor.user_id):
+        # handed by hand to a named client manager: that person claims it
+        return PermissionDenied("案件已指派给其他客户经理", "the case was handed to another "
+                                "client manager", code="not_holder")
+    return refused
 
 
 def verify_refusal(actor: Actor, case: CaseRow) -> YibaodaiError | None:
-    return _refusal(case, Command.VERIFY_PASS, actor)
+    """Role and state, then: only the case's current holder verifies."""
+    refused = _refusal(case, Command.VERIFY_PASS, actor)
+    if refused is not None:
+        return refused
+    holder = verifier_refusal(holder_id=case.client_manager_id, actor_id=actor.user_id)
+    return _as_error(holder) if holder is not None else None
+
+
+def _step_actor(session: Session, case: CaseRow, command: Command) -> int | None:
+    """Who last performed ``command`` on the case (from its events)."""
+    return session.scalars(select(CaseEventRow.actor_id).where(
+        CaseEventRow.case_id == case.id, CaseEventRow.event == command.value)
+        .order_by(CaseEventRow.id.desc()).limit(1)).first()
+
+
+def sub_branch_confirmers(session: Session, sub_branch_code: str) -> frozenset[int]:
+    """The active department managers of a sub-branch: who may confirm its cases."""
+    return frozenset(session.scalars(select(UserRow.id).where(
+        UserRow.sub_branch_code == sub_branch_code, UserRow.active.is_(True),
+        UserRow.role == Role.SUB_BRANCH_MANAGER.value)).all())
 
 
 def confirm_refusal(session: Session, actor: Actor, case: CaseRow) -> YibaodaiError | None:
-    """Role and state, then four eyes (not the verifier), then the latest decision must
-    still admit the institution."""
+    """Role and state, then four eyes (neither the claimer nor the verifier; the branch
+    only when the sub-branch has nobody left who may), then the latest decision must still
+    admit the institution."""
     refused = _refusal(case, Command.CONFIRM, actor)
     if refused is not None:
         return refused
-    verifier = session.scalars(select(CaseEventRow.actor_id).where(
-        CaseEventRow.case_id == case.id, CaseEventRow.event == Command.VERIFY_PASS.value)).first()
-    if verifier == actor.user_id:
-        return PermissionDenied("核实人与确认人不能为同一人",
-                                "the verifier may not also confirm", code="four_eyes")
+    eyes = four_eyes_refusal(
+        actor_id=actor.user_id, role=actor.role,
+        claimer_id=_step_actor(session, case, Command.CLAIM),
+        verifier_id=_step_actor(session, case, Command.VERIFY_PASS),
+        sub_branch_confirmers=sub_branch_confirmers(session, case.sub_branch_code))
+    if eyes is not None:
+        return _as_error(eyes)
+    mismatched = outstanding_mismatches(session, case)
+    if mismatched:
+        return Conflict("现场核实与医保局数据不一致，须部门经理说明理由后方可确认",
+                        "on-site findings differ from the bureau's data; a department manager "
+                        "must override them with a reason first", code="verification_mismatch",
+                        details={"mismatches": mismatched})
     latest = latest_decision_of(session, case)
     if latest.result != "admitted":
         return Conflict("最新准入结论为拒绝，不能上报总行",
@@ -114,7 +169,8 @@ def _apply(session: Session, case: CaseRow, command: Command, *, actor: Actor | 
 
 
 def claim(session: Session, *, actor: Actor, case_id: int, now: datetime,
-          calendar: WorkingDayCalendar | None = None) -> CaseRow:
+          calendar: WorkingDayCalendar | None = None,
+          policy: SlaPolicy = DEFAULT_POLICY) -> CaseRow:
     case = visible_case(session, actor, case_id)
     refused = claim_refusal(actor, case)
     if refused is not None:
@@ -122,13 +178,20 @@ def claim(session: Session, *, actor: Actor, case_id: int, now: datetime,
     _apply(session, case, Command.CLAIM, actor=actor, now=now)
     case.claimed_at = now
     case.client_manager_id = actor.user_id
-    case.verification_deadline = verification_deadline(now, calendar or WorkingDayCalendar())
+    case.verification_deadline = due(now, policy.verify_working_days,
+                                     calendar or bank_calendar())
     return case
 
 
 def verify(session: Session, *, actor: Actor, case_id: int, checklist: dict[str, bool],
-           note: str, now: datetime) -> CaseRow:
+           note: str, now: datetime, findings: dict[str, str] | None = None) -> CaseRow:
+    """The holder's offline verification: the checklist ticks and, for each field checked on
+    site, the value found (compared with the bureau's; mismatches block the sign-off until
+    overridden, ``cases.overrides``)."""
     case = visible_case(session, actor, case_id)
+    refused = verify_refusal(actor, case)
+    if refused is not None:
+        raise refused
     missing = [k for k in CHECKLIST if k not in checklist]
     unknown = [k for k in checklist if k not in CHECKLIST]
     if missing or unknown:
@@ -139,9 +202,13 @@ def verify(session: Session, *, actor: Actor, case_id: int, checklist: dict[str,
     if len(note) > 1000:
         raise ValidationFailed("备注过长", "note too long", code="note_too_long",
                                fields=[FieldError("note", "最多1000字", "at most 1000 chars")])
+    check_findings(findings or {})
     passed = all(checklist.values())
+    details: dict[str, Any] = {"checklist": checklist, "note": note}
+    if findings:
+        details |= findings_details(session, case, findings)
     _apply(session, case, Command.VERIFY_PASS if passed else Command.VERIFY_FAIL, actor=actor,
-           now=now, details={"checklist": checklist, "note": note})
+           now=now, details=details)
     case.verified_at = now
     return case
 
@@ -174,17 +241,55 @@ def mark_reported(session: Session, *, case_id: int, now: datetime, ack: dict[st
         case.reported_at = now
 
 
+def loan_status_refusal(case: CaseRow, *, status: str, drawn: Decimal,
+                        balance: Decimal) -> ValidationFailed | None:
+    """Head office's loan status fits only a case it has been sent (reported or drawn), and
+    never draws above the case's limit: anything else is refused field by field."""
+    state = CaseState(case.state)
+    if state not in LOAN_STATUS_STATES:
+        return ValidationFailed(
+            "案件未上报总行，不能接收贷款状态", "the case has not been reported to head office",
+            code="case_not_reported", fields=[FieldError(
+                "case_id", f"case_id：案件{case.id}为{STATE_NAMES_ZH[state]}，未上报总行",
+                f"case_id: case {case.id} is {state.value}, not reported to head office")])
+    if drawn > case.credit_limit:
+        return ValidationFailed(
+            "放款金额超过授信额度", "drawn amount above the credit limit",
+            code="drawn_above_limit", fields=[FieldError(
+                "drawn_amount", f"drawn_amount：{drawn} 超过授信额度 {case.credit_limit}",
+                f"drawn_amount: {drawn} is above the credit limit {case.credit_limit}")])
+    if balance > drawn and status != "approved":
+        return ValidationFailed(
+            "贷款余额超过放款金额", "balance above the drawn amount", code="balance_above_drawn",
+            fields=[FieldError("balance", f"balance：{balance} 超过放款金额 {drawn}",
+                               f"balance: {balance} is above the drawn amount {drawn}")])
+    return None
+
+
 def apply_loan_status(session: Session, *, fixmedins_code: str, case_id: int, status: str,
-                      drawn: Any, balance: Any, overdue_days: int, now: datetime) -> CaseRow:
-    """Head office's report of the loan. Idempotent: a repeated status changes nothing."""
+                      drawn: Decimal, balance: Decimal, overdue_days: int,
+                      now: datetime) -> CaseRow:
+    """Head office's report of the loan (8601): refused (nothing written) unless the case was
+    reported and the amounts fit its limit; each accepted status is a case event with an
+    audit row, a state change when it draws or closes the loan."""
     case = session.get(CaseRow, case_id)
     if case is None or case.fixmedins_code != fixmedins_code:
         raise NotFound("案件不存在", "case not found", code="case_not_found")
+    refused = loan_status_refusal(case, status=status, drawn=drawn, balance=balance)
+    if refused is not None:
+        raise refused
+    details = {"status": status, "drawn": str(drawn), "balance": str(balance),
+               "overdue_days": overdue_days}
     if status == "drawn" and case.state == CaseState.REPORTED.value:
-        _apply(session, case, Command.MARK_DRAWN, actor=None, now=now,
-               details={"drawn": str(drawn)})
+        _apply(session, case, Command.MARK_DRAWN, actor=None, now=now, details=details)
     elif status == "closed" and case.state == CaseState.DRAWN.value:
-        _apply(session, case, Command.MARK_CLOSED, actor=None, now=now, details={})
+        _apply(session, case, Command.MARK_CLOSED, actor=None, now=now, details=details)
+    else:
+        append_case_event(session, case_id=case.id, at=now, event="loan_status",
+                          from_state=case.state, to_state=case.state, actor_id=None,
+                          details=details)
+        audit(session, at=now, actor="system", action="case.loan_status",
+              target=f"case:{case.id}", details=details)
     case.loan_status = status
     case.loan_drawn = drawn
     case.loan_balance = balance

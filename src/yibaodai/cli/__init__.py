@@ -7,6 +7,7 @@ from yibaodai.cli import (  # noqa: F401  (each module registers its commands)
     archive,
     backup,
     bureau,
+    cases,
     db,
     decision,
     demo,
@@ -18,6 +19,7 @@ from yibaodai.cli import (  # noqa: F401  (each module registers its commands)
     retention,
     service,
     sim,
+    sla,
     users,
 )
 from yibaodai.cli._app import app, configure_logging, emit

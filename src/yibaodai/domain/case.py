@@ -55,7 +55,8 @@ TRANSITIONS: dict[Command, tuple[frozenset[CaseState], CaseState, frozenset[Role
     Command.CLAIM: (frozenset({CaseState.ASSIGNED}), CaseState.CLAIMED, CAN_CLAIM),
     Command.VERIFY_PASS: (frozenset({CaseState.CLAIMED}), CaseState.VERIFIED, CAN_VERIFY),
     Command.VERIFY_FAIL: (frozenset({CaseState.CLAIMED}), CaseState.REJECTED, CAN_VERIFY),
-    Command.CONFIRM: (frozenset({CaseState.VERIFIED}), CaseState.CONFIRMED, CAN_CONFIRM),
+    Command.CONFIRM: (frozenset({CaseState.VERIFIED}), CaseState.CONFIRMED,
+                      CAN_CONFIRM | {Role.BRANCH_MANAGER}),
     Command.MARK_REPORTED: (frozenset({CaseState.CONFIRMED}), CaseState.REPORTED, SYSTEM),
     Command.MARK_DRAWN: (frozenset({CaseState.REPORTED}), CaseState.DRAWN, SYSTEM),
     Command.MARK_CLOSED: (frozenset({CaseState.DRAWN}), CaseState.CLOSED, SYSTEM),
@@ -92,3 +93,70 @@ def transition(
         return Refusal("role_not_allowed", "当前角色无权执行此操作",
                        "your role may not do this")
     return target
+
+
+#: States in which head office's loan status (8601) may apply: the case has been reported.
+LOAN_STATUS_STATES = frozenset({CaseState.REPORTED, CaseState.DRAWN})
+
+
+def verifier_refusal(*, holder_id: int | None, actor_id: int) -> Refusal | None:
+    """Only the case's current holder (the client manager who claimed it, or to whom it was
+    handed since) verifies: what was seen on site is answerable to one named person."""
+    if holder_id != actor_id:
+        return Refusal("not_holder", "只有案件当前的客户经理可以核实",
+                       "only the case's current client manager may verify it")
+    return None
+
+
+def four_eyes_refusal(
+    *, actor_id: int, role: Role, claimer_id: int | None, verifier_id: int | None,
+    sub_branch_confirmers: frozenset[int],
+) -> Refusal | None:
+    """Four eyes on the sign-off: the confirmer is neither who claimed nor who verified.
+
+    ``sub_branch_confirmers`` are the active department managers of the case's sub-branch.
+    Those of them who neither claimed nor verified confirm; only when none is left (a
+    sub-branch with one manager who did the claim himself) does the case go to the branch,
+    where a branch manager confirms. A branch manager is refused while the sub-branch can
+    still confirm, so the branch is not a way round the sub-branch's own sign-off."""
+    if actor_id in (claimer_id, verifier_id):
+        return Refusal("four_eyes", "认领人、核实人与确认人不能为同一人",
+                       "whoever claimed or verified the case may not also confirm it")
+    left = sub_branch_confirmers - {claimer_id, verifier_id}
+    if role == Role.BRANCH_MANAGER and left:
+        return Refusal("sub_branch_can_confirm", "支行仍有可确认的部门经理，应由支行确认",
+                       "the sub-branch has a manager who may confirm; it confirms, not the "
+                       "branch")
+    return None
+
+
+#: States in which a case may change hands: before verification (afterwards the verifier's
+#: findings are the sign-off's subject and stay with them).
+REASSIGNABLE = frozenset({CaseState.ASSIGNED, CaseState.CLAIMED})
+
+
+def reassignment_refusal(
+    *, state: CaseState, role: Role, actor_sub_branch: str | None, case_sub_branch: str,
+    target_sub_branch: str, to_client_manager: bool,
+) -> Refusal | None:
+    """Who may move a case by hand, and where to.
+
+    * a branch manager: to any sub-branch (it claims afresh) or to any client manager;
+    * a sub-branch's department manager: only to another client manager of the same
+      sub-branch (a hand-over inside the team, the clock running on).
+    """
+    if state not in REASSIGNABLE:
+        return Refusal("invalid_transition",
+                       f"当前状态（{STATE_NAMES_ZH[state]}）不能改派",
+                       f"a case in state {state.value} cannot be reassigned")
+    if role == Role.BRANCH_MANAGER:
+        return None
+    if role != Role.SUB_BRANCH_MANAGER:
+        return Refusal("role_not_allowed", "当前角色无权改派案件",
+                       "your role may not reassign cases")
+    if not to_client_manager or target_sub_branch != case_sub_branch \
+            or actor_sub_branch != case_sub_branch:
+        return Refusal("outside_sub_branch", "支行部门经理只能把案件交给本支行的客户经理",
+                       "a sub-branch manager may hand a case only to a client manager of "
+                       "the same sub-branch")
+    return None

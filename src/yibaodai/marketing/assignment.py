@@ -22,7 +22,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from yibaodai.audit.log import record as audit
 from yibaodai.auth.roles import Role
-from yibaodai.cases.assignment import branch_from_db, penalised_sub_branches
+from yibaodai.cases.assignment import branch_from_db
+from yibaodai.cases.penalties import penalised_sub_branches
 from yibaodai.db.models import CaseRow, InstitutionRow, ProspectRow, UserRow
 from yibaodai.domain.case import CaseState
 from yibaodai.domain.marketing.funnel import balance

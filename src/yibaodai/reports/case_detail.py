@@ -22,6 +22,7 @@ from yibaodai.cases.service import (
     verify_refusal,
     visible_case,
 )
+from yibaodai.cases.verification import outstanding_mismatches
 from yibaodai.db.models import (
     CaseEventRow,
     CaseRow,
@@ -31,6 +32,7 @@ from yibaodai.db.models import (
     UserRow,
     WarningRow,
 )
+from yibaodai.domain.verification import FIELDS
 from yibaodai.reports.cases import CaseFilters, CaseListItem, case_item, filtered_cases, money
 from yibaodai.reports.formatting import format_inputs, format_reasons
 from yibaodai.reports.labels import (
@@ -113,12 +115,23 @@ class BureauFact(Out):
     value: str
 
 
+class OnSiteFinding(Out):
+    """A value the client manager found on site, and whether it matches the bureau's."""
+
+    field: str
+    label_zh: str
+    label_en: str
+    found: str
+    match: bool
+
+
 class ChecklistItem(Out):
     key: str
     label_zh: str
     label_en: str
     bureau: list[BureauFact]
     checked: bool | None
+    found: list[OnSiteFinding]
 
 
 class Approval(Out):
@@ -154,6 +167,8 @@ class CaseDetail(Out):
     timeline: list[TimelineEntry]
     checklist: list[ChecklistItem]
     verification_note: str | None
+    #: Mismatched findings still blocking the confirmation (none once overridden).
+    mismatches: list[str]
     approval: Approval
     head_office: HeadOffice
     actions: CaseActions
@@ -206,7 +221,21 @@ def audit_personal_view(session: Session, *, actor: Actor, target: str, fields: 
               target=target, details={"fields": fields})
 
 
-def _checklist(inst: InstitutionOut, ticked: dict[str, bool] | None) -> list[ChecklistItem]:
+def _found(details: dict[str, Any], masked: frozenset[str]) -> dict[str, list[OnSiteFinding]]:
+    """The verification's findings per checklist item; personal values this viewer sees
+    masked on the bureau's side are masked here too."""
+    out: dict[str, list[OnSiteFinding]] = {}
+    for f in details.get("findings", []):
+        item, zh, en = FIELDS.get(f["field"], ("", f["field"], f["field"]))
+        value = "***" if f["field"] in masked else str(f["found"])
+        out.setdefault(item, []).append(OnSiteFinding(field=f["field"], label_zh=zh,
+                                                      label_en=en, found=value,
+                                                      match=bool(f["match"])))
+    return out
+
+
+def _checklist(inst: InstitutionOut, ticked: dict[str, bool] | None,
+               found: dict[str, list[OnSiteFinding]] | None = None) -> list[ChecklistItem]:
     def fact(zh: str, en: str, value: object) -> BureauFact:
         return BureauFact(label_zh=zh, label_en=en, value=str(value) if value else "—")
 
@@ -225,7 +254,8 @@ def _checklist(inst: InstitutionOut, ticked: dict[str, bool] | None) -> list[Che
                              fact("医保信用等级", "Credit grade", inst.cred_lv_name)],
     }
     return [ChecklistItem(key=k, label_zh=zh, label_en=en, bureau=bureau[k],
-                          checked=None if ticked is None else bool(ticked.get(k)))
+                          checked=None if ticked is None else bool(ticked.get(k)),
+                          found=(found or {}).get(k, []))
             for k, (zh, en) in CHECKLIST.items()]
 
 
@@ -247,6 +277,9 @@ def case_detail(session: Session, *, actor: Actor, case_id: int, rules: MaskingR
                          if e.event in ("verify_pass", "verify_fail")), None)
     confirmation = next((e for e in events if e.event == "confirm"), None)
     institution = institution_out(inst, actor=actor, rules=rules, segment=item.institution_type)
+    whole = unmasked_fields(inst, actor=actor, rules=rules)
+    masked = frozenset(f for f, col in (("legal_representative", "legrep_name"),
+                                        ("settlement_account", "bankacct")) if col not in whole)
     audit_personal_view(session, actor=actor, target=f"case:{case_row.id}",
                         fields=unmasked_fields(inst, actor=actor, rules=rules), now=now)
     loan_zh, loan_en = name(LOAN_STATUSES, case_row.loan_status)
@@ -257,7 +290,9 @@ def case_detail(session: Session, *, actor: Actor, case_id: int, rules: MaskingR
         decision=out_decisions[0], decisions=out_decisions,
         timeline=_timeline(session, case_row, events, decisions, names),
         checklist=_checklist(institution, verification.details.get("checklist")
-                             if verification else None),
+                             if verification else None,
+                             _found(verification.details, masked) if verification else None),
+        mismatches=outstanding_mismatches(session, case_row),
         verification_note=str(verification.details.get("note") or "") if verification
         else None,
         approval=Approval(

@@ -104,6 +104,10 @@ CASE_EVENTS: Names = {
     "mark_reported": ("已上报总行", "Reported to head office"),
     "mark_drawn": ("已放款", "Loan drawn"),
     "mark_closed": ("已结清", "Loan closed"),
+    "loan_status": ("总行贷款状态", "Loan status from head office"),
+    "sla_breach": ("时效超时", "SLA deadline missed"),
+    "reassigned": ("改派", "Reassigned"),
+    "mismatch_override": ("不一致项放行", "Mismatches overridden"),
 }
 
 EVENT_TYPES: Names = {
@@ -123,6 +127,10 @@ AUDIT_ACTIONS: Names = {
     "warning.escalated": ("预警升级", "Warning escalated"),
     "warning.handled": ("预警处理", "Warning handled"),
     "sla.breach": ("时效违约", "SLA breach"),
+    "sla.penalty_lifted": ("解除时效处罚", "SLA penalty lifted"),
+    "case.loan_status": ("总行贷款状态", "Loan status"),
+    "case.reassigned": ("改派案件", "Case reassigned"),
+    "case.mismatch_override": ("放行不一致项", "Mismatches overridden"),
     "retention.delete": ("数据到期删除", "Retention delete"),
     "user.created": ("新建用户", "User created"), "user.updated": ("修改用户", "User updated"),
     "user.password_changed": ("修改密码", "Password changed"),

@@ -23,6 +23,8 @@ class Permission(StrEnum):
     CASES_CLAIM = "cases.claim"
     CASES_VERIFY = "cases.verify"
     CASES_CONFIRM = "cases.confirm"
+    CASES_REASSIGN = "cases.reassign"
+    CASES_OVERRIDE = "cases.override"
     WARNINGS_VIEW = "warnings.view"
     WARNINGS_EXPORT = "warnings.export"
     WARNINGS_HANDLE = "warnings.handle"
@@ -31,6 +33,7 @@ class Permission(StrEnum):
     MODELS_MANAGE = "models.manage"
     PERFORMANCE_VIEW = "performance.view"
     PERFORMANCE_EXPORT = "performance.export"
+    SLA_PENALTY_LIFT = "sla.penalty_lift"
     AUDIT_VIEW = "audit.view"
     AUDIT_EXPORT = "audit.export"
     OUTBOX_VIEW = "outbox.view"
@@ -49,7 +52,12 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
                                Role.CLIENT_MANAGER, Role.AUDITOR}),
     P.CASES_CLAIM: frozenset({Role.SUB_BRANCH_MANAGER, Role.CLIENT_MANAGER}),
     P.CASES_VERIFY: frozenset({Role.SUB_BRANCH_MANAGER, Role.CLIENT_MANAGER}),
-    P.CASES_CONFIRM: frozenset({Role.SUB_BRANCH_MANAGER}),
+    # the branch confirms when the sub-branch has nobody left who may (four eyes)
+    P.CASES_CONFIRM: frozenset({Role.SUB_BRANCH_MANAGER, Role.BRANCH_MANAGER}),
+    # branch: anywhere; sub-branch manager: within the sub-branch (cases.reassignment)
+    P.CASES_REASSIGN: frozenset({Role.SUB_BRANCH_MANAGER, Role.BRANCH_MANAGER}),
+    # department managers let mismatched findings through, with a reason (cases.overrides)
+    P.CASES_OVERRIDE: frozenset({Role.SUB_BRANCH_MANAGER, Role.BRANCH_MANAGER}),
     P.WARNINGS_VIEW: _EVERYONE,
     P.WARNINGS_EXPORT: frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER,
                                   Role.CLIENT_MANAGER, Role.AUDITOR}),
@@ -60,6 +68,7 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     P.MODELS_MANAGE: frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER}),
     P.PERFORMANCE_VIEW: frozenset({Role.BRANCH_ADMIN, Role.BRANCH_MANAGER, Role.AUDITOR}),
     P.PERFORMANCE_EXPORT: frozenset({Role.BRANCH_MANAGER, Role.AUDITOR}),
+    P.SLA_PENALTY_LIFT: frozenset({Role.BRANCH_MANAGER}),
     P.AUDIT_VIEW: frozenset({Role.BRANCH_ADMIN, Role.AUDITOR}),
     # separation of duties: the administrator reads the log but only the auditor exports it
     P.AUDIT_EXPORT: frozenset({Role.AUDITOR}),
@@ -98,6 +107,8 @@ ROUTES: dict[tuple[str, str], Permission] = {
     ("POST", "/api/cases/{case_id}/claim"): P.CASES_CLAIM,
     ("POST", "/api/cases/{case_id}/verification"): P.CASES_VERIFY,
     ("POST", "/api/cases/{case_id}/confirmation"): P.CASES_CONFIRM,
+    ("POST", "/api/cases/{case_id}/reassignment"): P.CASES_REASSIGN,
+    ("POST", "/api/cases/{case_id}/mismatch-override"): P.CASES_OVERRIDE,
     ("GET", "/api/warnings"): P.WARNINGS_VIEW,
     **_exports("/api/warnings", P.WARNINGS_EXPORT),
     ("GET", "/api/warnings/{warning_id}"): P.WARNINGS_VIEW,
@@ -113,6 +124,10 @@ ROUTES: dict[tuple[str, str], Permission] = {
     ("POST", "/api/models/{version_id}/actions"): P.MODELS_MANAGE,
     ("GET", "/api/performance"): P.PERFORMANCE_VIEW,
     **_exports("/api/performance", P.PERFORMANCE_EXPORT),
+    ("GET", "/api/sla/penalties"): P.PERFORMANCE_VIEW,
+    ("POST", "/api/sla/penalties/{penalty_id}/lift"): P.SLA_PENALTY_LIFT,
+    ("GET", "/api/sla/calendar"): P.OPTIONS_VIEW,
+    ("GET", "/api/me/notifications"): P.SELF,
     ("GET", "/api/audit"): P.AUDIT_VIEW,
     **_exports("/api/audit", P.AUDIT_EXPORT),
     ("GET", "/api/outbox"): P.OUTBOX_VIEW,

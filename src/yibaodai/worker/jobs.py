@@ -9,8 +9,8 @@ job                    what it does                                 when
                                                                     ``dispatch_interval_seconds``
 ``deferred_events``    run deferred handlers (monitoring after      whenever events are due
                        new data)                                    (same poll)
-``sla_sweep``          penalise missed claim/verification           ``sla_sweep_interval_seconds``
-                       deadlines
+``sla_sweep``          SLA reminders, breaches (penalties) and      ``sla_sweep_interval_seconds``
+                       escalations (``cases.sla_sweep``)
 ``warning_escalation`` open warnings past their deadline go to the  ``escalation_interval_seconds``
                        department manager
 ``monitoring``         the warning rules over every borrower        monthly: ``monitoring_day``
@@ -29,7 +29,8 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from yibaodai.cases.sla_sweep import sweep
+from yibaodai.cases.sla_policy import bank_calendar, policy_of
+from yibaodai.cases.sla_sweep import run_sweep
 from yibaodai.db.models import OutboxRow
 from yibaodai.db.session import Database
 from yibaodai.flow.bus import MessageBus
@@ -67,9 +68,11 @@ def standard_jobs(*, db: Database, bus: MessageBus, dispatcher: Dispatcher | Non
 
     def sla_sweep(now: datetime, stop: threading.Event) -> dict[str, int]:
         with db.unit_of_work() as session:
-            penalties = sweep(session, now=now)
+            result = run_sweep(session, now=now, calendar=bank_calendar(settings),
+                               policy=policy_of(settings))
             session.commit()
-        return {"penalties": len(penalties)}
+        return {"penalties": len(result.breaches), "reminders": len(result.reminders),
+                "escalations": len(result.escalations)}
 
     def escalation(now: datetime, stop: threading.Event) -> dict[str, int]:
         with db.unit_of_work() as session:

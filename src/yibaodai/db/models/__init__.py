@@ -49,6 +49,7 @@ from yibaodai.db.models.model_versions import (
 )
 from yibaodai.db.models.modelkit import ModelReportRow
 from yibaodai.db.models.organisation import (
+    NotificationRow,
     SlaPenaltyRow,
     SubBranchRow,
     UserRow,
@@ -94,6 +95,7 @@ __all__ = [
     "ModelReportRow",
     "ModelVersionEventRow",
     "ModelVersionRow",
+    "NotificationRow",
     "OutboxRow",
     "OutreachEventRow",
     "PasswordHistoryRow",

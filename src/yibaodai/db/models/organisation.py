@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -59,4 +60,24 @@ class SlaPenaltyRow(Base):
     deadline: Mapped[datetime] = mapped_column(AwareDateTime())
     detected_at: Mapped[datetime] = mapped_column(AwareDateTime())
     until: Mapped[datetime] = mapped_column(AwareDateTime())
+    #: A branch manager may lift the penalty early, with a reason (``cases.penalties``).
+    lifted_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    lifted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    lift_reason: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (UniqueConstraint("case_id", "kind"),)
+
+
+class NotificationRow(Base):
+    """The platform inbox: reminders and escalations for one member of staff. ``key`` makes
+    every notice once-only, so a repeated sweep sends nothing twice."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    at: Mapped[datetime] = mapped_column(AwareDateTime())
+    kind: Mapped[str] = mapped_column(String(30))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    message_zh: Mapped[str] = mapped_column(Text)
+    message_en: Mapped[str] = mapped_column(Text)
+    read_at: Mapped[datetime | None] = mapped_column(AwareDateTime())

@@ -9,6 +9,9 @@ from pydantic import BaseModel, Field
 from starlette.responses import FileResponse, Response
 
 from yibaodai.cases import service as cases
+from yibaodai.cases.overrides import override_mismatches
+from yibaodai.cases.reassignment import reassign
+from yibaodai.cases.sla_policy import bank_calendar, policy_of
 from yibaodai.reports.case_detail import CaseDetail, case_detail
 from yibaodai.reports.cases import CaseFilters, CaseListItem, case_page
 from yibaodai.reports.cases import case_rows as all_case_rows
@@ -48,9 +51,24 @@ class CasePage(Page[CaseListItem]):
     pass
 
 
+class Reassignment(BaseModel):
+    """To a sub-branch (it claims afresh) or to a client manager (by username)."""
+
+    sub_branch_code: str | None = Field(default=None, max_length=10)
+    client_manager: str | None = Field(default=None, max_length=50)
+    reason: str = Field(max_length=500)
+
+
 class Verification(BaseModel):
     checklist: dict[str, bool]
     note: str = Field(default="", max_length=1000)
+    #: The value found on site for each field checked (``domain.verification.FIELDS``),
+    #: compared with the bureau's; optional, so older clients still verify.
+    findings: dict[str, str] | None = None
+
+
+class Override(BaseModel):
+    reason: str = Field(max_length=500)
 
 
 @router.get("/cases", response_model=CasePage)
@@ -94,7 +112,8 @@ def get_case(case_id: int, actor: CurrentActor, ctx: Ctx, s: DbSession) -> Respo
 
 @router.post("/cases/{case_id}/claim")
 def claim_case(case_id: int, actor: CurrentActor, ctx: Ctx, s: DbSession) -> StateChange:
-    case = cases.claim(s, actor=actor, case_id=case_id, now=ctx.clock.now())
+    case = cases.claim(s, actor=actor, case_id=case_id, now=ctx.clock.now(),
+                       calendar=bank_calendar(ctx.settings), policy=policy_of(ctx.settings))
     s.commit()
     return StateChange(id=case.id, state=case.state)
 
@@ -103,7 +122,7 @@ def claim_case(case_id: int, actor: CurrentActor, ctx: Ctx, s: DbSession) -> Sta
 def verify_case(case_id: int, body: Verification, actor: CurrentActor, ctx: Ctx,
                 s: DbSession) -> StateChange:
     case = cases.verify(s, actor=actor, case_id=case_id, checklist=body.checklist,
-                        note=body.note, now=ctx.clock.now())
+                        note=body.note, now=ctx.clock.now(), findings=body.findings)
     s.commit()
     return StateChange(id=case.id, state=case.state)
 
@@ -112,5 +131,28 @@ def verify_case(case_id: int, body: Verification, actor: CurrentActor, ctx: Ctx,
 def confirm_case(case_id: int, actor: CurrentActor, ctx: Ctx, s: DbSession) -> StateChange:
     case = cases.confirm(s, actor=actor, case_id=case_id, now=ctx.clock.now(),
                          publish=ctx.publish)
+    s.commit()
+    return StateChange(id=case.id, state=case.state)
+
+
+@router.post("/cases/{case_id}/reassignment")
+def reassign_case(case_id: int, body: Reassignment, actor: CurrentActor, ctx: Ctx,
+                  s: DbSession) -> StateChange:
+    """Branch managers: to a sub-branch or a client manager; a sub-branch manager: to another
+    client manager of the same sub-branch. Always with a reason (a case event)."""
+    case = reassign(s, actor=actor, case_id=case_id, reason=body.reason, now=ctx.clock.now(),
+                    sub_branch_code=body.sub_branch_code, client_manager=body.client_manager,
+                    calendar=bank_calendar(ctx.settings), policy=policy_of(ctx.settings))
+    s.commit()
+    return StateChange(id=case.id, state=case.state)
+
+
+@router.post("/cases/{case_id}/mismatch-override")
+def override_case_mismatches(case_id: int, body: Override, actor: CurrentActor, ctx: Ctx,
+                             s: DbSession) -> StateChange:
+    """A department manager (not the verifier) lets a case with mismatched findings go on to
+    confirmation, saying why."""
+    case = override_mismatches(s, actor=actor, case_id=case_id, reason=body.reason,
+                               now=ctx.clock.now())
     s.commit()
     return StateChange(id=case.id, state=case.state)

@@ -1,0 +1,66 @@
+"""The SLA policy and working-day calendar as the bank configured them (``Settings.sla_*``,
+``Settings.holidays_file``). Every calendar the cases build comes from :func:`bank_calendar`,
+so the bank's holiday table applies everywhere, and :func:`calendar_warning` says (in the
+structured log and to the API) when a deadline was counted Monday-Friday because no holiday
+table covers its year."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+import structlog
+
+from yibaodai.domain.calendar import WorkingDayCalendar, to_shanghai
+from yibaodai.domain.sla import SlaPolicy
+from yibaodai.errors import ConfigurationError
+from yibaodai.settings import Settings
+
+log = structlog.get_logger("yibaodai.sla")
+
+#: How far ahead a deadline can reach from today (2 + 2 working days over a Spring Festival
+#: is about 3 weeks); the coverage warning looks at this window.
+LOOKAHEAD = timedelta(days=45)
+
+
+def policy_of(settings: Settings) -> SlaPolicy:
+    return SlaPolicy(claim_working_days=settings.sla_claim_working_days,
+                     verify_working_days=settings.sla_verify_working_days,
+                     penalty_calendar_days=settings.sla_penalty_days)
+
+
+def _holidays(path: Path) -> dict[date, bool]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        table = {date.fromisoformat(k): v for k, v in raw.items()}
+    except (OSError, ValueError, AttributeError) as exc:
+        raise ConfigurationError("节假日表无法读取", f"holiday table {path} unreadable: {exc}",
+                                 code="holidays_file") from exc
+    bad = [k for k, v in table.items() if not isinstance(v, bool)]
+    if bad:
+        raise ConfigurationError("节假日表的值须为 true/false", f"holiday table {path}: values "
+                                 f"must be true (working day) or false, not for {bad[:3]}",
+                                 code="holidays_file")
+    return table
+
+
+@lru_cache(maxsize=8)
+def _calendar(path: Path | None) -> WorkingDayCalendar:
+    return WorkingDayCalendar(_holidays(path) if path is not None else None)
+
+
+def bank_calendar(settings: Settings | None = None) -> WorkingDayCalendar:
+    """The calendar with the bank's holiday table (none configured: the package's years)."""
+    return _calendar(settings.holidays_file if settings is not None else None)
+
+
+def calendar_warning(cal: WorkingDayCalendar, now: datetime) -> str | None:
+    """The bilingual warning when deadlines counted from ``now`` may fall in a year no
+    holiday table covers (Monday-Friday used); also logged as ``sla.calendar_uncovered``."""
+    today = to_shanghai(now).date()
+    warning = cal.coverage_warning_between(today, today + LOOKAHEAD)
+    if warning is not None:
+        log.warning("sla.calendar_uncovered", today=today.isoformat(), warning=warning)
+    return warning

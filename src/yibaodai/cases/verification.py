@@ -1,0 +1,60 @@
+"""The on-site findings beside the bureau's data: the bureau's values of a case's
+institution, the findings a verification records, and whether mismatches still block the
+sign-off (none recorded, or overridden by a department manager since)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from yibaodai.db.models import CaseEventRow, CaseRow, InstitutionRow
+from yibaodai.domain.verification import FIELDS, compare, mismatches
+from yibaodai.errors import FieldError, ValidationFailed
+
+OVERRIDE_EVENT = "mismatch_override"
+MAX_FOUND = 300
+
+
+def bureau_values(inst: InstitutionRow) -> dict[str, str | None]:
+    """The bureau's value of each verified field, from the stored institution profile."""
+    return {"uscc": inst.uscc, "name": inst.fixmedins_name,
+            "legal_representative": inst.legrep_name,
+            "licence_expiry": inst.endtime.isoformat() if inst.endtime else None,
+            "address": inst.addr, "settlement_account": inst.bankacct,
+            "operating_status": inst.biz_stas}
+
+
+def check_findings(found: dict[str, str]) -> None:
+    """Refuse unknown fields and over-long values, field by field."""
+    errors = [FieldError(f"findings.{k}", "未知项目", "unknown item") for k in found
+              if k not in FIELDS]
+    errors += [FieldError(f"findings.{k}", f"最多{MAX_FOUND}字", f"at most {MAX_FOUND} chars")
+               for k, v in found.items() if k in FIELDS and len(v) > MAX_FOUND]
+    if errors:
+        raise ValidationFailed("现场核实记录有误", "invalid on-site findings",
+                               code="invalid_findings", fields=errors)
+
+
+def findings_details(session: Session, case: CaseRow,
+                     found: dict[str, str]) -> dict[str, Any]:
+    """What the verification event keeps: each finding beside the bureau's value, and the
+    fields that differ."""
+    inst = session.get(InstitutionRow, case.fixmedins_code)
+    assert inst is not None
+    findings = compare(found, bureau_values(inst))
+    return {"findings": [{"field": f.field, "found": f.found, "bureau": f.bureau,
+                          "match": f.matches} for f in findings],
+            "mismatches": mismatches(findings)}
+
+
+def outstanding_mismatches(session: Session, case: CaseRow) -> list[str]:
+    """The latest verification's mismatched fields, unless overridden after it."""
+    events = session.scalars(select(CaseEventRow).where(
+        CaseEventRow.case_id == case.id,
+        CaseEventRow.event.in_(("verify_pass", "verify_fail", OVERRIDE_EVENT)))
+        .order_by(CaseEventRow.id.desc()).limit(1)).first()
+    if events is None or events.event == OVERRIDE_EVENT:
+        return []
+    return [str(f) for f in events.details.get("mismatches", [])]
