@@ -10,6 +10,7 @@ from yibaodai.cli import (  # noqa: F401  (each module registers its commands)
     db,
     decision,
     demo,
+    ews,
     inspect,
     integrity,
     marketing,
