@@ -36,3 +36,28 @@ def benchmark(
                f"cover {report['mean']['cover']:.3f}")
     for name, base in report["baselines"].items():
         typer.echo(f"baseline {name}: F1 {base['f1']:.3f} cover {base['cover']:.3f}")
+
+
+@ews_app.command("evaluate")
+def evaluate(
+    seed: Annotated[int, typer.Option(help="Seed of the simulated city.")] = 7,
+    institutions: Annotated[int, typer.Option(min=10, max=20_000,
+                                              help="Institutions in the simulated city.")] = 300,
+    as_of: Annotated[str, typer.Option(help="The city's day (YYYY-MM-DD).")] = "2026-08-31",
+    as_json: AsJson = False,
+) -> None:
+    """The warning rules month by month over the simulator's labelled portfolio: recall two
+    months ahead of default, false warnings per 100 borrowers per month, lead times."""
+    from datetime import date
+
+    from yibaodai.sim.portfolio import evaluate_portfolio
+
+    report = evaluate_portfolio(seed=seed, institutions=institutions,
+                                as_of=date.fromisoformat(as_of))
+    if as_json:
+        emit(report)
+        return
+    typer.echo(f"recall_2m {report['recall_2m']}  false_per_100_month "
+               f"{report['false_per_100_month']}  lead time median "
+               f"{report['lead_time_months']['median']} months "
+               f"({report['defaulters']} defaulters of {report['borrowers']} borrowers)")
