@@ -20,7 +20,7 @@ from yibaodai.db.models import (
     WarningRow,
 )
 from yibaodai.domain.ews.rules import replay
-from yibaodai.monitoring.service import run_monitoring
+from yibaodai.monitoring.service import escalate_overdue, run_monitoring
 from yibaodai.outbound.connector import Endpoint
 from yibaodai.sim.server import ServerThread
 from yibaodai.worker.dispatcher import MAX_ATTEMPTS
@@ -203,12 +203,29 @@ def test_a_borrower_whose_income_collapses_gets_a_warning_for_its_client_manager
         colleague = w.api("POST", f"cm_{sub}_2", f"/api/warnings/{warnings[0]['id']}/outcome",
                           json={"outcome": "不是我的客户 / not my client"})
         assert colleague.status_code == 403 and colleague.json()["code"] == "not_assignee"
+        note = "电话核实：店面装修停业三周 / closed for refurbishment"
         r = w.api("POST", f"cm_{sub}_1", f"/api/warnings/{warnings[0]['id']}/outcome",
-                  json={"outcome": "电话核实：店面装修停业三周 / closed for refurbishment"})
+                  json={"outcome": note, "outcome_kind": "risk_confirmed"})
+        assert r.json()["code"] == "invalid_outcome"
+        assert [f["field"] for f in r.json()["fields"]] == ["action"]  # confirmed risk: act
+        r = w.api("POST", f"cm_{sub}_1", f"/api/warnings/{warnings[0]['id']}/outcome",
+                  json={"outcome": note, "outcome_kind": "risk_confirmed", "action": "watch"})
         assert r.json()["state"] == "closed"
         with installation.bank.db.unit_of_work() as s:
-            assert s.scalars(select(WarningRow.state).where(
-                WarningRow.rule_code == "W01")).one() == "closed"
+            handled = s.scalars(select(WarningRow).where(WarningRow.rule_code == "W01")).one()
+            assert (handled.state, handled.outcome_kind, handled.action) == (
+                "closed", "risk_confirmed", "watch")
+        counts = w.api("GET", f"cm_{sub}_1", "/api/warnings/outcomes").json()["rules"]
+        assert counts["W01"]["risk_confirmed"] == 1 and counts["W04"]["open"] == 1
+        # the red W04 (raised Sunday 1 November) may wait one working day, then goes to the
+        # department manager, and after two to the branch
+        with installation.bank.db.unit_of_work() as s:
+            assert escalate_overdue(s, now=datetime(2026, 11, 2, 20, tzinfo=SHANGHAI)) == []
+            (up,) = escalate_overdue(s, now=datetime(2026, 11, 3, 9, tzinfo=SHANGHAI))
+            assert (up.rule_code, up.state, up.escalation) == ("W04", "escalated", "department")
+            (up,) = escalate_overdue(s, now=datetime(2026, 11, 4, 9, tzinfo=SHANGHAI))
+            assert up.escalation == "branch"
+            assert escalate_overdue(s, now=datetime(2026, 11, 9, 9, tzinfo=SHANGHAI)) == []
 
 
 def test_an_unreachable_head_office_leaves_the_message_pending_and_retries_later(

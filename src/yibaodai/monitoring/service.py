@@ -22,6 +22,7 @@ from yibaodai.db.models import (
 )
 from yibaodai.domain.calendar import WorkingDayCalendar
 from yibaodai.domain.case import CaseState
+from yibaodai.domain.ews.handling import OUTCOMES, escalation_due, handling_errors
 from yibaodai.domain.ews.history import (
     BorrowerHistory,
     BureauEvent,
@@ -40,7 +41,7 @@ from yibaodai.errors import (
 )
 
 MONITORED = (CaseState.REPORTED.value, CaseState.DRAWN.value)
-ESCALATE_AFTER_WORKING_DAYS = 3
+ESCALATE_AFTER_WORKING_DAYS = 3  # warnings of the old levels (high/medium/low)
 OPEN_STATES = ("open", "escalated")
 
 
@@ -151,21 +152,34 @@ def run_monitoring(session: Session, *, now: datetime,
 
 def escalate_overdue(session: Session, *, now: datetime,
                      calendar: WorkingDayCalendar | None = None) -> list[WarningRow]:
-    """Open warnings past their handling deadline go to the sub-branch department manager."""
+    """Unhandled warnings past their level's deadline (``domain.ews.handling``) go to the
+    sub-branch department manager; past twice the deadline the branch is told too."""
     cal = calendar or WorkingDayCalendar()
     escalated: list[WarningRow] = []
-    for warning in session.scalars(select(WarningRow).where(WarningRow.state == "open")):
-        if cal.add_working_days(warning.raised_at, ESCALATE_AFTER_WORKING_DAYS) >= now:
+    for warning in session.scalars(select(WarningRow).where(
+            WarningRow.state.in_(OPEN_STATES)).order_by(WarningRow.id)):
+        step = escalation_due(warning.severity, warning.raised_at, now, cal,
+                              escalated=warning.escalation or (
+                                  "department" if warning.state == "escalated" else None))
+        if step is None:
             continue
         case = session.get(CaseRow, warning.case_id)
         assert case is not None
-        manager = session.scalars(select(UserRow).where(
-            UserRow.sub_branch_code == case.sub_branch_code,
-            UserRow.role == "sub_branch_manager").order_by(UserRow.id)).first()
-        warning.state = "escalated"
-        warning.assigned_to = manager.id if manager else warning.assigned_to
-        audit(session, at=now, actor="system", action="warning.escalated",
-              target=f"warning:{warning.id}", details={"to": manager.username if manager else None})
+        if step == "department" or warning.state == "open":
+            manager = session.scalars(select(UserRow).where(
+                UserRow.sub_branch_code == case.sub_branch_code,
+                UserRow.role == "sub_branch_manager").order_by(UserRow.id)).first()
+            warning.assigned_to = manager.id if manager else warning.assigned_to
+            audit(session, at=now, actor="system", action="warning.escalated",
+                  target=f"warning:{warning.id}",
+                  details={"to": manager.username if manager else None, "step": "department"})
+        if step == "branch":
+            branch = session.scalars(select(UserRow).where(
+                UserRow.role == "branch_manager").order_by(UserRow.id)).first()
+            audit(session, at=now, actor="system", action="warning.escalated",
+                  target=f"warning:{warning.id}",
+                  details={"to": branch.username if branch else None, "step": "branch"})
+        warning.state, warning.escalation = "escalated", step
         escalated.append(warning)
     return escalated
 
@@ -198,22 +212,46 @@ def handling_refusal(actor: Actor, warning: WarningRow) -> YibaodaiError | None:
 
 
 def handle_warning(session: Session, *, actor: Actor, warning_id: int, outcome: str,
-                   now: datetime) -> WarningRow:
+                   now: datetime, outcome_kind: str | None = None,
+                   action: str | None = None) -> WarningRow:
+    """Record the post-loan check: the note, and (when given — the old form sent only the
+    note) what it found and what the bank does (``domain.ews.handling``)."""
     warning = visible_warning(session, actor, warning_id)
     refused = handling_refusal(actor, warning)
     if refused is not None:
         raise refused
     text = outcome.strip()
-    if not 2 <= len(text) <= 1000:
-        raise ValidationFailed("请填写核查结论（2-1000字）", "outcome must be 2-1000 characters",
-                               code="invalid_outcome",
-                               fields=[FieldError("outcome", "2-1000字", "2-1000 characters")])
+    fields = [] if 2 <= len(text) <= 1000 else [
+        FieldError("outcome", "2-1000字", "2-1000 characters")]
+    if outcome_kind is not None or action is not None:
+        fields += handling_errors(outcome_kind, action)
+    if fields:
+        raise ValidationFailed("处置记录不完整或有误", "the handling record is incomplete or "
+                               "wrong", code="invalid_outcome", fields=fields)
     warning.state, warning.outcome = "closed", text
+    warning.outcome_kind, warning.action = outcome_kind, action
     warning.handled_by, warning.handled_at = actor.user_id, now
     audit(session, at=now, actor=actor.username, action="warning.handled",
-          target=f"warning:{warning.id}", details={"outcome": text})
+          target=f"warning:{warning.id}",
+          details={"outcome": text, "outcome_kind": outcome_kind, "action": action})
     return warning
 
 
+def outcome_counts(session: Session, actor: Actor) -> dict[str, dict[str, int]]:
+    """Per rule, the warnings in ``actor``'s scope by outcome (and those not yet handled):
+    the labels the branch tunes its rules on."""
+    counts: dict[str, dict[str, int]] = {}
+    rows = session.execute(select(WarningRow.rule_code, WarningRow.state,
+                                  WarningRow.outcome_kind, CaseRow.sub_branch_code).join(
+        CaseRow, CaseRow.id == WarningRow.case_id))
+    for rule, state, kind, sub_branch in rows:
+        if not actor.can_see_sub_branch(sub_branch):
+            continue
+        key = "open" if state in OPEN_STATES else (kind or "unlabelled")
+        per_rule = counts.setdefault(rule, {k: 0 for k in (*OUTCOMES, "unlabelled", "open")})
+        per_rule[key] += 1
+    return dict(sorted(counts.items()))
+
+
 __all__ = ["borrower_history", "escalate_overdue", "handle_warning", "handling_refusal",
-           "record_signal", "run_monitoring", "visible_warning"]
+           "outcome_counts", "record_signal", "run_monitoring", "visible_warning"]
