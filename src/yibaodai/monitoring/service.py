@@ -41,7 +41,6 @@ from yibaodai.errors import (
 )
 
 MONITORED = (CaseState.REPORTED.value, CaseState.DRAWN.value)
-ESCALATE_AFTER_WORKING_DAYS = 3  # warnings of the old levels (high/medium/low)
 OPEN_STATES = ("open", "escalated")
 
 
