@@ -19,7 +19,8 @@ from yibaodai.db.models import (
     SubBranchRow,
     WarningRow,
 )
-from yibaodai.monitoring.service import run_monitoring
+from yibaodai.domain.ews.rules import replay
+from yibaodai.monitoring.service import escalate_overdue, run_monitoring
 from yibaodai.outbound.connector import Endpoint
 from yibaodai.sim.server import ServerThread
 from yibaodai.worker.dispatcher import MAX_ATTEMPTS
@@ -178,19 +179,53 @@ def test_a_borrower_whose_income_collapses_gets_a_warning_for_its_client_manager
             s.commit()
             assert [x.rule_code for x in raised] == ["W01"]
             assert raised[0].assigned_to is not None
-            assert raised[0].inputs["month"] == "2026-09"
+            assert raised[0].inputs["month"] == "2026-09" and raised[0].severity == "orange"
         with installation.bank.db.unit_of_work() as s:  # idempotent per rule and month
             assert run_monitoring(s, now=installation.clock.now()) == []
+        # October is as bad: the open W01 is updated to red, not duplicated
+        installation.clock.set(datetime(2026, 11, 1, 9, 0, tzinfo=SHANGHAI))
+        for answer in w.pusher.push_settlements(inst, start=date(2026, 10, 1),
+                                                end=date(2026, 10, 3)):
+            assert answer.infcode == 0
+        with installation.bank.db.unit_of_work() as s:
+            (level,) = run_monitoring(s, now=installation.clock.now())  # and a new level
+            s.commit()
+            assert (level.rule_code, level.severity) == ("W04", "red")
+            assert level.inputs["change_month"] == "2026-09"
+            (kept,) = s.scalars(select(WarningRow).where(WarningRow.rule_code == "W01")).all()
+            assert (kept.rule_code, kept.severity, kept.period) == ("W01", "red", "2026-10")
+            assert [r["period"] for r in kept.reasons] == ["2026-09", "2026-10"]
+            again = replay(kept.rule_code, kept.inputs)
+            assert again is not None and (again.level, again.period) == ("red", "2026-10")
         warnings = w.api("GET", f"cm_{sub}_1", "/api/warnings").json()["items"]
-        assert [x["rule_code"] for x in warnings] == ["W01"]
+        assert sorted(x["rule_code"] for x in warnings) == ["W01", "W04"]
+        warnings = [x for x in warnings if x["rule_code"] == "W01"]
         colleague = w.api("POST", f"cm_{sub}_2", f"/api/warnings/{warnings[0]['id']}/outcome",
                           json={"outcome": "不是我的客户 / not my client"})
         assert colleague.status_code == 403 and colleague.json()["code"] == "not_assignee"
+        note = "电话核实：店面装修停业三周 / closed for refurbishment"
         r = w.api("POST", f"cm_{sub}_1", f"/api/warnings/{warnings[0]['id']}/outcome",
-                  json={"outcome": "电话核实：店面装修停业三周 / closed for refurbishment"})
+                  json={"outcome": note, "outcome_kind": "risk_confirmed"})
+        assert r.json()["code"] == "invalid_outcome"
+        assert [f["field"] for f in r.json()["fields"]] == ["action"]  # confirmed risk: act
+        r = w.api("POST", f"cm_{sub}_1", f"/api/warnings/{warnings[0]['id']}/outcome",
+                  json={"outcome": note, "outcome_kind": "risk_confirmed", "action": "watch"})
         assert r.json()["state"] == "closed"
         with installation.bank.db.unit_of_work() as s:
-            assert s.scalars(select(WarningRow.state)).one() == "closed"
+            handled = s.scalars(select(WarningRow).where(WarningRow.rule_code == "W01")).one()
+            assert (handled.state, handled.outcome_kind, handled.action) == (
+                "closed", "risk_confirmed", "watch")
+        counts = w.api("GET", f"cm_{sub}_1", "/api/warnings/outcomes").json()["rules"]
+        assert counts["W01"]["risk_confirmed"] == 1 and counts["W04"]["open"] == 1
+        # the red W04 (raised Sunday 1 November) may wait one working day, then goes to the
+        # department manager, and after two to the branch
+        with installation.bank.db.unit_of_work() as s:
+            assert escalate_overdue(s, now=datetime(2026, 11, 2, 20, tzinfo=SHANGHAI)) == []
+            (up,) = escalate_overdue(s, now=datetime(2026, 11, 3, 9, tzinfo=SHANGHAI))
+            assert (up.rule_code, up.state, up.escalation) == ("W04", "escalated", "department")
+            (up,) = escalate_overdue(s, now=datetime(2026, 11, 4, 9, tzinfo=SHANGHAI))
+            assert up.escalation == "branch"
+            assert escalate_overdue(s, now=datetime(2026, 11, 9, 9, tzinfo=SHANGHAI)) == []
 
 
 def test_an_unreachable_head_office_leaves_the_message_pending_and_retries_later(
@@ -268,7 +303,8 @@ def test_a_bureau_penalty_after_the_loan_warns_and_re_decides_at_once(
         with installation.bank.db.unit_of_work() as s:
             (warning,) = run_monitoring(s, now=installation.clock.now())
             s.commit()
-            assert warning.rule_code == "W03" and warning.inputs["evt_type"] == "penalty"
+            assert warning.rule_code == "W03" and warning.severity == "orange"
+            assert [e["evt_type"] for e in warning.inputs["events"]] == ["penalty"]
             results = s.scalars(select(DecisionRow.result).where(
                 DecisionRow.fixmedins_code == inst.fixmedins_code)
                 .order_by(DecisionRow.id)).all()

@@ -190,6 +190,7 @@ def probes(w: World) -> dict[tuple[str, str], Probe]:
         ("GET", "/api/warnings"): Probe("/api/warnings", {}, 200),
         ("GET", "/api/warnings/export.xlsx"): Probe("/api/warnings/export.xlsx", {}, 200),
         ("GET", "/api/warnings/export.csv"): Probe("/api/warnings/export.csv", {}, 200),
+        ("GET", "/api/warnings/outcomes"): Probe("/api/warnings/outcomes", {}, 200),
         ("GET", "/api/warnings/{warning_id}"): Probe(f"/api/warnings/{w.warn_a}", {}, 200, 404),
         ("POST", "/api/warnings/{warning_id}/outcome"): Probe(
             f"/api/warnings/{w.warn_a}/outcome", bad, 422),

@@ -144,7 +144,7 @@ def test_serve_on_a_fresh_database_answers_the_bureau_and_reports_to_head_office
         entry = _arrival(receivers.head_office_inbox, inst.fixmedins_code,
                          what="the whitelist entry at head office")
         assert entry["case_id"] == case["id"]
-        wait_for(lambda: api("gm", "GET", f"/api/cases/{case['id']}").json()["state"]
+        wait_for(lambda: api("gm", "GET", f"/api/cases/{case['id']}").json()["case"]["state"]
                  == "reported", timeout=10, what="the case to be reported", every=0.2)
         assert bank.terminate() == 0
         assert bank.logged("worker.stopped")

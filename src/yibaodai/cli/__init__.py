@@ -11,6 +11,7 @@ from yibaodai.cli import (  # noqa: F401  (each module registers its commands)
     db,
     decision,
     demo,
+    ews,
     inspect,
     integrity,
     marketing,

@@ -3,8 +3,8 @@ warning to the case's client manager, records the handling, escalates what is le
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -13,14 +13,24 @@ from yibaodai.audit.log import record as audit
 from yibaodai.auth.roles import CAN_HANDLE_WARNING, Actor, Role
 from yibaodai.db.models import (
     CaseRow,
+    FundDisbursementRow,
     InstitutionEventRow,
+    InstitutionRow,
     SettlementFactRow,
     UserRow,
     WarningRow,
 )
 from yibaodai.domain.calendar import WorkingDayCalendar
 from yibaodai.domain.case import CaseState
-from yibaodai.domain.warnings import WARNING_RULES_VERSION, BureauEvent, detect
+from yibaodai.domain.ews.handling import OUTCOMES, escalation_due, handling_errors
+from yibaodai.domain.ews.history import (
+    BorrowerHistory,
+    BureauEvent,
+    Disbursement,
+    MonthFigures,
+)
+from yibaodai.domain.ews.rules import HISTORY_MONTHS, Signal, evaluate
+from yibaodai.domain.months import month_key, previous_months
 from yibaodai.errors import (
     Conflict,
     FieldError,
@@ -29,73 +39,146 @@ from yibaodai.errors import (
     ValidationFailed,
     YibaodaiError,
 )
-from yibaodai.features.settlement import monthly_fund_pay
-from yibaodai.features.store import load_daily
 
 MONITORED = (CaseState.REPORTED.value, CaseState.DRAWN.value)
-ESCALATE_AFTER_WORKING_DAYS = 3
+OPEN_STATES = ("open", "escalated")
+
+
+def borrower_history(session: Session, case: CaseRow, *, today: date) -> BorrowerHistory:
+    """What the rules see of ``case``'s borrower as of ``today``: 37 months of settlement
+    figures, bureau events since the case began, recent fund disbursements, head office's
+    overdue report and the bureau's profile. Amounts are the stored fen-exact yuan."""
+    code = case.fixmedins_code
+    first = previous_months(today, HISTORY_MONTHS)[0]
+    since = date(int(first[:4]), int(first[5:]), 1)
+    months: dict[str, list[Decimal | int]] = {}
+    for day, insutype, cnt, refd, fund in session.execute(
+            select(SettlementFactRow.setl_date, SettlementFactRow.insutype,
+                   SettlementFactRow.setl_cnt, SettlementFactRow.refd_setl_cnt,
+                   SettlementFactRow.fund_pay_sumamt).where(
+                SettlementFactRow.fixmedins_code == code, SettlementFactRow.setl_date >= since,
+                SettlementFactRow.setl_date <= today)):
+        acc = months.setdefault(month_key(day), [Decimal(0), 0, 0, Decimal(0)])
+        acc[0] += fund
+        acc[1] += cnt
+        acc[2] += refd
+        if insutype == "310":
+            acc[3] += fund
+    figures = {m: MonthFigures(float(a[0]), int(a[1]), int(a[2]),
+                               round(float(Decimal(a[3]) / Decimal(a[0])), 4) if a[0] else None)
+               for m, a in months.items()}
+    last = session.scalar(select(func.max(SettlementFactRow.setl_date)).where(
+        SettlementFactRow.fixmedins_code == code, SettlementFactRow.setl_date <= today))
+    events = tuple(BureauEvent(e.evt_type, e.evt_date, e.evt_desc) for e in session.scalars(
+        select(InstitutionEventRow).where(
+            InstitutionEventRow.fixmedins_code == code,
+            InstitutionEventRow.evt_date >= case.assigned_at.date(),
+            InstitutionEventRow.evt_date <= today).order_by(InstitutionEventRow.id)))
+    paid = tuple(Disbursement(f"{d.setlym[:4]}-{d.setlym[4:]}", d.fin_acen_time.date(),
+                              float(d.dfr_sumamt)) for d in session.scalars(
+        select(FundDisbursementRow).where(
+            FundDisbursementRow.fixmedins_code == code,
+            FundDisbursementRow.setlym >= first.replace("-", "")).order_by(
+            FundDisbursementRow.setlym, FundDisbursementRow.dfr_id))
+        if d.fin_acen_time.date() <= today)
+    profile = session.get(InstitutionRow, code)
+    return BorrowerHistory(
+        months=figures, last_settlement=last, events=events, disbursements=paid,
+        overdue_days=case.overdue_days or 0,
+        designation_end=profile.endtime if profile else None,
+        credit_grade=profile.cred_lv_name if profile else None,
+        watched_since=case.assigned_at.date())
+
+
+def record_signal(session: Session, case: CaseRow, signal: Signal, *,
+                  now: datetime) -> WarningRow | None:
+    """One open warning per borrower and signal: a signal already open is updated in place
+    (its level, period, explanation and inputs follow the newest run), one handled for the
+    same period is not raised again, anything else opens a new warning. Returns the warning
+    when it is new."""
+    reason = {"rule_code": signal.rule_code, "level": signal.level, "period": signal.period,
+              "text_zh": signal.text_zh, "text_en": signal.text_en}
+    same_period = session.scalars(select(WarningRow).where(
+        WarningRow.case_id == case.id, WarningRow.rule_code == signal.rule_code,
+        WarningRow.period == signal.period)).first()
+    current = same_period if same_period is not None else session.scalars(
+        select(WarningRow).where(WarningRow.case_id == case.id,
+                                 WarningRow.rule_code == signal.rule_code,
+                                 WarningRow.state.in_(OPEN_STATES))).first()
+    if current is not None:
+        if current.state not in OPEN_STATES:
+            return None  # handled already for this period
+        if (current.severity, current.period, current.reasons[-1:]) != (
+                signal.level, signal.period, [reason]):
+            current.severity, current.period = signal.level, signal.period
+            current.rule_version, current.inputs = signal.rule_version, signal.inputs
+            current.reasons = [*current.reasons, reason]
+            audit(session, at=now, actor="system", action="warning.updated",
+                  target=f"warning:{current.id}",
+                  details={"level": signal.level, "period": signal.period})
+        return None
+    warning = WarningRow(
+        case_id=case.id, fixmedins_code=case.fixmedins_code, rule_code=signal.rule_code,
+        rule_version=signal.rule_version, period=signal.period, raised_at=now,
+        severity=signal.level, inputs=signal.inputs, reasons=[reason],
+        assigned_to=case.client_manager_id, state="open")
+    session.add(warning)
+    session.flush()
+    audit(session, at=now, actor="system", action="warning.raised",
+          target=f"warning:{warning.id}",
+          details={"case": case.id, "rule": signal.rule_code, "period": signal.period,
+                   "level": signal.level})
+    return warning
 
 
 def run_monitoring(session: Session, *, now: datetime,
                    fixmedins_code: str | None = None) -> list[WarningRow]:
-    """Run the warning rules as of ``now`` over every borrower (or only ``fixmedins_code``'s
-    cases) and raise each new warning once per case, rule and period (so running again
-    changes nothing). Returns the warnings raised."""
+    """Run the warning rules (``domain.ews.rules``) as of ``now`` over every monitored
+    borrower (or only ``fixmedins_code``'s cases). Running again changes nothing. Returns the
+    warnings newly raised."""
     raised: list[WarningRow] = []
     today = now.date()
-    since = date(today.year - 1, today.month, 1)
     monitored = select(CaseRow).where(CaseRow.state.in_(MONITORED)).order_by(CaseRow.id)
     if fixmedins_code is not None:
         monitored = monitored.where(CaseRow.fixmedins_code == fixmedins_code)
     for case in session.scalars(monitored):
-        rows = load_daily(session, case.fixmedins_code, since)
-        last = session.scalar(select(func.max(SettlementFactRow.setl_date)).where(
-            SettlementFactRow.fixmedins_code == case.fixmedins_code))
-        events = tuple(BureauEvent(e.evt_type, e.evt_date, e.evt_desc) for e in session.scalars(
-            select(InstitutionEventRow).where(
-                InstitutionEventRow.fixmedins_code == case.fixmedins_code,
-                InstitutionEventRow.evt_date >= case.assigned_at.date())))
-        for signal in detect(monthly_fund_pay(rows), last_settlement=last, as_of=today,
-                             events=events):
-            exists = session.scalars(select(WarningRow.id).where(
-                WarningRow.case_id == case.id, WarningRow.rule_code == signal.rule_code,
-                WarningRow.period == signal.period)).first()
-            if exists:
-                continue
-            warning = WarningRow(
-                case_id=case.id, fixmedins_code=case.fixmedins_code,
-                rule_code=signal.rule_code, rule_version=WARNING_RULES_VERSION,
-                period=signal.period, raised_at=now, severity=signal.severity,
-                inputs=signal.inputs, reasons=[{k: v for k, v in asdict(signal).items()
-                                                if k in ("rule_code", "text_zh", "text_en")}],
-                assigned_to=case.client_manager_id, state="open",
-            )
-            session.add(warning)
-            session.flush()
-            audit(session, at=now, actor="system", action="warning.raised",
-                  target=f"warning:{warning.id}",
-                  details={"case": case.id, "rule": signal.rule_code, "period": signal.period})
-            raised.append(warning)
+        for signal in evaluate(borrower_history(session, case, today=today), today):
+            warning = record_signal(session, case, signal, now=now)
+            if warning is not None:
+                raised.append(warning)
     return raised
 
 
 def escalate_overdue(session: Session, *, now: datetime,
                      calendar: WorkingDayCalendar | None = None) -> list[WarningRow]:
-    """Open warnings past their handling deadline go to the sub-branch department manager."""
+    """Unhandled warnings past their level's deadline (``domain.ews.handling``) go to the
+    sub-branch department manager; past twice the deadline the branch is told too."""
     cal = calendar or WorkingDayCalendar()
     escalated: list[WarningRow] = []
-    for warning in session.scalars(select(WarningRow).where(WarningRow.state == "open")):
-        if cal.add_working_days(warning.raised_at, ESCALATE_AFTER_WORKING_DAYS) >= now:
+    for warning in session.scalars(select(WarningRow).where(
+            WarningRow.state.in_(OPEN_STATES)).order_by(WarningRow.id)):
+        step = escalation_due(warning.severity, warning.raised_at, now, cal,
+                              escalated=warning.escalation or (
+                                  "department" if warning.state == "escalated" else None))
+        if step is None:
             continue
         case = session.get(CaseRow, warning.case_id)
         assert case is not None
-        manager = session.scalars(select(UserRow).where(
-            UserRow.sub_branch_code == case.sub_branch_code,
-            UserRow.role == "sub_branch_manager").order_by(UserRow.id)).first()
-        warning.state = "escalated"
-        warning.assigned_to = manager.id if manager else warning.assigned_to
-        audit(session, at=now, actor="system", action="warning.escalated",
-              target=f"warning:{warning.id}", details={"to": manager.username if manager else None})
+        if step == "department" or warning.state == "open":
+            manager = session.scalars(select(UserRow).where(
+                UserRow.sub_branch_code == case.sub_branch_code,
+                UserRow.role == "sub_branch_manager").order_by(UserRow.id)).first()
+            warning.assigned_to = manager.id if manager else warning.assigned_to
+            audit(session, at=now, actor="system", action="warning.escalated",
+                  target=f"warning:{warning.id}",
+                  details={"to": manager.username if manager else None, "step": "department"})
+        if step == "branch":
+            branch = session.scalars(select(UserRow).where(
+                UserRow.role == "branch_manager").order_by(UserRow.id)).first()
+            audit(session, at=now, actor="system", action="warning.escalated",
+                  target=f"warning:{warning.id}",
+                  details={"to": branch.username if branch else None, "step": "branch"})
+        warning.state, warning.escalation = "escalated", step
         escalated.append(warning)
     return escalated
 
@@ -128,22 +211,46 @@ def handling_refusal(actor: Actor, warning: WarningRow) -> YibaodaiError | None:
 
 
 def handle_warning(session: Session, *, actor: Actor, warning_id: int, outcome: str,
-                   now: datetime) -> WarningRow:
+                   now: datetime, outcome_kind: str | None = None,
+                   action: str | None = None) -> WarningRow:
+    """Record the post-loan check: the note, and (when given — the old form sent only the
+    note) what it found and what the bank does (``domain.ews.handling``)."""
     warning = visible_warning(session, actor, warning_id)
     refused = handling_refusal(actor, warning)
     if refused is not None:
         raise refused
     text = outcome.strip()
-    if not 2 <= len(text) <= 1000:
-        raise ValidationFailed("请填写核查结论（2-1000字）", "outcome must be 2-1000 characters",
-                               code="invalid_outcome",
-                               fields=[FieldError("outcome", "2-1000字", "2-1000 characters")])
+    fields = [] if 2 <= len(text) <= 1000 else [
+        FieldError("outcome", "2-1000字", "2-1000 characters")]
+    if outcome_kind is not None or action is not None:
+        fields += handling_errors(outcome_kind, action)
+    if fields:
+        raise ValidationFailed("处置记录不完整或有误", "the handling record is incomplete or "
+                               "wrong", code="invalid_outcome", fields=fields)
     warning.state, warning.outcome = "closed", text
+    warning.outcome_kind, warning.action = outcome_kind, action
     warning.handled_by, warning.handled_at = actor.user_id, now
     audit(session, at=now, actor=actor.username, action="warning.handled",
-          target=f"warning:{warning.id}", details={"outcome": text})
+          target=f"warning:{warning.id}",
+          details={"outcome": text, "outcome_kind": outcome_kind, "action": action})
     return warning
 
 
-__all__ = ["escalate_overdue", "handle_warning", "handling_refusal", "run_monitoring",
-           "visible_warning"]
+def outcome_counts(session: Session, actor: Actor) -> dict[str, dict[str, int]]:
+    """Per rule, the warnings in ``actor``'s scope by outcome (and those not yet handled):
+    the labels the branch tunes its rules on."""
+    counts: dict[str, dict[str, int]] = {}
+    rows = session.execute(select(WarningRow.rule_code, WarningRow.state,
+                                  WarningRow.outcome_kind, CaseRow.sub_branch_code).join(
+        CaseRow, CaseRow.id == WarningRow.case_id))
+    for rule, state, kind, sub_branch in rows:
+        if not actor.can_see_sub_branch(sub_branch):
+            continue
+        key = "open" if state in OPEN_STATES else (kind or "unlabelled")
+        per_rule = counts.setdefault(rule, {k: 0 for k in (*OUTCOMES, "unlabelled", "open")})
+        per_rule[key] += 1
+    return dict(sorted(counts.items()))
+
+
+__all__ = ["borrower_history", "escalate_overdue", "handle_warning", "handling_refusal",
+           "outcome_counts", "record_signal", "run_monitoring", "visible_warning"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from yibaodai.auth.roles import Role
 from yibaodai.domain.case import CaseState
 from yibaodai.domain.codes import DALIAN_DISTRICTS
+from yibaodai.domain.ews.rules import RULES
 from yibaodai.domain.model_version import Stage
 
 Names = dict[str, tuple[str, str]]
@@ -60,15 +61,14 @@ INSTITUTION_TYPES: Names = {
 BIZ_STAS: Names = {"1": ("正常", "Operating"), "2": ("暂停", "Suspended"),
                    "3": ("终止", "Terminated")}
 
-WARNING_LEVELS: Names = {"high": ("高", "High"), "medium": ("中", "Medium"),
+WARNING_LEVELS: Names = {"red": ("红色", "Red"), "orange": ("橙色", "Orange"),
+                         "yellow": ("黄色", "Yellow"), "blue": ("蓝色", "Blue"),
+                         # warnings raised before the four levels (rules of 2026.11)
+                         "high": ("高", "High"), "medium": ("中", "Medium"),
                          "low": ("低", "Low")}
 WARNING_STATES: Names = {"open": ("待处理", "Open"), "escalated": ("已升级", "Escalated"),
                          "closed": ("已处理", "Handled")}
-WARNING_RULES: Names = {
-    "W01": ("结算收入骤降", "Settlement income dropped"),
-    "W02": ("结算中断", "Settlement stopped"),
-    "W03": ("医保局通报处罚/暂停", "Bureau penalty or suspension"),
-}
+WARNING_RULES: Names = {code: (rule.name_zh, rule.name_en) for code, rule in RULES.items()}
 
 MODEL_STAGES: Names = {
     Stage.DRAFT: ("草稿", "Draft"), Stage.SUBMITTED: ("已提交待审批", "Submitted"),

@@ -15,11 +15,8 @@ from sqlalchemy.orm import Session, aliased
 from yibaodai.auth.roles import Actor
 from yibaodai.db.models import AuditRow, CaseRow, InstitutionRow, SubBranchRow, UserRow, WarningRow
 from yibaodai.domain.calendar import WorkingDayCalendar
-from yibaodai.monitoring.service import (
-    ESCALATE_AFTER_WORKING_DAYS,
-    handling_refusal,
-    visible_warning,
-)
+from yibaodai.domain.ews.handling import deadline as level_deadline
+from yibaodai.monitoring.service import handling_refusal, visible_warning
 from yibaodai.reports.cases import day_start
 from yibaodai.reports.formatting import format_values
 from yibaodai.reports.labels import WARNING_LEVELS, WARNING_RULES, WARNING_STATES, name
@@ -105,6 +102,9 @@ class WarningItem(Out):
     state_en: str
     assigned_to_name: str | None
     outcome: str | None
+    outcome_kind: str | None = None  # false_alarm / explained / risk_confirmed
+    action: str | None = None  # watch / reduce_limit / freeze / recover
+    escalation: str | None = None  # department / branch
     handled_by_name: str | None
     handled_at: datetime | None
     can_handle: bool
@@ -170,7 +170,7 @@ def _items(session: Session, actor: Actor, rows: list[Any], now: datetime,
         level_zh, level_en = name(WARNING_LEVELS, w.severity)
         state_zh, state_en = name(WARNING_STATES, w.state)
         text = (w.reasons or [{}])[0]
-        deadline = cal.add_working_days(w.raised_at, ESCALATE_AFTER_WORKING_DAYS)
+        deadline = level_deadline(w.severity, w.raised_at, cal)
         out.append(WarningItem(
             id=w.id, case_id=w.case_id, fixmedins_code=w.fixmedins_code,
             fixmedins_name=inst_name, sub_branch_code=sub, sub_branch_name_zh=sub_zh,
@@ -180,11 +180,14 @@ def _items(session: Session, actor: Actor, rows: list[Any], now: datetime,
             explanation_zh=str(text.get("text_zh", "")),
             explanation_en=str(text.get("text_en", "")),
             figures=[Labelled.model_validate(x) for x in format_values(
-                w.inputs or {}, reason_code=w.rule_code[:3],
+                {k: v for k, v in (w.inputs or {}).items() if k != "replay"},
+                reason_code=w.rule_code[:3],
                 sees_settlement=actor.sees_settlement_data)],
             deadline=deadline, overdue=w.state != "closed" and deadline < now,
             state=w.state, state_zh=state_zh, state_en=state_en,
-            assigned_to_name=assignee, outcome=w.outcome, handled_by_name=handler,
+            assigned_to_name=assignee, outcome=w.outcome,
+            outcome_kind=w.outcome_kind, action=w.action, escalation=w.escalation,
+            handled_by_name=handler,
             handled_at=w.handled_at, can_handle=handling_refusal(actor, w) is None,
             history=histories[w.id]))
     return out

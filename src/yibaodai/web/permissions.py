@@ -111,6 +111,7 @@ ROUTES: dict[tuple[str, str], Permission] = {
     ("POST", "/api/cases/{case_id}/mismatch-override"): P.CASES_OVERRIDE,
     ("GET", "/api/warnings"): P.WARNINGS_VIEW,
     **_exports("/api/warnings", P.WARNINGS_EXPORT),
+    ("GET", "/api/warnings/outcomes"): P.WARNINGS_VIEW,
     ("GET", "/api/warnings/{warning_id}"): P.WARNINGS_VIEW,
     ("POST", "/api/warnings/{warning_id}/outcome"): P.WARNINGS_HANDLE,
     ("GET", "/api/institutions/{code}"): P.SETTLEMENT_VIEW,

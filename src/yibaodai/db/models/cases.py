@@ -94,4 +94,7 @@ class WarningRow(Base):
     outcome: Mapped[str | None] = mapped_column(Text)
     handled_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     handled_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    outcome_kind: Mapped[str | None] = mapped_column(String(20))  # domain.ews.handling
+    action: Mapped[str | None] = mapped_column(String(20))
+    escalation: Mapped[str | None] = mapped_column(String(20))  # department / branch
     __table_args__ = (UniqueConstraint("case_id", "rule_code", "period"),)

@@ -8,7 +8,7 @@ from fastapi import Query
 from pydantic import BaseModel, Field
 from starlette.responses import FileResponse, Response
 
-from yibaodai.monitoring.service import handle_warning
+from yibaodai.monitoring.service import handle_warning, outcome_counts
 from yibaodai.reports.warnings import (
     WarningFilters,
     WarningItem,
@@ -48,7 +48,19 @@ class WarningPage(Page[WarningItem]):
 
 
 class Outcome(BaseModel):
+    """The post-loan check: a note, and what it found and what the bank does (optional for
+    the old form, which sends only the note; checked in ``domain.ews.handling``)."""
+
     outcome: str = Field(max_length=1000)
+    outcome_kind: str | None = Field(default=None, max_length=20)
+    action: str | None = Field(default=None, max_length=20)
+
+
+class OutcomeCounts(BaseModel):
+    """Per rule code: counts by outcome (false_alarm, explained, risk_confirmed,
+    unlabelled) and of the warnings not yet handled (open)."""
+
+    rules: dict[str, dict[str, int]]
 
 
 @router.get("/warnings", response_model=WarningPage)
@@ -79,6 +91,11 @@ def export_warnings_csv(actor: CurrentActor, ctx: Ctx, s: DbSession,
     return _export("csv", actor, ctx, s, filters)
 
 
+@router.get("/warnings/outcomes", response_model=OutcomeCounts)
+def warning_outcomes(actor: CurrentActor, s: DbSession) -> OutcomeCounts:
+    return OutcomeCounts(rules=outcome_counts(s, actor))
+
+
 @router.get("/warnings/{warning_id}")
 def get_warning(warning_id: int, actor: CurrentActor, ctx: Ctx, s: DbSession) -> WarningItem:
     return warning_detail(s, actor=actor, warning_id=warning_id, now=ctx.clock.now())
@@ -88,6 +105,7 @@ def get_warning(warning_id: int, actor: CurrentActor, ctx: Ctx, s: DbSession) ->
 def record_outcome(warning_id: int, body: Outcome, actor: CurrentActor, ctx: Ctx,
                    s: DbSession) -> StateChange:
     warning = handle_warning(s, actor=actor, warning_id=warning_id, outcome=body.outcome,
+                             outcome_kind=body.outcome_kind, action=body.action,
                              now=ctx.clock.now())
     s.commit()
     return StateChange(id=warning.id, state=warning.state)

@@ -1,0 +1,105 @@
+"""Where a series changes level (变点检测): binary segmentation on the CUSUM statistic,
+normalised by a long-run variance estimate. Pure Python, one default configuration.
+
+Why this shape. A borrower's monthly income is noisy and autocorrelated (a good quarter is
+followed by another); a detector that assumes independent noise cuts a slowly wandering series
+into many pieces and raises a warning every month. Dividing the CUSUM by the *long-run*
+standard deviation (Bartlett kernel on the residuals of the two-level fit) makes the statistic
+roughly a Brownian-bridge supremum whatever the autocorrelation, so one threshold holds on
+series the detector has never seen; no labels, no per-series tuning. The threshold (3.0) is
+far in the tail of that supremum (P > 3 is below 1e-7 for one test), which keeps the repeated
+tests of the recursion honest. Measured on the TCPD series in ``yibaodai ews benchmark``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+CHANGEPOINT_VERSION = "cusum-lrv-bs-1"
+
+
+@dataclass(frozen=True)
+class ChangePointConfig:
+    """The one default configuration; a change here is a new ``CHANGEPOINT_VERSION``."""
+
+    threshold: float = 3.0
+    min_segment: int = 3
+    bandwidth_exponent: float = 0.5  # Bartlett bandwidth = floor(m ** exponent) on m points
+
+
+DEFAULT = ChangePointConfig()
+
+
+def fill_missing(values: Sequence[float | None]) -> list[float]:
+    """A missing observation carries the last one forward (the first ones take the first
+    value present): a gap is not evidence of a change."""
+    present = [v for v in values if v is not None]
+    last = present[0] if present else 0.0
+    out: list[float] = []
+    for v in values:
+        if v is not None:
+            last = float(v)
+        out.append(last)
+    return out
+
+
+def long_run_variance(residuals: Sequence[float], bandwidth: int) -> float:
+    """Bartlett-kernel (Newey-West) estimate of the variance of the residuals' mean times m."""
+    m = len(residuals)
+    mean = sum(residuals) / m
+    e = [r - mean for r in residuals]
+    gamma0 = sum(v * v for v in e) / m
+    total = gamma0
+    for lag in range(1, min(bandwidth, m - 1) + 1):
+        cov = sum(e[i] * e[i - lag] for i in range(lag, m)) / m
+        total += 2.0 * (1.0 - lag / (bandwidth + 1)) * cov
+    return max(total, 1e-12 * gamma0, 1e-300)
+
+
+def _best_split(x: Sequence[float], min_segment: int) -> tuple[int, float]:
+    """(k, |CUSUM_k| / sqrt(m)) at the split maximising it, k points on the left."""
+    m = len(x)
+    total = sum(x)
+    running = 0.0
+    best_k, best = 0, -1.0
+    for k in range(1, m):
+        running += x[k - 1]
+        if k < min_segment or m - k < min_segment:
+            continue
+        stat = abs(running - k / m * total)
+        if stat > best:
+            best_k, best = k, stat
+    return best_k, best / math.sqrt(m)
+
+
+def _segment(x: Sequence[float], offset: int, config: ChangePointConfig,
+             found: list[int]) -> None:
+    m = len(x)
+    if m < 2 * config.min_segment:
+        return
+    k, cusum = _best_split(x, config.min_segment)
+    left, right = x[:k], x[k:]
+    mean_l, mean_r = sum(left) / k, sum(right) / (m - k)
+    residuals = [v - mean_l for v in left] + [v - mean_r for v in right]
+    scale = math.sqrt(long_run_variance(residuals, int(m ** config.bandwidth_exponent)))
+    if cusum / scale <= config.threshold:
+        return
+    found.append(offset + k)
+    _segment(left, offset, config, found)
+    _segment(right, offset + k, config, found)
+
+
+def change_points(values: Sequence[float | None],
+                  config: ChangePointConfig = DEFAULT) -> list[int]:
+    """Indices where a new level begins (sorted, never 0), for a series with optional gaps."""
+    x = fill_missing(values)
+    found: list[int] = []
+    if len(set(x)) > 1:
+        _segment(x, 0, config, found)
+    return sorted(found)
+
+
+__all__ = ["CHANGEPOINT_VERSION", "DEFAULT", "ChangePointConfig", "change_points",
+           "fill_missing", "long_run_variance"]
