@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     demo_mode: bool = False
     #: Maximum accepted request body at the gateway, in bytes.
     max_body_bytes: int = 8 * 1024 * 1024
+    #: Largest JSON body the staff API reads, and largest upload (a marketing list), in bytes;
+    #: bounded while the body is read (``web.edge.BodyLimit``).
+    api_json_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+    api_upload_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     #: How far a message's ``inf_time`` may be from the bank's clock, in seconds.
     timestamp_window_seconds: int = 300
     #: The bank's chain keys (HMAC-SM3 keys of the audit, archive and case-event chains);

@@ -871,6 +871,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/warnings/outcomes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Warning Outcomes */
+        get: operations["warning_outcomes_api_warnings_outcomes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/warnings/{warning_id}": {
         parameters: {
             query?: never;
@@ -1813,10 +1830,31 @@ export interface components {
             /** Total */
             total: number;
         };
-        /** Outcome */
+        /**
+         * Outcome
+         * @description The post-loan check: a note, and what it found and what the bank does (optional for
+         *     the old form, which sends only the note; checked in ``domain.ews.handling``).
+         */
         Outcome: {
+            /** Action */
+            action?: string | null;
             /** Outcome */
             outcome: string;
+            /** Outcome Kind */
+            outcome_kind?: string | null;
+        };
+        /**
+         * OutcomeCounts
+         * @description Per rule code: counts by outcome (false_alarm, explained, risk_confirmed,
+         *     unlabelled) and of the warnings not yet handled (open).
+         */
+        OutcomeCounts: {
+            /** Rules */
+            rules: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
         };
         /** Override */
         Override: {
@@ -2195,6 +2233,8 @@ export interface components {
         };
         /** WarningItem */
         WarningItem: {
+            /** Action */
+            action?: string | null;
             /** Assigned To Name */
             assigned_to_name: string | null;
             /** Can Handle */
@@ -2206,6 +2246,8 @@ export interface components {
              * Format: date-time
              */
             deadline: string;
+            /** Escalation */
+            escalation?: string | null;
             /** Explanation En */
             explanation_en: string;
             /** Explanation Zh */
@@ -2232,6 +2274,8 @@ export interface components {
             level_zh: string;
             /** Outcome */
             outcome: string | null;
+            /** Outcome Kind */
+            outcome_kind?: string | null;
             /** Overdue */
             overdue: boolean;
             /** Period */
@@ -6004,6 +6048,80 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    warning_outcomes_api_warnings_outcomes_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutcomeCounts"];
+                };
             };
             /** @description 未登录或会话已过期 not signed in, or the session expired */
             401: {

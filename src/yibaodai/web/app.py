@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
@@ -28,6 +28,8 @@ from yibaodai.errors import (
 )
 from yibaodai.web import gateway_routes
 from yibaodai.web.context import AppContext
+from yibaodai.web.edge import MESSAGES_ZH as EDGE_MESSAGES_ZH
+from yibaodai.web.edge import BodyLimit, edge_rules
 from yibaodai.web.permissions import check_routes
 from yibaodai.web.routes import (
     admin,
@@ -60,7 +62,7 @@ MESSAGES_ZH = {
     "greater_than": "超出范围", "less_than": "超出范围", "literal_error": "取值无效",
     "enum": "取值无效", "string_pattern_mismatch": "格式不正确", "dict_type": "应为 JSON 对象",
     "model_attributes_type": "应为 JSON 对象", "json_invalid": "JSON 格式错误",
-}
+} | EDGE_MESSAGES_ZH
 
 
 def _walk(routes: list[Any], prefix: str) -> set[tuple[str, str]]:
@@ -113,12 +115,14 @@ NO_BUILD = """<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>医
 def create_app(ctx: AppContext) -> FastAPI:
     ctx.settings.check()
     app = FastAPI(title="医保贷 yibaodai", version="0.1.0", docs_url=None, redoc_url=None)
+    app.add_middleware(BodyLimit, json_limit=ctx.settings.api_json_max_bytes,
+                       upload_limit=ctx.settings.api_upload_max_bytes)
     app.state.ctx = ctx
     app.state.throttle = LoginThrottle(ctx.settings)
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
     app.include_router(gateway_routes.router)
-    for router in API_ROUTERS:
-        app.include_router(router)
+    for router in API_ROUTERS:  # the edge rules on every API route (``web.edge``)
+        app.include_router(router, dependencies=[Depends(edge_rules)])
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

@@ -16,6 +16,7 @@ from yibaodai.outbound.admin import retry, shown_status
 from yibaodai.reports.cases import day_start
 from yibaodai.reports.labels import OUTBOX_KINDS, OUTBOX_STATUSES, action_name, name
 from yibaodai.web.deps import Ctx, CurrentActor, DbSession
+from yibaodai.web.edge import VisibleText
 from yibaodai.web.export import Column, ExportSpec, export_list
 from yibaodai.web.routes import api_router
 from yibaodai.web.routes.cases import PageNo, PageSize
@@ -163,7 +164,7 @@ class OutboxPage(Page[OutboxItem]):
 
 
 class RetryRequest(BaseModel):
-    reason: str = Field(max_length=500)
+    reason: VisibleText = Field(max_length=500)
 
 
 def _outbox_item(r: OutboxRow) -> OutboxItem:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 from starlette.responses import FileResponse, Response
 
 from yibaodai.cases import service as cases
@@ -17,6 +17,7 @@ from yibaodai.reports.cases import CaseFilters, CaseListItem, case_page
 from yibaodai.reports.cases import case_rows as all_case_rows
 from yibaodai.reports.masking import masking_rules
 from yibaodai.web.deps import Ctx, CurrentActor, DbSession
+from yibaodai.web.edge import NoteText, VisibleText
 from yibaodai.web.export import Column, ExportSpec, export_list
 from yibaodai.web.routes import api_router
 from yibaodai.web.schemas import Page, StateChange, send
@@ -56,19 +57,19 @@ class Reassignment(BaseModel):
 
     sub_branch_code: str | None = Field(default=None, max_length=10)
     client_manager: str | None = Field(default=None, max_length=50)
-    reason: str = Field(max_length=500)
+    reason: VisibleText = Field(max_length=500)
 
 
 class Verification(BaseModel):
-    checklist: dict[str, bool]
-    note: str = Field(default="", max_length=1000)
+    checklist: dict[str, StrictBool]
+    note: NoteText = Field(default="", max_length=1000)
     #: The value found on site for each field checked (``domain.verification.FIELDS``),
     #: compared with the bureau's; optional, so older clients still verify.
     findings: dict[str, str] | None = None
 
 
 class Override(BaseModel):
-    reason: str = Field(max_length=500)
+    reason: VisibleText = Field(max_length=500)
 
 
 @router.get("/cases", response_model=CasePage)

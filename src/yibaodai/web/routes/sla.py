@@ -14,6 +14,7 @@ from yibaodai.cases.penalties import PenaltyItem, lift_penalty, penalty_list
 from yibaodai.cases.sla_policy import bank_calendar, calendar_warning, policy_of
 from yibaodai.db.models import NotificationRow
 from yibaodai.web.deps import Ctx, CurrentActor, DbSession
+from yibaodai.web.edge import VisibleText
 from yibaodai.web.routes import api_router
 from yibaodai.web.schemas import Out, send
 
@@ -25,7 +26,7 @@ class PenaltyList(Out):
 
 
 class Lift(BaseModel):
-    reason: str = Field(min_length=2, max_length=500)
+    reason: VisibleText = Field(min_length=2, max_length=500)
 
 
 class CalendarStatus(Out):

@@ -17,6 +17,7 @@ from yibaodai.reports.warnings import (
     warning_rows,
 )
 from yibaodai.web.deps import Ctx, CurrentActor, DbSession
+from yibaodai.web.edge import VisibleText
 from yibaodai.web.export import Column, ExportSpec, export_list
 from yibaodai.web.routes import api_router
 from yibaodai.web.routes.cases import PageNo, PageSize
@@ -51,7 +52,7 @@ class Outcome(BaseModel):
     """The post-loan check: a note, and what it found and what the bank does (optional for
     the old form, which sends only the note; checked in ``domain.ews.handling``)."""
 
-    outcome: str = Field(max_length=1000)
+    outcome: VisibleText = Field(max_length=1000)
     outcome_kind: str | None = Field(default=None, max_length=20)
     action: str | None = Field(default=None, max_length=20)
 

@@ -1,0 +1,117 @@
+"""Hostile input at the API edge (issue 14): ids beyond any integer column, text that no
+database can store, and booleans that are not booleans. Each must answer a clear 4xx and
+change nothing — never a 500."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import Installation
+from tests.integration.test_routes_by_role import CHECKLIST_ALL, ROLE_OF, make_world
+from yibaodai.clock import SimulatedClock
+from yibaodai.db.models import CaseEventRow
+from yibaodai.sim.server import ServerThread
+from yibaodai.web.permissions import ROUTES, may
+
+ID_PARAM = re.compile(r"\{(\w+_id)\}")
+#: Past the 64-bit integer columns (SQLite's driver raised OverflowError: a 500), at zero
+#: and below it.
+HOSTILE_IDS = ("9223372036854775808", "0", "-1", "99999999999999999999999999")
+
+
+def _event_count(installation: Installation) -> int:
+    with installation.bank.db.unit_of_work() as s:
+        return int(s.scalar(select(func.count()).select_from(CaseEventRow)) or 0)
+
+
+def test_every_route_with_an_integer_id_refuses_ids_out_of_range_with_a_4xx(
+        bank_server: ServerThread, installation: Installation, clock: SimulatedClock) -> None:
+    w = make_world(bank_server, installation, clock)
+    before = _event_count(installation)
+    tried = 0
+    for (method, path), permission in sorted(ROUTES.items()):
+        if not ID_PARAM.search(path) or path.endswith("/logout"):
+            continue
+        label = next((label for label, role in ROLE_OF.items()
+                      if role is not None and may(role, permission)), None)
+        if label is None:
+            continue
+        for hostile in HOSTILE_IDS:
+            url = ID_PARAM.sub(hostile, path)
+            r = w.clients[label].request(method, url, json={})
+            tried += 1
+            assert r.status_code in (404, 422), (method, url, r.status_code, r.text[:300])
+            body = r.json()
+            assert body.get("message_zh") and body.get("message_en"), (url, body)
+    assert tried >= 4 * 10  # every id route, not a sample
+    assert _event_count(installation) == before
+    w.close()
+
+
+@pytest.mark.parametrize("hostile", ["\ud800", "a\udfffb", "\x00", "\u200b\u200b\u200b"])
+def test_text_no_database_can_store_or_no_one_can_read_is_refused_beside_its_field(
+        bank_server: ServerThread, installation: Installation, clock: SimulatedClock,
+        hostile: str) -> None:
+    w = make_world(bank_server, installation, clock)
+    cm = w.clients["client_manager"]
+    assert cm.post(f"/api/cases/{w.case_a.id}/claim").status_code == 200
+    before = _event_count(installation)
+    checklist = {**CHECKLIST_ALL, hostile: True}
+
+    def post(path: str, payload: dict[str, object]) -> httpx.Response:
+        # escaped as \\uXXXX on the wire, as a hostile client sends it (httpx would refuse
+        # to encode a lone surrogate itself)
+        return cm.post(path, content=json.dumps(payload).encode("ascii"),
+                       headers={"Content-Type": "application/json"})
+
+    as_key = post(f"/api/cases/{w.case_a.id}/verification",
+                  {"checklist": checklist, "note": "现场核实"})
+    as_note = post(f"/api/cases/{w.case_a.id}/verification",
+                   {"checklist": CHECKLIST_ALL, "note": hostile})
+    outcome = post(f"/api/warnings/{w.warn_a}/outcome", {"outcome": hostile})
+    for r in (as_key, as_note, outcome):
+        assert r.status_code == 422, r.text[:300]
+        assert r.json()["fields"], r.text[:300]
+    assert _event_count(installation) == before
+    w.close()
+
+
+def test_a_boolean_is_a_boolean(bank_server: ServerThread, installation: Installation,
+                                clock: SimulatedClock) -> None:
+    w = make_world(bank_server, installation, clock)
+    cm = w.clients["client_manager"]
+    assert cm.post(f"/api/cases/{w.case_a.id}/claim").status_code == 200
+    for loose in ("yes", "true", 1, "1"):
+        r = cm.post(f"/api/cases/{w.case_a.id}/verification",
+                    json={"checklist": {**CHECKLIST_ALL, "address": loose}, "note": "现场"})
+        assert r.status_code == 422, (loose, r.text[:300])
+        assert any("address" in f["field"] for f in r.json()["fields"]), r.text[:300]
+    w.close()
+
+
+def test_a_body_past_the_limit_is_refused_while_it_is_read(
+        bank_server: ServerThread, installation: Installation, clock: SimulatedClock) -> None:
+    w = make_world(bank_server, installation, clock)
+    cm = w.clients["client_manager"]
+    limit = installation.settings.api_json_max_bytes
+    url = f"/api/cases/{w.case_a.id}/verification"
+    big = b'{"note": "' + b"x" * (limit + 10) + b'"}'
+    declared = cm.post(url, content=big, headers={"Content-Type": "application/json"})
+    assert declared.status_code == 413 and declared.json()["code"] == "body_too_large"
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+        yield b'{"note": "'
+        for _ in range(limit // 65536 + 2):
+            yield b"x" * 65536
+        yield b'"}'
+
+    streamed = cm.post(url, content=chunks(), headers={"Content-Type": "application/json"})
+    assert streamed.status_code == 413 and streamed.json()["message_zh"].startswith("请求体过大")
+    assert cm.get(f"/api/cases/{w.case_a.id}").json()["case"]["state"] == "assigned"
+    w.close()
