@@ -1,0 +1,106 @@
+"""The mutation report's counting and exclusion rules (scripts/mutation.py), on hand-made
+mutmut results: what is a kill, which mutants are left out and why."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "mutation.py"
+
+
+@pytest.fixture(scope="module")
+def mutation() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("mutation_script", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+ORIGINAL = '''def x_f__mutmut_orig(n):
+    """Why."""
+    if n < 12:
+        return Reason("K04", f"医保结算历史不足{n}个月", "less than 12 months", {"minimum": n})
+    return None
+'''
+
+
+@pytest.mark.parametrize(("mutant", "message_only"), [
+    (ORIGINAL.replace("less than 12 months", "XXless than 12 monthsXX"), True),
+    (ORIGINAL.replace("医保结算历史不足", "XX医保结算历史不足XX"), True),
+    (ORIGINAL.replace('"K04"', '"XXK04XX"'), False),          # a code is behaviour
+    (ORIGINAL.replace('"minimum"', '"XXminimumXX"'), False),  # so is a key
+    (ORIGINAL.replace("n < 12", "n <= 12"), False),
+    (ORIGINAL.replace('"less than 12 months"', "None"), False),
+    (ORIGINAL.replace('"""Why."""', '"""XXWhy.XX"""'), False),  # no change at all
+    (ORIGINAL.replace("less than 12 months", "XXless than 12 monthsXX").replace(
+        "n < 12", "n > 12"), False),
+])
+def test_only_mutants_changing_nothing_but_message_text_are_left_out(
+        mutation: ModuleType, mutant: str, message_only: bool) -> None:
+    assert mutation.is_message_only(ORIGINAL, mutant) is message_only
+
+
+def test_module_of_a_mutant_name(mutation: ModuleType) -> None:
+    assert mutation.module_of("yibaodai.domain.admission.x_decide__mutmut_3") == \
+        "yibaodai.domain.admission"
+    assert mutation.module_of("yibaodai.domain.scorecard.xǁNumericBinǁcontains__mutmut_1") == \
+        "yibaodai.domain.scorecard"
+
+
+def test_kills_timeouts_survivors_and_the_three_rules_are_counted_apart(
+        mutation: ModuleType) -> None:
+    codes = {"yibaodai.domain.a.x_f__mutmut_1": 1,     # killed
+             "yibaodai.domain.a.x_f__mutmut_2": 36,    # timeout: killed
+             "yibaodai.domain.a.x_f__mutmut_3": 0,     # survived
+             "yibaodai.domain.a.x_f__mutmut_4": 0,     # message only
+             "yibaodai.domain.a.x_f__mutmut_5": 0,     # accepted
+             "yibaodai.domain.a.x_f__mutmut_6": 0,     # killed in a fresh process
+             "yibaodai.domain.b.x_g__mutmut_1": 33,    # no tests: not killed
+             "yibaodai.domain.b.x_g__mutmut_2": None}  # not checked: not killed
+    mutants = mutation.judge(codes, message_only={"yibaodai.domain.a.x_f__mutmut_4"},
+                             accepted={"yibaodai.domain.a.x_f__mutmut_5": "equivalent"},
+                             fresh_kills={"yibaodai.domain.a.x_f__mutmut_6",
+                                          "yibaodai.domain.a.x_f__mutmut_1"})
+    counts = mutation.count(mutants)
+    a, b = counts["yibaodai.domain.a"], counts["yibaodai.domain.b"]
+    assert (a.mutants, a.excluded, a.accepted, a.counted, a.killed) == (6, 1, 1, 4, 3)
+    assert [m.name for m in a.survivors] == ["yibaodai.domain.a.x_f__mutmut_3"]
+    assert (b.counted, b.killed, len(b.survivors)) == (2, 0, 2)
+    assert a.percent == 75.0
+    assert mutation.summary_line(counts) == "mutation: 3 of 6 killed (50.0%)"
+
+
+def test_an_accepted_survivor_needs_a_reason(mutation: ModuleType, tmp_path: Path) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text('[mutants."m.x_f__mutmut_1"]\nreason = "equivalent: x"\n', "utf-8")
+    assert mutation.load_accepted(good) == {"m.x_f__mutmut_1": "equivalent: x"}
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[mutants."m.x_f__mutmut_1"]\nreason = ""\n', "utf-8")
+    with pytest.raises(SystemExit, match="no reason"):
+        mutation.load_accepted(bad)
+
+
+def test_results_and_functions_are_read_from_mutmuts_files(mutation: ModuleType,
+                                                           tmp_path: Path) -> None:
+    folder = tmp_path / "src" / "yibaodai" / "domain"
+    folder.mkdir(parents=True)
+    (folder / "a.py").write_text(
+        ORIGINAL + "\n\n" + ORIGINAL.replace("x_f__mutmut_orig", "x_f__mutmut_1").replace(
+            "less than", "XXless than") + "\n\n" + ORIGINAL.replace(
+            "x_f__mutmut_orig", "x_f__mutmut_2").replace("n < 12", "n <= 12"), "utf-8")
+    (folder / "a.py.meta").write_text(json.dumps({"exit_code_by_key": {
+        "yibaodai.domain.a.x_f__mutmut_1": 0, "yibaodai.domain.a.x_f__mutmut_2": 1}}), "utf-8")
+    codes = mutation.read_exit_codes(tmp_path)
+    assert codes == {"yibaodai.domain.a.x_f__mutmut_1": 0, "yibaodai.domain.a.x_f__mutmut_2": 1}
+    assert mutation.message_only_mutants(codes, tmp_path) == {
+        "yibaodai.domain.a.x_f__mutmut_1"}
+    assert mutation.diff_of("yibaodai.domain.a.x_f__mutmut_2", tmp_path) == \
+        "- if n < 12:\n+ if n <= 12:"
