@@ -1,9 +1,10 @@
 """Post-loan warning rules on data with a shape — seasonal, stepped, with missing months —
 where a flat series would hide the difference between the rule and a near miss of it.
 
-The rule (DESIGN.md step 8, the docstring of ``domain.warnings.detect``): W01 when the last complete month is below half
-the mean of the SIX months before it, a month with no settlement counting as zero; W02 after
-30 days without any settlement; W03 once per bureau event type and month.
+The rule (DESIGN.md step 8, the docstring of ``domain.warnings.detect``): W01 when the last
+complete month is below half the mean of the SIX months before it, a month with no settlement
+counting as zero; W02 after 30 days without any settlement; W03 once per bureau event type and
+month.
 """
 
 from __future__ import annotations
