@@ -238,6 +238,13 @@ def diff_of(name: str, root: Path = MUTANTS) -> str:
 # --- running -----------------------------------------------------------------------------
 
 
+def _ignored(root: Path = MUTANTS) -> set[str]:
+    """The test files ``[tool.mutmut] pytest_add_cli_args`` leaves out (``--ignore=``)."""
+    config = tomllib.loads((root / "pyproject.toml").read_text("utf-8"))["tool"]["mutmut"]
+    return {a.removeprefix("--ignore=") for a in config.get("pytest_add_cli_args", [])
+            if a.startswith("--ignore=")}
+
+
 def _tests_for(name: str, root: Path = MUTANTS) -> list[str]:
     stats = json.loads((root / "mutmut-stats.json").read_text("utf-8"))
     module = module_of(name)
@@ -246,7 +253,7 @@ def _tests_for(name: str, root: Path = MUTANTS) -> list[str]:
     for path in sorted((root / "tests" / "unit").glob("test_*.py")):
         if re.search(rf"\b{re.escape(module)}\b", path.read_text("utf-8")):
             files.add(str(path.relative_to(root)))
-    return sorted(files)
+    return sorted(files - _ignored(root))
 
 
 def fresh_process_kills(survivors: list[str], *, workers: int,
@@ -255,7 +262,8 @@ def fresh_process_kills(survivors: list[str], *, workers: int,
         tests = _tests_for(name, root)
         if not tests:
             return False
-        env = {**os.environ, "MUTANT_UNDER_TEST": name}
+        # mutants/src first: the package is imported from the mutated copy, as in mutmut
+        env = {**os.environ, "MUTANT_UNDER_TEST": name, "PYTHONPATH": str(root / "src")}
         run = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p",
                               "no:cacheprovider", "-p", "no:randomly", *tests],
                              cwd=root, env=env, capture_output=True, timeout=600, check=False)

@@ -104,3 +104,19 @@ def test_results_and_functions_are_read_from_mutmuts_files(mutation: ModuleType,
         "yibaodai.domain.a.x_f__mutmut_1"}
     assert mutation.diff_of("yibaodai.domain.a.x_f__mutmut_2", tmp_path) == \
         "- if n < 12:\n+ if n <= 12:"
+
+
+def test_a_fresh_process_runs_the_tests_that_reach_the_mutant_or_import_its_module(
+        mutation: ModuleType, tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.mutmut]\npytest_add_cli_args = ["-q", "--ignore=tests/unit/test_c.py"]\n',
+        "utf-8")
+    (tmp_path / "mutmut-stats.json").write_text(json.dumps({"tests_by_mangled_function_name": {
+        "yibaodai.domain.a.x_f": ["tests/unit/test_z.py::test_one"]}}), "utf-8")
+    unit = tmp_path / "tests" / "unit"
+    unit.mkdir(parents=True)
+    (unit / "test_a.py").write_text("from yibaodai.domain.a import f\n", "utf-8")
+    (unit / "test_b.py").write_text("from yibaodai.domain.ab import g\n", "utf-8")
+    (unit / "test_c.py").write_text("from yibaodai.domain.a import f\n", "utf-8")
+    assert mutation._tests_for("yibaodai.domain.a.x_f__mutmut_2", tmp_path) == [
+        "tests/unit/test_a.py", "tests/unit/test_z.py"]
