@@ -265,7 +265,7 @@ def fresh_process_kills(survivors: list[str], *, workers: int,
         # mutants/src first: the package is imported from the mutated copy, as in mutmut
         env = {**os.environ, "MUTANT_UNDER_TEST": name, "PYTHONPATH": str(root / "src")}
         run = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p",
-                              "no:cacheprovider", "-p", "no:randomly", *tests],
+                              "no:cacheprovider", "--hypothesis-profile=mutation", *tests],
                              cwd=root, env=env, capture_output=True, timeout=600, check=False)
         return run.returncode == 1
 
