@@ -13,9 +13,11 @@ What is counted (the last line: ``mutation: K of N killed (P%)``):
   ``timeout`` count as killed, ``survived``, ``no tests`` and anything else as not.
 * **Fresh process.** mutmut forks its workers from a process that has already imported the
   package, so a mutant in code that runs at import time (the initial model is built by
-  ``admission._card`` then) is invisible to them. Every survivor is re-run once in a new
-  ``pytest`` process with ``MUTANT_UNDER_TEST`` set, on the test files mutmut saw reach it
-  plus every unit test file that imports its module; a failure there is a kill.
+  ``admission._card`` then) is invisible to them. A survivor in such a function — called
+  from module level, directly or through the module's own functions, or a pydantic validator
+  of a module that builds objects at import — is re-run once in a new ``pytest`` process with
+  ``MUTANT_UNDER_TEST`` set, on the test files mutmut saw reach it plus every unit test file
+  that imports its module; a failure there is a kill.
 * **Excluded, by rule:** a mutant that changes nothing but the text of user messages — the
   original and the mutant differ only in string constants, and every changed string reads
   as a message (it has a space or a non-ASCII character). Codes, keys and labels
@@ -256,6 +258,56 @@ def _tests_for(name: str, root: Path = MUTANTS) -> list[str]:
     return sorted(files - _ignored(root))
 
 
+def _called(node: ast.AST) -> set[str]:
+    out: set[str] = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Call):
+            f = n.func
+            out.add(f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute)
+                    else "")
+    return out - {""}
+
+
+def import_time_functions(source: str) -> set[str]:
+    """Names of the functions a module runs when it is imported (see module doc)."""
+    tree = ast.parse(source)
+    defs: dict[str, list[ast.AST]] = {}
+    validators: set[str] = set()
+    top: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+            defs.setdefault(stmt.name, []).append(stmt)
+        elif isinstance(stmt, ast.ClassDef):
+            for item in stmt.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                    defs.setdefault(item.name, []).append(item)
+                    if any("validator" in ast.unparse(d) for d in item.decorator_list):
+                        validators.add(item.name)
+        elif not isinstance(stmt, ast.Import | ast.ImportFrom):
+            top |= _called(stmt)
+    reached = {name for name in top if name in defs}
+    if reached:
+        reached |= validators
+    frontier = set(reached)
+    while frontier:
+        name = frontier.pop()
+        for node in defs.get(name, []):
+            new = {n for n in _called(node) if n in defs} - reached
+            reached |= new
+            frontier |= new
+    return reached
+
+
+def needs_fresh_process(name: str, root: Path = MUTANTS) -> bool:
+    module = module_of(name)
+    original = ROOT / "src" / (module.replace(".", "/") + ".py")
+    if root != MUTANTS:
+        original = root / "src" / (module.replace(".", "/") + ".py")
+    local = name[len(module) + 1:].rsplit("__mutmut_", 1)[0]
+    function = local.split("ǁ")[-1] if "ǁ" in local else local.removeprefix("x_")
+    return function in import_time_functions(original.read_text("utf-8"))
+
+
 def fresh_process_kills(survivors: list[str], *, workers: int,
                         root: Path = MUTANTS) -> set[str]:
     def killed(name: str) -> bool:
@@ -319,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     accepted = load_accepted()
     messages = message_only_mutants(codes)
     first = judge(codes, message_only=messages, accepted=accepted)
-    open_ = [m.name for m in first if m.status == SURVIVED]
+    open_ = [m.name for m in first if m.status == SURVIVED and needs_fresh_process(m.name)]
     fresh = set() if args.no_fresh else fresh_process_kills(open_, workers=args.max_children)
     mutants = judge(codes, message_only=messages, accepted=accepted, fresh_kills=fresh)
     for m in mutants:

@@ -120,3 +120,39 @@ def test_a_fresh_process_runs_the_tests_that_reach_the_mutant_or_import_its_modu
     (unit / "test_c.py").write_text("from yibaodai.domain.a import f\n", "utf-8")
     assert mutation._tests_for("yibaodai.domain.a.x_f__mutmut_2", tmp_path) == [
         "tests/unit/test_a.py", "tests/unit/test_z.py"]
+
+
+def test_functions_run_at_import_are_found_through_the_modules_own_calls(
+        mutation: ModuleType) -> None:
+    source = '''
+import re
+from pydantic import BaseModel, model_validator
+
+PATTERN = re.compile("x")
+
+
+def _bins(*edges):
+    return tuple(edges)
+
+
+def _card(size):
+    return Card(bins=_bins(size))
+
+
+def decide(card):
+    return card
+
+
+class Card(BaseModel):
+    @model_validator(mode="after")
+    def _check(self):
+        return self
+
+    def label(self):
+        return "card"
+
+
+INITIAL = {"pharmacy": _card(20_000)}
+'''
+    assert mutation.import_time_functions(source) == {"_card", "_bins", "_check"}
+    assert mutation.import_time_functions("def f():\n    return 1\n\n\nX = 1\n") == set()
