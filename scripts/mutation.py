@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import functools
 import json
 import os
 import re
@@ -202,13 +203,15 @@ def _source_file(module: str, root: Path = MUTANTS) -> Path:
     return root / "src" / (module.replace(".", "/") + ".py")
 
 
+@functools.cache
 def function_sources(module: str, root: Path = MUTANTS) -> dict[str, str]:
     """Every function of a mutated file by its mangled name (``x_f__mutmut_3``)."""
     text = _source_file(module, root).read_text("utf-8")
+    lines = text.splitlines()
     out: dict[str, str] = {}
     for node in ast.walk(ast.parse(text)):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and "__mutmut_" in node.name:
-            out[node.name] = ast.get_source_segment(text, node) or ""
+            out[node.name] = "\n".join(lines[node.lineno - 1:node.end_lineno])
     return out
 
 

@@ -275,3 +275,15 @@ def test_the_initial_model_has_the_hash_recorded_in_every_decision_since_its_rel
     expected = "d27cead968d6b1b7f2eac603e79d892fba551400dea7b8cccd65fb7ed910bd62"
     assert INITIAL_MODEL.content_hash() == expected
     assert decide(inputs(), INITIAL_MODEL).model_hash == expected
+
+
+def test_reasons_are_stored_as_plain_records_in_rank_order() -> None:
+    outcome = limit_for("100000", cv_12m=0.6)
+    assert outcome.reasons_json() == [
+        {"code": "L01", "text_zh": "月度结算波动较大，额度下调20%",
+         "text_en": "monthly settlement is unstable; limit reduced by 20%",
+         "values": {"cv_12m": 0.6, "threshold": 0.5}, "rank": 1},
+        {"code": "L03", "text_zh": "额度按近12个月月均统筹支付的3倍测算，低于产品上限",
+         "text_en": "limit is 3x the 12-month average monthly fund payment, below cap",
+         "values": {"base": "300000.00", "cap": "1000000"}, "rank": 2}]
+    assert outcome.rule_version == outcome.model_version == "whitelist-rule-2026.11-r1"

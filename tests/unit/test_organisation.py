@@ -256,3 +256,21 @@ def test_fallback_without_coordinates_starts_from_the_mean_of_the_districts_sub_
     chosen = choose_sub_branch(alone, district="210212", latitude=None, longitude=None,
                                excluded=frozenset({"H2"}))
     assert chosen is not None and chosen.code == "B"
+
+
+def test_a_bad_file_says_so_in_both_languages_field_by_field() -> None:
+    with pytest.raises(ValidationFailed) as info:
+        parse_organisation(["not", "an", "object"])
+    error = info.value
+    assert (error.code, error.message_zh, error.message_en) == (
+        "invalid_organisation", "机构配置文件无效", "the organisation file is invalid")
+    (field,) = error.fields
+    assert field.field == "(root)"
+    assert field.message_zh == "字段“(root)”缺失、多余或取值不正确（model_type）"
+    assert field.message_en.startswith("(root): ")
+
+
+def test_an_unknown_sub_branch_code_is_none(branch: Branch) -> None:
+    assert branch.sub_branch("NOPE") is None
+    first = branch.sub_branches[0]
+    assert branch.sub_branch(first.code) is first
