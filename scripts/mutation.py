@@ -13,13 +13,14 @@ What is counted (the last line: ``mutation: K of N killed (P%)``):
   ``timeout`` count as killed, ``survived``, ``no tests`` and anything else as not. A mutant
   mutmut has not tried yet (an interrupted run) is reported as *not checked* and left out of
   N, so a partial run says how partial it is instead of counting untried mutants either way.
-* **Fresh process.** mutmut forks its workers from a process that has already imported the
+* **Fresh import.** mutmut forks its workers from a process that has already imported the
   package, so a mutant in code that runs at import time (the initial model is built by
   ``admission._card`` then) is invisible to them. A survivor in such a function — called
   from module level, directly or through the module's own functions, or a pydantic validator
-  of a module that builds objects at import — is re-run once in a new ``pytest`` process with
-  ``MUTANT_UNDER_TEST`` set, on the test files mutmut saw reach it plus every unit test file
-  that imports its module; a failure there is a kill.
+  of a module that builds objects at import — is tried again in a new process: its module is
+  re-imported with ``MUTANT_UNDER_TEST`` set, then the unit test modules that import it (and
+  those mutmut saw reach it), whose plain tests are called; a failure is a kill. One process
+  re-imports for every such mutant, so hundreds cost seconds, not a pytest start each.
 * **Excluded, by rule:** a mutant that changes nothing but the text of user messages — the
   original and the mutant differ only in string constants, and every changed string reads
   as a message (it has a space or a non-ASCII character). Codes, keys and labels
@@ -42,7 +43,6 @@ import subprocess
 import sys
 import tomllib
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,7 +147,7 @@ def judge(exit_codes: Mapping[str, int | None], *, message_only: Iterable[str],
     for name, code in sorted(exit_codes.items()):
         status, note = (NOT_CHECKED, "") if code is None else (verdict(code), "")
         if status == SURVIVED and name in kills:
-            status, note = KILLED, "killed in a fresh process"
+            status, note = KILLED, "killed on a fresh import"
         if status == SURVIVED and name in messages:
             status = EXCLUDED
         if status == SURVIVED and name in accepted:
@@ -317,22 +317,53 @@ def needs_fresh_process(name: str, root: Path = MUTANTS) -> bool:
     return function in import_time_functions(original.read_text("utf-8"))
 
 
-def fresh_process_kills(survivors: list[str], *, workers: int,
-                        root: Path = MUTANTS) -> set[str]:
-    def killed(name: str) -> bool:
-        tests = _tests_for(name, root)
-        if not tests:
-            return False
-        # mutants/src first: the package is imported from the mutated copy, as in mutmut
-        env = {**os.environ, "MUTANT_UNDER_TEST": name, "PYTHONPATH": str(root / "src")}
-        run = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p",
-                              "no:cacheprovider", "--hypothesis-profile=mutation", *tests],
-                             cwd=root, env=env, capture_output=True, timeout=600, check=False)
-        return run.returncode == 1
+#: Runs in one new process under mutants/: for each mutant, re-import its module with the
+#: mutant active (module-level code runs again, through mutmut's trampolines), re-import the
+#: unit test modules that import it, and call their plain (argument-free, non-hypothesis)
+#: tests. The clean module must pass them all first.
+_RELOAD_DRIVER = """
+import importlib, inspect, json, os, sys
+plan = json.loads(sys.stdin.read())
+def attempt(name, module, tests):
+    os.environ["MUTANT_UNDER_TEST"] = name
+    try:
+        importlib.reload(importlib.import_module(module))
+        for t in tests:
+            m = importlib.reload(importlib.import_module(t))
+            for fn_name, fn in sorted(vars(m).items()):
+                if (fn_name.startswith("test_") and inspect.isfunction(fn)
+                        and not hasattr(fn, "hypothesis")
+                        and not inspect.signature(fn).parameters):
+                    fn()
+    except BaseException:
+        return True
+    finally:
+        os.environ["MUTANT_UNDER_TEST"] = ""
+    return False
+out = {}
+for module, (tests, names) in plan.items():
+    if attempt("", module, tests):
+        raise SystemExit("the clean module fails its own tests: " + module)
+    out.update({n: attempt(n, module, tests) for n in names})
+print(json.dumps(out))
+"""
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = list(pool.map(killed, survivors))
-    return {n for n, k in zip(survivors, results, strict=True) if k}
+
+def import_time_kills(survivors: list[str], root: Path = MUTANTS) -> set[str]:
+    """Survivors in import-time code, tried by re-importing (see ``_RELOAD_DRIVER``)."""
+    plan: dict[str, tuple[list[str], list[str]]] = {}
+    for name in survivors:
+        module = module_of(name)
+        tests = [t.removesuffix(".py").replace("/", ".") for t in _tests_for(name, root)]
+        plan.setdefault(module, (tests, []))[1].append(name)
+    if not plan:
+        return set()
+    env = {**os.environ, "MUTANT_UNDER_TEST": "", "PYTHONPATH": f"{root / 'src'}:{root}"}
+    run = subprocess.run([sys.executable, "-c", _RELOAD_DRIVER], input=json.dumps(plan),
+                         cwd=root, env=env, capture_output=True, text=True, timeout=3600,
+                         check=True)
+    result: dict[str, bool] = json.loads(run.stdout.strip().splitlines()[-1])
+    return {n for n, k in result.items() if k}
 
 
 def render(counts: Mapping[str, ModuleCount], mutants: list[Mutant], command: str) -> str:
@@ -372,7 +403,7 @@ def render(counts: Mapping[str, ModuleCount], mutants: list[Mutant], command: st
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report-only", action="store_true")
-    parser.add_argument("--no-fresh", action="store_true", help="skip the fresh-process check")
+    parser.add_argument("--no-fresh", action="store_true", help="skip the fresh-import check")
     parser.add_argument("--max-children", type=int, default=2)
     parser.add_argument("names", nargs="*", help="mutant names or globs for mutmut run")
     args = parser.parse_args(argv)
@@ -388,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     messages = message_only_mutants(codes)
     first = judge(codes, message_only=messages, accepted=accepted)
     open_ = [m.name for m in first if m.status == SURVIVED and needs_fresh_process(m.name)]
-    fresh = set() if args.no_fresh else fresh_process_kills(open_, workers=args.max_children)
+    fresh = set() if args.no_fresh else import_time_kills(open_)
     mutants = judge(codes, message_only=messages, accepted=accepted, fresh_kills=fresh)
     for m in mutants:
         if m.status == SURVIVED:

@@ -62,7 +62,7 @@ def test_kills_timeouts_survivors_and_the_three_rules_are_counted_apart(
              "yibaodai.domain.a.x_f__mutmut_3": 0,     # survived
              "yibaodai.domain.a.x_f__mutmut_4": 0,     # message only
              "yibaodai.domain.a.x_f__mutmut_5": 0,     # accepted
-             "yibaodai.domain.a.x_f__mutmut_6": 0,     # killed in a fresh process
+             "yibaodai.domain.a.x_f__mutmut_6": 0,     # killed on a fresh import
              "yibaodai.domain.b.x_g__mutmut_1": 33,    # no tests: not killed
              "yibaodai.domain.b.x_g__mutmut_2": None}  # not checked (yet): left out
     mutants = mutation.judge(codes, message_only={"yibaodai.domain.a.x_f__mutmut_4"},
@@ -106,7 +106,7 @@ def test_results_and_functions_are_read_from_mutmuts_files(mutation: ModuleType,
         "- if n < 12:\n+ if n <= 12:"
 
 
-def test_a_fresh_process_runs_the_tests_that_reach_the_mutant_or_import_its_module(
+def test_a_fresh_import_runs_the_tests_that_reach_the_mutant_or_import_its_module(
         mutation: ModuleType, tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[tool.mutmut]\npytest_add_cli_args = ["-q", "--ignore=tests/unit/test_c.py"]\n',
