@@ -3,7 +3,7 @@ VENV   ?= .venv
 PYTHON ?= python3
 BIN     = $(VENV)/bin
 
-.PHONY: demo test lint typecheck bench clean frontend frontend-check api-types
+.PHONY: demo test lint typecheck bench clean frontend frontend-check api-types mutation
 
 NPM ?= npm
 # The report platform's front-end (frontend/, Vue + Vite) is built into the package's static
@@ -55,6 +55,11 @@ test: $(VENV)/.installed-test $(FRONTEND_BUILD) frontend-check
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -n 2
+
+# Mutation testing of domain/ (slow, not part of `make test`): writes docs/mutation.md and ends
+# with "mutation: K of N killed (P%)". MUTATION_ARGS e.g. --max-children 1 'yibaodai.domain.case*'
+mutation: $(VENV)/.installed-test
+	$(BIN)/python scripts/mutation.py $(MUTATION_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench scripts

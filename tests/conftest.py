@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -28,6 +30,10 @@ from yibaodai.settings import Settings
 from yibaodai.sim.server import ServerThread
 
 use_cheapest_parameters_for_tests()
+# `make mutation` (pyproject [tool.mutmut]) runs the unit tests under mutmut's tracing, many
+# times slower and once per mutant: no deadlines, and the same examples every time.
+hypothesis_settings.register_profile("mutation", deadline=None, derandomize=True,
+                                     database=None, suppress_health_check=list(HealthCheck))
 # Whatever finds its settings in the environment (the CLI, a Database given no chain keys)
 # gets a scratch folder, never the working copy's ./var.
 os.environ["YIBAODAI_VAR_DIR"] = tempfile.mkdtemp(prefix="yibaodai-test-var-")

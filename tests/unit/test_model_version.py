@@ -189,3 +189,32 @@ def test_activation_retires_the_active_one_so_exactly_one_stays_active() -> None
     assert activation_plan(stages, 2) == [(1, Action.RETIRE), (2, Action.ACTIVATE)]
     assert activation_plan(stages, 3) == [(1, Action.RETIRE), (3, Action.ACTIVATE)]
     assert challenger_plan(stages, 2) == [(3, Action.RETIRE), (2, Action.SET_CHALLENGER)]
+
+
+def test_every_refusal_explains_itself_in_both_languages() -> None:
+    refusals = [
+        transition(at(Stage.DRAFT), Action.CREATE, by=MAKER),
+        transition([], Action.SUBMIT, by=MAKER),
+        transition(at(Stage.RETIRED), Action.ACTIVATE, by=SECOND_GM),
+        transition(at(Stage.DRAFT), Action.APPROVE, by=SECOND_GM),
+        transition(at(Stage.ACTIVE), Action.RETIRE, by=SECOND_GM),
+        transition(at(Stage.SUBMITTED), Action.APPROVE, by=MAKER),
+        transition(run((Action.CREATE, CHECKER), (Action.SUBMIT, CHECKER)), Action.APPROVE,
+                   by=CHECKER),
+    ]
+    assert [(r.code, r.message_zh, r.message_en) for r in refusals
+            if isinstance(r, Refusal)] == [
+        ("already_created", "版本已存在", "the version already exists"),
+        ("no_such_version", "版本不存在", "no such version"),
+        ("terminal_stage", "版本已终结（retired）", "the version is retired"),
+        ("invalid_transition", "当前阶段（draft）不能执行approve",
+         "cannot approve a version that is draft"),
+        ("replace_active", "生效版本只能通过启用新版本来替换",
+         "the active version is only replaced, by activating another version"),
+        ("role_not_allowed", "当前角色无权执行此操作（须分行部门总经理）",
+         "your role may not do this (the branch department general manager approves and "
+         "runs a branch-wide model)"),
+        ("four_eyes", "审批人不能是该版本的起草人或提交人（双人复核）",
+         "the checker must be a different user than the version's author and submitter "
+         "(maker-checker)"),
+    ]

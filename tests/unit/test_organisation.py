@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from yibaodai.domain.codes import DALIAN_DISTRICTS
 from yibaodai.domain.organisation import (
     Branch,
+    SubBranch,
     choose_sub_branch,
     haversine_km,
     load_organisation,
@@ -232,3 +233,44 @@ def test_broken_json_is_a_validation_error(tmp_path: Path) -> None:
 def test_missing_file_is_a_configuration_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError):
         load_organisation(tmp_path / "absent.json")
+
+
+def _sub(code: str, lat: float, lon: float, districts: tuple[str, ...]) -> SubBranch:
+    return SubBranch(code=code, name_zh=code, name_en=code, address="-", phone="-",
+                     latitude=lat, longitude=lon, districts=districts)
+
+
+def test_fallback_without_coordinates_starts_from_the_mean_of_the_districts_sub_branches(
+        ) -> None:
+    # two excluded sub-branches serve Lüshunkou; the case goes to whoever is nearest their
+    # midpoint (M), not to one nearer either end (A near the first, B near the second)
+    home = (_sub("H1", 38.80, 121.20, ("210212",)), _sub("H2", 39.00, 121.60, ("210212",)))
+    others = (_sub("A", 38.78, 121.10, ("210202",)), _sub("M", 38.90, 121.40, ("210203",)),
+              _sub("B", 39.04, 121.75, ("210204",)))
+    branch = Branch(code="DL", name_zh="分行", name_en="branch", sub_branches=home + others)
+    chosen = choose_sub_branch(branch, district="210212", latitude=None, longitude=None,
+                               excluded=frozenset({"H1", "H2"}))
+    assert chosen is not None and chosen.code == "M"
+    alone = Branch(code="DL", name_zh="分行", name_en="branch",
+                   sub_branches=(home[1], *others))
+    chosen = choose_sub_branch(alone, district="210212", latitude=None, longitude=None,
+                               excluded=frozenset({"H2"}))
+    assert chosen is not None and chosen.code == "B"
+
+
+def test_a_bad_file_says_so_in_both_languages_field_by_field() -> None:
+    with pytest.raises(ValidationFailed) as info:
+        parse_organisation(["not", "an", "object"])
+    error = info.value
+    assert (error.code, error.message_zh, error.message_en) == (
+        "invalid_organisation", "机构配置文件无效", "the organisation file is invalid")
+    (field,) = error.fields
+    assert field.field == "(root)"
+    assert field.message_zh == "字段“(root)”缺失、多余或取值不正确（model_type）"
+    assert field.message_en.startswith("(root): ")
+
+
+def test_an_unknown_sub_branch_code_is_none(branch: Branch) -> None:
+    assert branch.sub_branch("NOPE") is None
+    first = branch.sub_branches[0]
+    assert branch.sub_branch(first.code) is first

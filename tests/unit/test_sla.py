@@ -168,3 +168,10 @@ def test_a_breach_is_immutable() -> None:
     found = SlaBreach("claim", CLAIM_DUE, CLAIM_DUE)
     with pytest.raises(FrozenInstanceError):
         found.kind = "verification"  # type: ignore[misc]
+
+
+def test_every_step_at_the_same_instant_is_in_order_and_on_time() -> None:
+    # a case assigned, claimed and verified in one instant, swept at that instant
+    assert breach(claimed=ASSIGNED, verified=ASSIGNED, now=ASSIGNED) is None
+    assert breach(now=ASSIGNED) is None
+    assert breach(claimed=CLAIM_DUE, verified=CLAIM_DUE, now=CLAIM_DUE) is None
