@@ -2,7 +2,9 @@
 (DESIGN.md section 1, steps 4-7), not read from ``domain.case.TRANSITIONS``.
 
 The rule: a sub-branch client manager or department manager claims an assigned case and
-verifies it (pass or fail); only the department manager confirms a verified case; reporting,
+verifies it (pass or fail); the department manager confirms a verified case, and the branch's
+department general manager may too (the service lets the branch confirm only when the
+sub-branch has nobody left who may: four eyes, ``cases.service``); reporting,
 drawing and closing are the system's moves, on head office's word. A rejected or closed case
 is final.
 """
@@ -24,7 +26,7 @@ ALLOWED: dict[tuple[CaseState, Command], tuple[CaseState, set[Role] | None]] = {
     (S.ASSIGNED, C.CLAIM): (S.CLAIMED, SUB_BRANCH_STAFF),
     (S.CLAIMED, C.VERIFY_PASS): (S.VERIFIED, SUB_BRANCH_STAFF),
     (S.CLAIMED, C.VERIFY_FAIL): (S.REJECTED, SUB_BRANCH_STAFF),
-    (S.VERIFIED, C.CONFIRM): (S.CONFIRMED, {Role.SUB_BRANCH_MANAGER}),
+    (S.VERIFIED, C.CONFIRM): (S.CONFIRMED, {Role.SUB_BRANCH_MANAGER, Role.BRANCH_MANAGER}),
     (S.CONFIRMED, C.MARK_REPORTED): (S.REPORTED, None),
     (S.REPORTED, C.MARK_DRAWN): (S.DRAWN, None),
     (S.DRAWN, C.MARK_CLOSED): (S.CLOSED, None),
@@ -59,7 +61,7 @@ def test_every_move_from_every_state_by_every_actor(state: CaseState, command: C
         assert result.message_zh and result.message_en
 
 
-def test_the_allowed_moves_are_exactly_seven() -> None:
+def test_the_allowed_moves_are_exactly_these() -> None:
     allowed = sorted((s.value, c.value, str(r)) for s in CaseState for c in Command
                      for r in ACTORS if isinstance(transition(s, c, role=r), CaseState))
     assert allowed == sorted([
@@ -68,7 +70,7 @@ def test_the_allowed_moves_are_exactly_seven() -> None:
         ("claimed", "verify_pass", "sub_branch_manager"),
         ("claimed", "verify_fail", "client_manager"),
         ("claimed", "verify_fail", "sub_branch_manager"),
-        ("verified", "confirm", "sub_branch_manager"),
+        ("verified", "confirm", "sub_branch_manager"), ("verified", "confirm", "branch_manager"),
         ("confirmed", "mark_reported", "None"), ("reported", "mark_drawn", "None"),
         ("drawn", "mark_closed", "None")])
 
