@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, get_args
 from urllib.parse import quote
 
 from fastapi import Depends, Query, Request
@@ -82,8 +82,14 @@ class ProspectPage(Page[ProspectItem]):
     pass
 
 
+#: The outcomes staff record (``domain.marketing.outreach.Outcome``), inline in the schema.
+OutcomeCode = Literal["not_reached", "not_interested", "interested", "visit_scheduled",
+                      "visited", "authorized"]
+assert set(get_args(OutcomeCode)) == {o.value for o in Outcome}
+
+
 class OutcomeIn(BaseModel):
-    outcome: Outcome
+    outcome: OutcomeCode
     next_action_on: date | None = None
     note: str = Field(default="", max_length=2000)
 
@@ -106,7 +112,8 @@ def get_prospect(prospect_id: int, actor: CurrentActor, s: DbSession) -> Respons
 def post_outcome(prospect_id: int, body: OutcomeIn, actor: CurrentActor, ctx: Ctx,
                  s: DbSession) -> StateChange:
     """Record one outcome; the state after it is the answer."""
-    event = record_outcome(s, actor=actor, prospect_id=prospect_id, outcome=body.outcome,
+    event = record_outcome(s, actor=actor, prospect_id=prospect_id,
+                           outcome=Outcome(body.outcome),
                            next_action_on=body.next_action_on, note=body.note,
                            now=ctx.clock.now())
     s.commit()
