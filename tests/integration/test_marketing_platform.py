@@ -19,6 +19,8 @@ from tests.integration.test_routes_by_role import HISTORY_END, HISTORY_START, to
 from yibaodai.bootstrap import keyring
 from yibaodai.clock import SimulatedClock
 from yibaodai.db.models import (
+    AuditRow,
+    AuthorizationRow,
     CampaignAttributionRow,
     CampaignRow,
     CaseRow,
@@ -27,6 +29,8 @@ from yibaodai.db.models import (
     ProspectRow,
     UserRow,
 )
+from yibaodai.domain.events import AuthorizationGranted
+from yibaodai.marketing.handlers import credit_authorization
 from yibaodai.sim.bureau import BureauPusher
 from yibaodai.sim.bureau_list import write_bureau_list
 from yibaodai.sim.city import SyntheticInstitution, generate_city
@@ -307,3 +311,19 @@ def test_the_funnel_counts_a_campaign_and_credits_authorizations_from_the_gatewa
         c.close()
     for c in (gm, cm_any, mgr):
         c.close()
+    # the handler again, for an authorization already credited: nothing more is written
+    def written() -> tuple[int, ...]:
+        return tuple(count(installation, m) for m in (AuditRow, OutreachEventRow,
+                                                      CampaignAttributionRow))
+
+    before = written()
+    with installation.bank.db.unit_of_work() as s:
+        auth = s.scalars(select(AuthorizationRow).where(
+            AuthorizationRow.fixmedins_code.in_(list(targets)))).first()
+        assert auth is not None
+        credit_authorization(s, AuthorizationGranted(
+            at=auth.granted_at, fixmedins_code=auth.fixmedins_code, auth_no=auth.auth_no,
+            auth_scope=tuple(auth.auth_scope), begndate=auth.begndate, enddate=auth.enddate,
+            msgid="replay"))
+        s.commit()
+    assert written() == before

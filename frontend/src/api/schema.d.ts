@@ -2177,7 +2177,7 @@ export interface components {
             /** Contact */
             contact: string | null;
             /** Designated On */
-            designated_on?: unknown;
+            designated_on?: string | null;
             /** District */
             district: string;
             /** District Zh */
@@ -2199,7 +2199,7 @@ export interface components {
             /** Kind Text */
             kind_text: string | null;
             /** Last Contact At */
-            last_contact_at?: unknown;
+            last_contact_at?: string | null;
             /** Link Reason */
             link_reason: string | null;
             /** Link Reason Zh */
@@ -2211,7 +2211,7 @@ export interface components {
             /** Name */
             name: string;
             /** Next Action On */
-            next_action_on?: unknown;
+            next_action_on?: string | null;
             /** Outreach */
             outreach: components["schemas"]["OutreachEntry"][];
             /** Phones */
@@ -2254,7 +2254,7 @@ export interface components {
             /** Institution Code */
             institution_code: string | null;
             /** Last Contact At */
-            last_contact_at?: unknown;
+            last_contact_at?: string | null;
             /** Link Reason */
             link_reason: string | null;
             /** Link Score */
@@ -2262,7 +2262,7 @@ export interface components {
             /** Name */
             name: string;
             /** Next Action On */
-            next_action_on?: unknown;
+            next_action_on?: string | null;
             /** Phones */
             phones: string[];
             /** State */

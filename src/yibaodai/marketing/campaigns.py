@@ -332,6 +332,8 @@ def attribute_authorization(session: Session, *, fixmedins_code: str, uscc: str 
         session.add(credit)
         credited.append(credit)
     session.flush()
+    if before in TERMINAL and not credited:
+        return []  # handled before: nothing to record again (the handler is idempotent)
     audit(session, at=authorized_at, actor="system", action="marketing.authorization",
           target=f"prospect:{prospect.id}",
           details={"fixmedins_code": fixmedins_code, "state_before": before.value,

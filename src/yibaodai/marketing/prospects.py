@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import Select, func, literal, or_, select
+from sqlalchemy import Select, Subquery, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from yibaodai.auth.roles import Actor, Role
@@ -89,8 +89,8 @@ class ProspectItem(Out):
     link_reason: str | None
     link_score: int | None
     do_not_contact: bool
-    last_contact_at: Any = None
-    next_action_on: Any = None
+    last_contact_at: str | None = None
+    next_action_on: str | None = None
 
 
 class MatchEntry(Out):
@@ -117,7 +117,7 @@ class OutreachEntry(Out):
 
 class ProspectDetail(ProspectItem):
     kind_text: str | None
-    designated_on: Any = None
+    designated_on: str | None = None
     do_not_contact_reason: str | None
     link_reason_zh: str | None
     assignment: dict[str, Any]
@@ -127,7 +127,7 @@ class ProspectDetail(ProspectItem):
     can_record: bool
 
 
-def _last_events() -> Any:
+def _last_events() -> Subquery:
     newest = select(OutreachEventRow.prospect_id, func.max(OutreachEventRow.id).label("last")
                     ).group_by(OutreachEventRow.prospect_id).subquery()
     return newest
