@@ -44,6 +44,7 @@ from yibaodai.db.models import (
     SlaPenaltyRow,
     WarningRow,
 )
+from yibaodai.demo_campaign import funnel_summary, start_campaign
 from yibaodai.domain.organisation import choose_sub_branch, load_organisation
 from yibaodai.runtime import Bank, build_bank, build_worker, prepare_database
 from yibaodai.settings import Settings
@@ -84,7 +85,8 @@ class Staff:
         return {"Authorization": f"Bearer {self._tokens[username]}"}
 
     def call(self, method: str, username: str, path: str, **kw: Any) -> Any:
-        r = self.http.request(method, path, headers=self._auth(username), **kw)
+        headers = {**self._auth(username), **kw.pop("headers", {})}
+        r = self.http.request(method, path, headers=headers, **kw)
         r.raise_for_status()
         return r.json()
 
@@ -177,6 +179,10 @@ class Demo:
         wave2 = authorizing[len(wave1):]
         self.authorizing = authorizing
         last_wave = self._last_wave([i for i in city if i not in authorizing])
+        self.campaign = start_campaign(self.staff.call, city=city, seed=self.seed,
+                                       authorizing={i.fixmedins_code for i in authorizing},
+                                       say=self._say)
+        self._advance(hours=1)  # the calls come before the authorizations they win
         self._onboard(wave1, "第一批授权机构 wave 1")
         self._tick()
         late = self._late_sub_branch()
@@ -332,6 +338,7 @@ class Demo:
     # -- the result --------------------------------------------------------------------
 
     def _summary(self, bank: Bank) -> dict[str, Any]:
+        funnel = funnel_summary(self.staff.call, self.campaign)
         with bank.db.unit_of_work() as s:
             def count(model: Any, *where: Any) -> int:
                 return int(s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
@@ -373,6 +380,7 @@ class Demo:
                     if d.get("mismatches")),
                 "answers_received_by_bureau": len(self.bureau_inbox.messages),
                 "outbox_pending": count(OutboxRow, OutboxRow.status != "sent"),
+                "campaign_funnel": funnel,
                 "accounts": [asdict(a) for a in self.accounts],
             }
 

@@ -32,6 +32,10 @@ def test_the_demo_reaches_every_stage_of_the_flow(settings: Settings, tmp_path: 
     # work waiting on first log-in: cases to claim and cases to verify
     assert summary["waiting_claim"] > 0 and summary["waiting_verification"] > 0
     assert summary["sub_branches_with_cases_to_claim"] > 0
+    # the month-long campaign: a funnel that narrows, its authorizations from the gateway
+    funnel = [v["count"] for v in summary["campaign_funnel"]["stages"].values()]
+    assert funnel == sorted(funnel, reverse=True) and funnel[0] == summary["institutions"]
+    assert summary["campaign_funnel"]["stages"]["authorized"]["count"] > 0
     # stage by stage with the elapsed time, though stderr is not a terminal here
     stages = [line for line in result.stderr.splitlines() if re.match(r"\[ *\d+\.\d s\] ", line)]
     assert any("wave 1" in line for line in stages) and any("wave 3" in line for line in stages)

@@ -41,6 +41,8 @@ def test_the_package_keeps_every_import_contract(tree: Path) -> None:
 @pytest.mark.parametrize(("module", "line", "contract"), [
     ("gateway/service.py", "from yibaodai.cases import service as _cases",
      "the gateway knows nothing of admission, cases or monitoring"),
+    ("gateway/service.py", "from yibaodai.marketing import campaigns as _campaigns",
+     "the gateway knows nothing of admission, cases or monitoring"),
     ("outbound/outbox.py", "from yibaodai.cases.service import mark_reported as _mark",
      "outbound knows nothing of the cases"),
     ("domain/case.py", "from yibaodai.db.models import CaseRow as _CaseRow",

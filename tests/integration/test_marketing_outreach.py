@@ -257,8 +257,9 @@ def test_the_command_line_imports_lists_and_runs_a_campaign(
         ("九月营销", 3, "900000.00")]
     funnel = json.loads(runner.invoke(app, ["marketing", "campaign", "funnel",
                                             str(listed_[0]["id"]), "--json"]).stdout)
-    assert funnel["total"][0] == {"stage": "listed", "stage_zh": "名单内", "count": 60,
-                                  "amount": None}
+    assert funnel["total"][0] == {"stage": "listed", "stage_zh": "名单内",
+                                  "stage_en": "listed", "count": 60, "amount": None,
+                                  "amount_wan": None}
     calls = runner.invoke(app, ["marketing", "calllist", "--manager", "cm_dl006_1", "--json",
                                 "--xlsx", str(tmp_path / "c.xlsx")])
     assert calls.exit_code == 0, calls.output

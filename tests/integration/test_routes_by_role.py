@@ -10,6 +10,7 @@ refusals first and then the one who may."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -21,8 +22,10 @@ from tests.conftest import Installation
 from yibaodai.auth.roles import Role
 from yibaodai.bootstrap import keyring
 from yibaodai.clock import SimulatedClock
-from yibaodai.db.models import CaseRow, UserRow, WarningRow
+from yibaodai.db.models import CampaignRow, CaseRow, ProspectRow, UserRow, WarningRow
+from yibaodai.marketing import import_list
 from yibaodai.sim.bureau import BureauPusher
+from yibaodai.sim.bureau_list import write_bureau_list
 from yibaodai.sim.city import generate_city
 from yibaodai.sim.server import ServerThread
 from yibaodai.web.app import served_routes
@@ -77,6 +80,37 @@ def add_warning(installation: Installation, case: CaseRow, *, assigned_to: int |
         return w.id
 
 
+@dataclass(frozen=True)
+class Marketing:
+    import_id: int
+    prospect: int      # in ``own``, on the client manager's list
+    manager_id: int    # that client manager
+    campaign: int
+
+
+def add_marketing(installation: Installation, *, own: str, cm_id: int) -> Marketing:
+    """A small list of the bureau's, imported; one prospect moved onto the client manager's
+    list (what is tested is who may read and work it); a campaign."""
+    out = io.BytesIO()
+    as_of = date(2026, 8, 31)
+    write_bureau_list(generate_city(seed=11, institutions=20, as_of=as_of), out, seed=11,
+                      as_of=as_of)
+    now = installation.clock.now()
+    with installation.bank.db.unit_of_work() as s:
+        report = import_list(s, data=out.getvalue(), filename="名单.xlsx", actor="admin",
+                             now=now)
+        prospect = s.scalars(select(ProspectRow).order_by(ProspectRow.id)).first()
+        assert prospect is not None
+        prospect.sub_branch_code, prospect.client_manager_id = own, cm_id
+        campaign = CampaignRow(name="探测", starts_on=now.date(), ends_on=now.date(),
+                               created_at=now, created_by="gm")
+        s.add(campaign)
+        s.flush()
+        marketing = Marketing(report.import_id, prospect.id, cm_id, campaign.id)
+        s.commit()
+    return marketing
+
+
 
 # -- who asks ------------------------------------------------------------------------------
 
@@ -102,6 +136,7 @@ class World:
     warn_a: int
     warn_b: int
     users: dict[str, str | None]
+    marketing: Marketing
 
     def in_scope(self, label: str) -> bool:
         return label in BRANCH_WIDE or not label.startswith("other")
@@ -144,7 +179,8 @@ def make_world(server: ServerThread, installation: Installation,
         clients={label: token_client(server.url, u, installation) for label, u in users.items()},
         case_a=case_a, case_b=case_b, elsewhere=elsewhere, own=own, other=other,
         warn_a=add_warning(installation, case_a, assigned_to=cm_id),
-        warn_b=add_warning(installation, case_b, assigned_to=cm_id), users=users)
+        warn_b=add_warning(installation, case_b, assigned_to=cm_id), users=users,
+        marketing=add_marketing(installation, own=own, cm_id=cm_id))
 
 
 # -- the probes: one harmless request per route --------------------------------------------
@@ -224,6 +260,34 @@ def probes(w: World) -> dict[tuple[str, str], Probe]:
         ("PATCH", "/api/users/{user_id}"): Probe(f"/api/users/{MISSING}", {"json": {}}, 404),
         ("POST", "/api/users/{user_id}/password-reset"): Probe(
             f"/api/users/{MISSING}/password-reset", {}, 404),
+        **marketing_probes(w.marketing, bad),
+    }
+
+
+def marketing_probes(m: Marketing, bad: dict[str, Any]) -> dict[tuple[str, str], Probe]:
+    whose = {"params": {"manager_id": m.manager_id}}
+    return {
+        ("GET", "/api/marketing/prospects"): Probe("/api/marketing/prospects", {}, 200),
+        ("GET", "/api/marketing/prospects/{prospect_id}"): Probe(
+            f"/api/marketing/prospects/{m.prospect}", {}, 200, 404),
+        ("POST", "/api/marketing/prospects/{prospect_id}/outcome"): Probe(
+            f"/api/marketing/prospects/{m.prospect}/outcome", bad, 422),
+        ("GET", "/api/marketing/call-list"): Probe("/api/marketing/call-list", whose, 200, 404),
+        ("GET", "/api/marketing/call-list/export.xlsx"): Probe(
+            "/api/marketing/call-list/export.xlsx", whose, 200, 404),
+        ("GET", "/api/marketing/call-list/export.csv"): Probe(
+            "/api/marketing/call-list/export.csv", whose, 200, 404),
+        ("GET", "/api/marketing/campaigns"): Probe("/api/marketing/campaigns", {}, 200),
+        ("POST", "/api/marketing/campaigns"): Probe("/api/marketing/campaigns", bad, 422),
+        ("GET", "/api/marketing/campaigns/{campaign_id}"): Probe(
+            f"/api/marketing/campaigns/{m.campaign}", {}, 200),
+        ("GET", "/api/marketing/imports"): Probe("/api/marketing/imports", {}, 200),
+        ("POST", "/api/marketing/imports"): Probe(
+            "/api/marketing/imports", {"params": {"filename": "名单.xlsx"}, **bad}, 422),
+        ("GET", "/api/marketing/imports/{import_id}"): Probe(
+            f"/api/marketing/imports/{m.import_id}", {}, 200),
+        ("GET", "/api/marketing/imports/{import_id}/report.xlsx"): Probe(
+            f"/api/marketing/imports/{m.import_id}/report.xlsx", {}, 200),
     }
 
 

@@ -33,3 +33,29 @@ describe('ApiError', () => {
     expect(error.messageEn).toContain('502')
   })
 })
+
+describe('postFile', () => {
+  it('sends the file as the raw body with its own type, the CSRF token and the query', async () => {
+    const { postFile, setCsrfToken } = await import('./request')
+    const calls: { url: string; init: RequestInit }[] = []
+    const original = globalThis.fetch
+    globalThis.fetch = (async (url: string, init: RequestInit) => {
+      calls.push({ url, init })
+      return new Response(JSON.stringify({ read: 3 }), { status: 200, headers: { 'Content-Type': 'application/json' } })
+    }) as typeof fetch
+    try {
+      setCsrfToken('tok')
+      const file = new File(['a,b\n1,2\n'], '名单.csv', { type: 'text/csv' })
+      expect(await postFile<{ read: number }>('/marketing/imports', file, { filename: file.name })).toEqual({ read: 3 })
+      const [call] = calls
+      expect(call?.url).toBe(`/api/marketing/imports?filename=${encodeURIComponent('名单.csv')}`)
+      const headers = call?.init.headers as Record<string, string>
+      expect(headers['Content-Type']).toBe('text/csv')
+      expect(headers['X-CSRF-Token']).toBe('tok')
+      expect(call?.init.body).toBe(file)
+    } finally {
+      globalThis.fetch = original
+      setCsrfToken(null)
+    }
+  })
+})

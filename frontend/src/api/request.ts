@@ -55,6 +55,8 @@ export interface RequestOptions {
   silent?: boolean
   /** Asks whether anyone is signed in: a 401 is the answer, not an expired session. */
   probe?: boolean
+  /** A file sent as the raw body, with its own content type (uploads). */
+  file?: File
 }
 
 let csrfToken: string | null = null
@@ -91,12 +93,13 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 async function send(method: string, path: string, options: RequestOptions): Promise<Response> {
   const headers: Record<string, string> = { Accept: 'application/json' }
   if (options.body !== undefined) headers['Content-Type'] = 'application/json'
+  if (options.file) headers['Content-Type'] = options.file.type || 'application/octet-stream'
   if (UNSAFE.has(method) && csrfToken) headers['X-CSRF-Token'] = csrfToken
   let response: Response
   try {
     response = await fetch(`${BASE}${path}${queryString(options.query)}`, {
       method, headers, credentials: 'same-origin',
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      body: options.file ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
     })
   } catch {
     const error = new ApiError(0, { code: 'network', message_zh: '无法连接服务器，请检查网络后重试',
@@ -141,6 +144,9 @@ export const post = <T>(path: string, body?: unknown, silent = false) => request
 export const put = <T>(path: string, body?: unknown, silent = false) => request<T>('PUT', path, { body, silent })
 export const patch = <T>(path: string, body?: unknown, silent = false) => request<T>('PATCH', path, { body, silent })
 export const del = <T>(path: string) => request<T>('DELETE', path)
+/** Upload one file as the raw request body (the server reads its name from the query). */
+export const postFile = <T>(path: string, file: File, query?: Query, silent = false) =>
+  request<T>('POST', path, { file, query, silent })
 
 /** An export: fetched with the session cookie, then saved under the server's file name. */
 export async function download(path: string, query: Query, fallbackName: string): Promise<void> {

@@ -414,6 +414,220 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/marketing/call-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Call List
+         * @description Who to call today: the client manager's open prospects due by today.
+         */
+        get: operations["get_call_list_api_marketing_call_list_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/marketing/call-list/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export Call List Csv */
+        get: operations["export_call_list_csv_api_marketing_call_list_export_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/marketing/call-list/export.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export Call List Xlsx */
+        get: operations["export_call_list_xlsx_api_marketing_call_list_export_xlsx_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/marketing/campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Campaigns */
+        get: operations["get_campaigns_api_marketing_campaigns_get"];
+        put?: never;
+        /**
+         * Post Campaign
+         * @description A campaign with its period and targets per sub-branch (amounts in yuan).
+         */
+        post: operations["post_campaign_api_marketing_campaigns_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/marketing/campaigns/{campaign_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Campaign
+         * @description The funnel (within the caller's scope) and the leaderboard of every sub-branch.
+         */
+        get: operations["get_campaign_api_marketing_campaigns__campaign_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/marketing/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Imports
+         * @description The last 50 imports, newest first.
+         */
+        get: operations["get_imports_api_marketing_imports_get"];
+        put?: never;
+        /**
+         * Post Import
+         * @description Import the bureau's list (the raw file as the body, its name in ``filename``). A file
+         *     that cannot be read changes nothing; bad rows are reported with their sheet row.
+         */
+        post: operations["post_import_api_marketing_imports_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/marketing/imports/{import_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Import */
+        get: operations["get_import_api_marketing_imports__import_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/marketing/imports/{import_id}/report.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Import Xlsx
+         * @description The import report as Excel: summary, refused rows, warnings and merges.
+         */
+        get: operations["get_import_xlsx_api_marketing_imports__import_id__report_xlsx_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/marketing/prospects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Prospects
+         * @description The prospects in the caller's scope, filtered and one page at a time.
+         */
+        get: operations["list_prospects_api_marketing_prospects_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/marketing/prospects/{prospect_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Prospect */
+        get: operations["get_prospect_api_marketing_prospects__prospect_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/marketing/prospects/{prospect_id}/outcome": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Outcome
+         * @description Record one outcome; the state after it is the answer.
+         */
+        post: operations["post_outcome_api_marketing_prospects__prospect_id__outcome_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me": {
         parameters: {
             query?: never;
@@ -1038,6 +1252,110 @@ export interface components {
             /** Warning */
             warning: string | null;
         };
+        /** CallList */
+        CallList: {
+            /** Items */
+            items: components["schemas"]["CallListItem"][];
+            /** Manager Id */
+            manager_id: number;
+            /** Manager Name */
+            manager_name: string;
+            /**
+             * On
+             * Format: date
+             */
+            on: string;
+        };
+        /** CallListItem */
+        CallListItem: {
+            /** Address */
+            address: string | null;
+            /** Contact */
+            contact: string | null;
+            /** District */
+            district: string;
+            /** District Name */
+            district_name: string;
+            /** Existing Case */
+            existing_case: string | null;
+            /** Last Contact At */
+            last_contact_at: string | null;
+            /** Last Note */
+            last_note: string;
+            /** Name */
+            name: string;
+            /** Next Action On */
+            next_action_on: string | null;
+            /** Phones */
+            phones: string[];
+            /** Prospect Id */
+            prospect_id: number;
+            /** State */
+            state: string;
+            /** State Zh */
+            state_zh: string;
+            /** Tel */
+            tel: string[];
+        };
+        /** CampaignFunnel */
+        CampaignFunnel: {
+            /** By Sub Branch */
+            by_sub_branch: {
+                [key: string]: components["schemas"]["FunnelStepOut"][];
+            };
+            campaign: components["schemas"]["CampaignHead"];
+            /** Leaderboard */
+            leaderboard: components["schemas"]["LeaderOut"][];
+            /** Total */
+            total: components["schemas"]["FunnelStepOut"][];
+            /** Unit */
+            unit: string;
+        };
+        /** CampaignHead */
+        CampaignHead: {
+            /** Ends On */
+            ends_on: string;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Starts On */
+            starts_on: string;
+        };
+        /** CampaignIn */
+        CampaignIn: {
+            /**
+             * Ends On
+             * Format: date
+             */
+            ends_on: string;
+            /** Name */
+            name: string;
+            /**
+             * Starts On
+             * Format: date
+             */
+            starts_on: string;
+            /** Targets */
+            targets?: components["schemas"]["TargetIn"][];
+        };
+        /** CampaignItem */
+        CampaignItem: {
+            /** Created By */
+            created_by: string;
+            /** Ends On */
+            ends_on: string;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Starts On */
+            starts_on: string;
+            /** Target Amount */
+            target_amount: string;
+            /** Target Count */
+            target_count: number;
+        };
         /** CaseActions */
         CaseActions: {
             /** Claim */
@@ -1175,6 +1493,11 @@ export interface components {
             label_en: string;
             /** Label Zh */
             label_zh: string;
+        };
+        /** Created */
+        Created: {
+            /** Id */
+            id: number;
         };
         /** CreatedUser */
         CreatedUser: {
@@ -1411,6 +1734,21 @@ export interface components {
             /** Stage */
             stage: string;
         };
+        /** FunnelStepOut */
+        FunnelStepOut: {
+            /** Amount */
+            amount: string | null;
+            /** Amount Wan */
+            amount_wan: string | null;
+            /** Count */
+            count: number;
+            /** Stage */
+            stage: string;
+            /** Stage En */
+            stage_en: string;
+            /** Stage Zh */
+            stage_zh: string;
+        };
         /** HeadOffice */
         HeadOffice: {
             /** Balance */
@@ -1452,6 +1790,61 @@ export interface components {
             label_zh: string;
             /** Note */
             note: string | null;
+        };
+        /** ImportItem */
+        ImportItem: {
+            /** Filename */
+            filename: string;
+            /** Id */
+            id: number;
+            /**
+             * Imported At
+             * Format: date-time
+             */
+            imported_at: string;
+            /** Imported By */
+            imported_by: string;
+            /** Merged */
+            merged: number;
+            /** New */
+            new: number;
+            /** Read */
+            read: number;
+            /** Refused */
+            refused: number;
+            /** Updated */
+            updated: number;
+        };
+        /** ImportReportOut */
+        ImportReportOut: {
+            /** Assigned */
+            assigned: number;
+            /** Changed */
+            changed: number;
+            /** File */
+            file: string;
+            /** Import Id */
+            import_id: number;
+            /** Linked */
+            linked: {
+                [key: string]: number;
+            };
+            /** Matching Version */
+            matching_version: string;
+            /** Merged */
+            merged: number;
+            /** New */
+            new: number;
+            /** Read */
+            read: number;
+            /** Refused */
+            refused: components["schemas"]["RowIssueOut"][];
+            /** Sheet */
+            sheet: string;
+            /** Updated */
+            updated: number;
+            /** Warnings */
+            warnings: components["schemas"]["RowIssueOut"][];
         };
         /** Inbox */
         Inbox: {
@@ -1550,6 +1943,31 @@ export interface components {
             /** Label Zh */
             label_zh: string;
         };
+        /** LeaderOut */
+        LeaderOut: {
+            /** Amount Attainment */
+            amount_attainment: number | null;
+            /** Authorized Count */
+            authorized_count: number;
+            /** Count Attainment */
+            count_attainment: number | null;
+            /** Drawn Amount */
+            drawn_amount: string;
+            /** Drawn Amount Wan */
+            drawn_amount_wan: string;
+            /** Drawn Count */
+            drawn_count: number;
+            /** Rank */
+            rank: number;
+            /** Sub Branch */
+            sub_branch: string;
+            /** Sub Branch Name Zh */
+            sub_branch_name_zh: string | null;
+            /** Target Amount */
+            target_amount: string | null;
+            /** Target Count */
+            target_count: number | null;
+        };
         /** Lift */
         Lift: {
             /** Reason */
@@ -1571,6 +1989,23 @@ export interface components {
         LocaleChoice: {
             /** Locale */
             locale: string;
+        };
+        /** MatchEntry */
+        MatchEntry: {
+            /** Import Id */
+            import_id: number;
+            /** Into Row */
+            into_row: number | null;
+            /** Outcome */
+            outcome: string;
+            /** Reason */
+            reason: string | null;
+            /** Reason Zh */
+            reason_zh: string | null;
+            /** Score */
+            score: number | null;
+            /** Sheet Row */
+            sheet_row: number;
         };
         /** Me */
         Me: {
@@ -1856,6 +2291,42 @@ export interface components {
                 };
             };
         };
+        /** OutcomeIn */
+        OutcomeIn: {
+            /** Next Action On */
+            next_action_on?: string | null;
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "not_reached" | "not_interested" | "interested" | "visit_scheduled" | "visited" | "authorized";
+        };
+        /** OutreachEntry */
+        OutreachEntry: {
+            /** At */
+            at: string;
+            /** By */
+            by: string;
+            /** From State */
+            from_state: string;
+            /** Id */
+            id: number;
+            /** Next Action On */
+            next_action_on: string | null;
+            /** Note */
+            note: string;
+            /** Outcome */
+            outcome: string;
+            /** To State */
+            to_state: string;
+            /** To State Zh */
+            to_state_zh: string;
+        };
         /** Override */
         Override: {
             /** Reason */
@@ -1954,6 +2425,137 @@ export interface components {
             /** Verified */
             verified: number;
         };
+        /** ProspectDetail */
+        ProspectDetail: {
+            /** Address */
+            address: string | null;
+            /** Assignment */
+            assignment: {
+                [key: string]: unknown;
+            };
+            /** Can Record */
+            can_record: boolean;
+            /** Client Manager Id */
+            client_manager_id: number | null;
+            /** Client Manager Name */
+            client_manager_name: string | null;
+            /** Contact */
+            contact: string | null;
+            /** Designated On */
+            designated_on?: string | null;
+            /** District */
+            district: string;
+            /** District Zh */
+            district_zh: string;
+            /** Do Not Contact */
+            do_not_contact: boolean;
+            /** Do Not Contact Reason */
+            do_not_contact_reason: string | null;
+            /** Existing Case */
+            existing_case: {
+                [key: string]: unknown;
+            } | null;
+            /** Fixmedins Code */
+            fixmedins_code: string | null;
+            /** Id */
+            id: number;
+            /** Institution Code */
+            institution_code: string | null;
+            /** Kind Text */
+            kind_text: string | null;
+            /** Last Contact At */
+            last_contact_at?: string | null;
+            /** Link Reason */
+            link_reason: string | null;
+            /** Link Reason Zh */
+            link_reason_zh: string | null;
+            /** Link Score */
+            link_score: number | null;
+            /** Matches */
+            matches: components["schemas"]["MatchEntry"][];
+            /** Name */
+            name: string;
+            /** Next Action On */
+            next_action_on?: string | null;
+            /** Outreach */
+            outreach: components["schemas"]["OutreachEntry"][];
+            /** Phones */
+            phones: string[];
+            /** State */
+            state: string;
+            /** State En */
+            state_en: string;
+            /** State Zh */
+            state_zh: string;
+            /** Sub Branch Code */
+            sub_branch_code: string | null;
+            /** Sub Branch Name Zh */
+            sub_branch_name_zh: string | null;
+            /** Tel */
+            tel: string[];
+            /** Uscc */
+            uscc: string | null;
+        };
+        /** ProspectItem */
+        ProspectItem: {
+            /** Address */
+            address: string | null;
+            /** Client Manager Id */
+            client_manager_id: number | null;
+            /** Client Manager Name */
+            client_manager_name: string | null;
+            /** Contact */
+            contact: string | null;
+            /** District */
+            district: string;
+            /** District Zh */
+            district_zh: string;
+            /** Do Not Contact */
+            do_not_contact: boolean;
+            /** Fixmedins Code */
+            fixmedins_code: string | null;
+            /** Id */
+            id: number;
+            /** Institution Code */
+            institution_code: string | null;
+            /** Last Contact At */
+            last_contact_at?: string | null;
+            /** Link Reason */
+            link_reason: string | null;
+            /** Link Score */
+            link_score: number | null;
+            /** Name */
+            name: string;
+            /** Next Action On */
+            next_action_on?: string | null;
+            /** Phones */
+            phones: string[];
+            /** State */
+            state: string;
+            /** State En */
+            state_en: string;
+            /** State Zh */
+            state_zh: string;
+            /** Sub Branch Code */
+            sub_branch_code: string | null;
+            /** Sub Branch Name Zh */
+            sub_branch_name_zh: string | null;
+            /** Tel */
+            tel: string[];
+            /** Uscc */
+            uscc: string | null;
+        };
+        /** ProspectPage */
+        ProspectPage: {
+            /** Items */
+            items: components["schemas"]["ProspectItem"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
         /** QualityFlag */
         QualityFlag: {
             /** Details */
@@ -2023,6 +2625,17 @@ export interface components {
          * @enum {string}
          */
         Role: "branch_admin" | "branch_manager" | "sub_branch_manager" | "client_manager" | "auditor";
+        /** RowIssueOut */
+        RowIssueOut: {
+            /** Code */
+            code: string;
+            /** Field */
+            field: string;
+            /** Reason */
+            reason: string;
+            /** Row */
+            row: number;
+        };
         /** Section */
         Section: {
             /** Changes */
@@ -2081,6 +2694,18 @@ export interface components {
             id: number;
             /** State */
             state: string;
+        };
+        /** TargetIn */
+        TargetIn: {
+            /**
+             * Amount
+             * @description yuan
+             */
+            amount: number | string;
+            /** Count */
+            count: number;
+            /** Sub Branch */
+            sub_branch: string;
         };
         /** TemporaryPassword */
         TemporaryPassword: {
@@ -4027,6 +4652,1009 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DailySettlement"];
+                };
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_call_list_api_marketing_call_list_get: {
+        parameters: {
+            query?: {
+                /** @description whose list (the caller's by default) */
+                manager_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallList"];
+                };
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    export_call_list_csv_api_marketing_call_list_export_csv_get: {
+        parameters: {
+            query?: {
+                /** @description whose list (the caller's by default) */
+                manager_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    export_call_list_xlsx_api_marketing_call_list_export_xlsx_get: {
+        parameters: {
+            query?: {
+                /** @description whose list (the caller's by default) */
+                manager_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_campaigns_api_marketing_campaigns_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignItem"][];
+                };
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    post_campaign_api_marketing_campaigns_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CampaignIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Created"];
+                };
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_campaign_api_marketing_campaigns__campaign_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignFunnel"];
+                };
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_imports_api_marketing_imports_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportItem"][];
+                };
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    post_import_api_marketing_imports_post: {
+        parameters: {
+            query: {
+                filename: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReportOut"];
+                };
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_import_api_marketing_imports__import_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReportOut"];
+                };
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_import_xlsx_api_marketing_imports__import_id__report_xlsx_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_prospects_api_marketing_prospects_get: {
+        parameters: {
+            query?: {
+                sub_branch?: string | null;
+                client_manager?: number | null;
+                /** @description outreach state: listed, not_reached, not_interested, interested, visit_scheduled, visited, authorized */
+                state?: string | null;
+                district?: string | null;
+                /** @description linked, unlinked, or a link reason */
+                match?: string | null;
+                do_not_contact?: boolean | null;
+                /** @description name, code or USCC */
+                q?: string | null;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProspectPage"];
+                };
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_prospect_api_marketing_prospects__prospect_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                prospect_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProspectDetail"];
+                };
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    post_outcome_api_marketing_prospects__prospect_id__outcome_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                prospect_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OutcomeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StateChange"];
                 };
             };
             /** @description 未登录或会话已过期 not signed in, or the session expired */

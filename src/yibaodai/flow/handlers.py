@@ -25,10 +25,12 @@ from yibaodai.domain.events import (
     WarningRaised,
 )
 from yibaodai.flow.bus import Handler, MessageBus
+from yibaodai.marketing import handlers as marketing
 from yibaodai.monitoring import handlers as monitoring
 
 HANDLERS: dict[type[Event], list[Handler]] = {
-    AuthorizationGranted: [admission.consider_decision],
+    # the decision first; then the authorization is credited to the outreach before it
+    AuthorizationGranted: [admission.consider_decision, marketing.credit_authorization],
     AuthorizationRevoked: [],  # later data is refused at the gateway (no valid authorization)
     ProfileChanged: [admission.consider_decision],
     BureauEventRecorded: [admission.consider_decision],

@@ -54,7 +54,9 @@ from yibaodai.errors import Conflict, FieldError, NotFound, PermissionDenied, Va
 from yibaodai.marketing.outreach import GATEWAY, STAFF, current_states
 
 MAX_DAYS: Final = 366
-CAN_RUN_CAMPAIGNS: Final = frozenset({Role.BRANCH_ADMIN, Role.BRANCH_MANAGER})
+#: Department managers and above run campaigns (the permission table's ``marketing.manage``);
+#: a sub-branch's manager sets targets for their own sub-branch only.
+CAN_RUN_CAMPAIGNS: Final = frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER})
 _INTERESTED: Final = frozenset({Outcome.INTERESTED.value, Outcome.VISIT_SCHEDULED.value,
                                 Outcome.VISITED.value, Outcome.AUTHORIZED.value})
 
@@ -63,13 +65,17 @@ def _bad(field: str, zh: str, en: str) -> FieldError:
     return FieldError(field, zh, en)
 
 
-def _targets(session: Session, targets: Mapping[str, Target]) -> list[FieldError]:
+def _targets(session: Session, targets: Mapping[str, Target], actor: Actor
+             ) -> list[FieldError]:
     known = set(session.scalars(select(SubBranchRow.code)))
     errors = []
     for code, target in targets.items():
         where = f"targets.{code}"
         if code not in known:
             errors.append(_bad(where, f"支行“{code}”不存在", f"no sub-branch {code!r}"))
+        elif not actor.can_see_sub_branch(code):
+            errors.append(_bad(where, "只能为本支行设定目标",
+                               "you may set targets for your own sub-branch only"))
         if target.count < 0:
             errors.append(_bad(f"{where}.count", "目标户数不能为负", "target count is negative"))
         if target.amount < 0 or target.amount != target.amount.quantize(Decimal("0.01")):
@@ -81,11 +87,11 @@ def _targets(session: Session, targets: Mapping[str, Target]) -> list[FieldError
 def create_campaign(session: Session, *, name: str, starts_on: date, ends_on: date,
                     targets: Mapping[str, Target], actor: Actor, now: datetime
                     ) -> CampaignRow:
-    """A campaign with its period and per-sub-branch targets (amounts in yuan); the branch's
-    administrators and managers run campaigns."""
+    """A campaign with its period and per-sub-branch targets (amounts in yuan); department
+    managers and above run campaigns (``CAN_RUN_CAMPAIGNS``)."""
     if actor.role not in CAN_RUN_CAMPAIGNS:
-        raise PermissionDenied("仅分行管理员或分行部门总经理可创建营销活动",
-                               "only the branch's administrators and managers run campaigns",
+        raise PermissionDenied("仅部门经理及以上可创建营销活动",
+                               "only department managers and above run campaigns",
                                code="role_not_allowed")
     created_by = actor.username
     clean = name.strip()
@@ -95,7 +101,7 @@ def create_campaign(session: Session, *, name: str, starts_on: date, ends_on: da
         errors.append(_bad("ends_on", "结束日期早于开始日期", "the end is before the start"))
     elif (ends_on - starts_on).days >= MAX_DAYS:
         errors.append(_bad("ends_on", "活动期不能超过一年", "a campaign lasts at most a year"))
-    errors += _targets(session, targets)
+    errors += _targets(session, targets, actor)
     if errors:
         raise ValidationFailed("营销活动信息有误", "the campaign is not valid",
                                code="invalid_campaign", fields=errors)
@@ -221,8 +227,16 @@ def campaign_progress(session: Session, campaign: CampaignRow) -> list[Progress]
 
 
 def _steps(steps: list[FunnelStep]) -> list[dict[str, Any]]:
-    return [{"stage": s.stage.value, "stage_zh": STAGE_NAMES[s.stage][0], "count": s.count,
-             "amount": str(s.amount) if s.amount is not None else None} for s in steps]
+    return [{"stage": s.stage.value, "stage_zh": STAGE_NAMES[s.stage][0],
+             "stage_en": STAGE_NAMES[s.stage][1], "count": s.count,
+             "amount": str(s.amount) if s.amount is not None else None,
+             "amount_wan": str(wan(s.amount)) if s.amount is not None else None}
+            for s in steps]
+
+
+def wan(yuan: Decimal) -> Decimal:
+    """Yuan in 万元 (ten thousands), two decimals, as the branch reports amounts."""
+    return (yuan / Decimal(10_000)).quantize(Decimal("0.01"))
 
 
 def campaign_funnel(session: Session, *, campaign_id: int,
@@ -233,8 +247,9 @@ def campaign_funnel(session: Session, *, campaign_id: int,
     progress = campaign_progress(session, campaign)
     by_sub = funnel_by_sub_branch(progress)
     visible = [p for p in progress if sub_branches is None or p.sub_branch in sub_branches]
-    codes = list(session.scalars(select(SubBranchRow.code).order_by(SubBranchRow.code)))
-    board = leaderboard(by_sub, targets=_target_map(session, campaign_id), sub_branches=codes)
+    names = dict(session.execute(select(SubBranchRow.code, SubBranchRow.name_zh)).tuples().all())
+    board = leaderboard(by_sub, targets=_target_map(session, campaign_id),
+                        sub_branches=sorted(names))
     return {
         "campaign": {"id": campaign.id, "name": campaign.name,
                      "starts_on": campaign.starts_on.isoformat(),
@@ -244,7 +259,9 @@ def campaign_funnel(session: Session, *, campaign_id: int,
         "by_sub_branch": {code: _steps(steps) for code, steps in by_sub.items()
                           if sub_branches is None or code in sub_branches},
         "leaderboard": [{"rank": s.rank, "sub_branch": s.sub_branch,
+                         "sub_branch_name_zh": names.get(s.sub_branch),
                          "drawn_count": s.drawn_count, "drawn_amount": str(s.drawn_amount),
+                         "drawn_amount_wan": str(wan(s.drawn_amount)),
                          "authorized_count": s.authorized_count,
                          "target_count": s.target_count,
                          "target_amount": str(s.target_amount) if s.target_amount is not None
@@ -315,6 +332,8 @@ def attribute_authorization(session: Session, *, fixmedins_code: str, uscc: str 
         session.add(credit)
         credited.append(credit)
     session.flush()
+    if before in TERMINAL and not credited:
+        return []  # handled before: nothing to record again (the handler is idempotent)
     audit(session, at=authorized_at, actor="system", action="marketing.authorization",
           target=f"prospect:{prospect.id}",
           details={"fixmedins_code": fixmedins_code, "state_before": before.value,

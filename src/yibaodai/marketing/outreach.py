@@ -177,10 +177,13 @@ class CallListEntry:
                 "last_note": self.last_note, "existing_case": self.existing_case}
 
 
-def _manager(session: Session, actor: Actor, manager_id: int | None) -> UserRow:
-    """Whose list: a client manager sees their own; a department manager any client manager
-    of the sub-branch; branch roles anyone's."""
-    wanted = actor.user_id if actor.role is Role.CLIENT_MANAGER else manager_id
+def call_list_owner(session: Session, actor: Actor, manager_id: int | None) -> UserRow:
+    """Whose list: a client manager sees their own (asking for another's is NotFound, as an
+    id out of scope is); a department manager any client manager of the sub-branch; branch
+    roles anyone's."""
+    wanted = manager_id
+    if actor.role is Role.CLIENT_MANAGER:
+        wanted = actor.user_id if manager_id in (None, actor.user_id) else None
     user = session.get(UserRow, wanted) if wanted is not None else None
     if (user is None or user.role != Role.CLIENT_MANAGER.value or (
             actor.role not in BRANCH_WIDE and user.sub_branch_code != actor.sub_branch_code)):
@@ -193,7 +196,7 @@ def call_list(session: Session, *, actor: Actor, on: date, manager_id: int | Non
     """The prospects a client manager should call on ``on``: theirs, not do-not-contact, still
     open, and either never given a next date or due by then. Overdue and due first (oldest
     date first), then never-contacted ones."""
-    manager = _manager(session, actor, manager_id)
+    manager = call_list_owner(session, actor, manager_id)
     prospects = session.scalars(select(ProspectRow).where(
         ProspectRow.client_manager_id == manager.id, ProspectRow.do_not_contact.is_(False)
     ).order_by(ProspectRow.id)).all()

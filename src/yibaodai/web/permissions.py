@@ -39,6 +39,11 @@ class Permission(StrEnum):
     OUTBOX_VIEW = "outbox.view"
     OUTBOX_RETRY = "outbox.retry"
     USERS_MANAGE = "users.manage"
+    MARKETING_VIEW = "marketing.view"
+    MARKETING_EXPORT = "marketing.export"
+    MARKETING_OUTREACH = "marketing.outreach"
+    MARKETING_MANAGE = "marketing.manage"
+    MARKETING_IMPORT = "marketing.import"
 
 
 P = Permission
@@ -75,6 +80,15 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     P.OUTBOX_VIEW: frozenset({Role.BRANCH_ADMIN}),
     P.OUTBOX_RETRY: frozenset({Role.BRANCH_ADMIN}),
     P.USERS_MANAGE: frozenset({Role.BRANCH_ADMIN}),
+    # marketing (docs/marketing.md "Who may do what"): everyone reads within their data scope
+    # (the auditor read-only); the sub-branch's staff work the call lists; department managers
+    # and above run campaigns; the branch's administrator and manager import the bureau's list
+    P.MARKETING_VIEW: _EVERYONE,
+    P.MARKETING_EXPORT: frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER,
+                                   Role.CLIENT_MANAGER, Role.AUDITOR}),
+    P.MARKETING_OUTREACH: frozenset({Role.SUB_BRANCH_MANAGER, Role.CLIENT_MANAGER}),
+    P.MARKETING_MANAGE: frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER}),
+    P.MARKETING_IMPORT: frozenset({Role.BRANCH_ADMIN, Role.BRANCH_MANAGER}),
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -137,6 +151,18 @@ ROUTES: dict[tuple[str, str], Permission] = {
     ("POST", "/api/users"): P.USERS_MANAGE,
     ("PATCH", "/api/users/{user_id}"): P.USERS_MANAGE,
     ("POST", "/api/users/{user_id}/password-reset"): P.USERS_MANAGE,
+    ("GET", "/api/marketing/prospects"): P.MARKETING_VIEW,
+    ("GET", "/api/marketing/prospects/{prospect_id}"): P.MARKETING_VIEW,
+    ("POST", "/api/marketing/prospects/{prospect_id}/outcome"): P.MARKETING_OUTREACH,
+    ("GET", "/api/marketing/call-list"): P.MARKETING_VIEW,
+    **_exports("/api/marketing/call-list", P.MARKETING_EXPORT),
+    ("GET", "/api/marketing/campaigns"): P.MARKETING_VIEW,
+    ("POST", "/api/marketing/campaigns"): P.MARKETING_MANAGE,
+    ("GET", "/api/marketing/campaigns/{campaign_id}"): P.MARKETING_VIEW,
+    ("GET", "/api/marketing/imports"): P.MARKETING_IMPORT,
+    ("POST", "/api/marketing/imports"): P.MARKETING_IMPORT,
+    ("GET", "/api/marketing/imports/{import_id}"): P.MARKETING_IMPORT,
+    ("GET", "/api/marketing/imports/{import_id}/report.xlsx"): P.MARKETING_IMPORT,
 }
 
 
