@@ -32,6 +32,12 @@ from yibaodai.sim.server import ServerThread
 use_cheapest_parameters_for_tests()
 # `make mutation` (pyproject [tool.mutmut]) runs the unit tests under mutmut's tracing, many
 # times slower and once per mutant: no deadlines, and the same examples every time.
+# The default: no per-example deadline and no "too slow" health check — speed is measured by
+# the benchmarks, never by a test, and the shared 2-core machine makes timings noisy.
+hypothesis_settings.register_profile("default-timing-free", deadline=None,
+                                     suppress_health_check=[HealthCheck.too_slow])
+if not os.environ.get("HYPOTHESIS_PROFILE"):
+    hypothesis_settings.load_profile("default-timing-free")
 hypothesis_settings.register_profile("mutation", deadline=None, derandomize=True,
                                      database=None, suppress_health_check=list(HealthCheck))
 # Whatever finds its settings in the environment (the CLI, a Database given no chain keys)

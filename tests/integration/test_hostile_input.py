@@ -113,5 +113,8 @@ def test_a_body_past_the_limit_is_refused_while_it_is_read(
 
     streamed = cm.post(url, content=chunks(), headers={"Content-Type": "application/json"})
     assert streamed.status_code == 413 and streamed.json()["message_zh"].startswith("请求体过大")
+    deep = b"[" * 200_000 + b"]" * 200_000  # under the limit, deeper than any parser's stack
+    nested = cm.post(url, content=deep, headers={"Content-Type": "application/json"})
+    assert 400 <= nested.status_code < 500, nested.text[:300]
     assert cm.get(f"/api/cases/{w.case_a.id}").json()["case"]["state"] == "assigned"
     w.close()

@@ -91,13 +91,15 @@ async def edge_rules(request: Request) -> None:
         raw = await request.body()  # cached by Starlette: the route reads the same bytes
         try:
             body = json.loads(raw) if raw else None
+            for loc, text in _strings(body, ("body",)):
+                why = unreadable(text)
+                if why is not None:
+                    errors.append(_error(loc, why, _WHY[why][1]))
+                    break
         except ValueError:
-            body = None  # malformed JSON: FastAPI's own parsing answers it
-        for loc, text in _strings(body, ("body",)):
-            why = unreadable(text)
-            if why is not None:
-                errors.append(_error(loc, why, _WHY[why][1]))
-                break
+            pass  # malformed JSON: FastAPI's own parsing answers it
+        except RecursionError:  # nested deeper than any request of ours
+            errors.append(_error(("body",), "json_invalid", "JSON nested too deeply"))
     if errors:
         raise RequestValidationError(errors)
 
