@@ -68,9 +68,17 @@ def _print_summary(summary: dict[str, Any]) -> None:
     table.add_column("stage")
     table.add_column("count", justify="right")
     for key, value in summary.items():
-        if key != "accounts":
+        if not isinstance(value, (dict, list)):  # accounts and the funnel have their own
             table.add_row(key, str(value))
     console.print(table)
+    funnel = summary.get("campaign_funnel")
+    if isinstance(funnel, dict):
+        steps = Table(title=f"营销漏斗 Campaign funnel: {funnel.get('name', '')}")
+        for col in ("stage", "count", "万元"):
+            steps.add_column(col, justify="left" if col == "stage" else "right")
+        for stage, step in funnel.get("stages", {}).items():
+            steps.add_row(stage, str(step.get("count")), step.get("amount_wan") or "-")
+        console.print(steps)
     accounts = Table(title="演示账号 Demo log-ins")
     for col in ("username", "password", "role", "sub_branch"):
         accounts.add_column(col)
