@@ -43,14 +43,16 @@ def reconcile_command(
 ) -> None:
     """Every message delivered exactly once from the receiver's view, every accepted push
     stored exactly once; exit 1 naming what is not."""
-    from yibaodai.bootstrap import open_database
+    from yibaodai.bootstrap import keyring, open_database
     from yibaodai.ops.reconcile import reconcile
 
     def go() -> dict[str, Any]:
         receivers = _receivers(bureau, head_office)
-        db = open_database(load_settings())
+        settings = load_settings()
+        db = open_database(settings)
         try:
-            return reconcile(db, receivers=receivers)
+            return reconcile(db, receivers=receivers,
+                             keyring=keyring(settings.keys_dir, "bank"))
         finally:
             db.dispose()
 

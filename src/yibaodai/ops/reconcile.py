@@ -7,6 +7,7 @@ an unverified delivery is not a verified one."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +27,9 @@ from yibaodai.db.models import (
 )
 from yibaodai.db.session import Database
 from yibaodai.domain.reconciliation import Push, Queued, Recorded, report
+from yibaodai.errors import YibaodaiError
+from yibaodai.protocol.envelope import open_request
+from yibaodai.protocol.keys import KeyRing
 
 #: Push kinds whose rows carry their ``msgid``: the table, and the answer's count of the rows
 #: the message stored (8303 repeats of a known disbursement are acknowledged, not stored).
@@ -35,8 +39,6 @@ ROWS_BY_MSGID: dict[str, tuple[Any, str]] = {
     "8302": (ReconciliationTotalRow, "accepted_rows"),
     "8303": (FundDisbursementRow, "new_rows"),
 }
-#: Kinds whose later message replaces the same institution's earlier rows (8301 by key).
-REPLACING = frozenset({"8301"})
 RECORDS_PATH = "/sim/received"
 
 
@@ -60,40 +62,63 @@ def _queued(session: Session) -> list[Queued]:
         select(OutboxRow.destination, OutboxRow.idempotency_key, OutboxRow.status))]
 
 
-def _pushes(session: Session) -> list[Push]:
+def _replaced(session: Session, msgid: str, ring: KeyRing | None) -> bool:
+    """Whether every 8301 row of ``msgid`` that is not stored under it is stored under a later
+    message (the bureau's correction replaces rows by key). Read from the archived message
+    itself, so only for the rare message that comes up short; without the bank's keys, no."""
+    if ring is None:
+        return False
+    body = session.scalars(select(RawMessageRow.body).where(RawMessageRow.msgid == msgid)).one()
+    try:
+        rows = open_request(body, keyring=ring).input.get("data") or []
+    except YibaodaiError:
+        return False
+    wanted = {(r["fixmedins_code"], date.fromisoformat(r["setl_date"]), r["insutype"],
+               r["clr_type"]) for r in rows}
+    found = session.execute(select(
+        SettlementFactRow.fixmedins_code, SettlementFactRow.setl_date,
+        SettlementFactRow.insutype, SettlementFactRow.clr_type)
+        .where(SettlementFactRow.fixmedins_code.in_({k[0] for k in wanted}),
+               SettlementFactRow.setl_date.in_({k[1] for k in wanted}))).all()
+    stored = {tuple(r) for r in found}
+    return wanted <= stored  # each key is there, under this message or a later one
+
+
+def _pushes(session: Session, ring: KeyRing | None) -> list[Push]:
     stored: dict[str, dict[str, int]] = {}
     for infno, (table, _) in ROWS_BY_MSGID.items():
         stored[infno] = dict(session.execute(  # type: ignore[arg-type]
             select(table.source_msgid, func.count()).group_by(table.source_msgid)).all())
     decisions = set(session.scalars(select(DecisionRow.id)))
     archived = session.execute(
-        select(RawMessageRow.id, RawMessageRow.msgid, RawMessageRow.infno,
-               RawMessageRow.fixmedins_code, MessageOutcomeRow.infcode,
+        select(RawMessageRow.msgid, RawMessageRow.infno, MessageOutcomeRow.infcode,
                MessageOutcomeRow.response)
         .outerjoin(MessageOutcomeRow, MessageOutcomeRow.msgid == RawMessageRow.msgid)
         .order_by(RawMessageRow.id)).all()
-    last_accepted: dict[tuple[str, str], int] = {
-        (infno, code): row_id for row_id, _, infno, code, infcode, _ in archived
-        if infcode == 0}
     pushes = []
-    for row_id, msgid, infno, code, infcode, response in archived:
+    for msgid, infno, infcode, response in archived:
         output: Mapping[str, Any] = (response or {}).get("output") or {}
         counted = ROWS_BY_MSGID.get(infno)
+        expected = None if counted is None else int(output.get(counted[1], 0))
+        found = stored.get(infno, {}).get(msgid, 0)
         decision = output.get("decision") or {}
         decision_id = decision.get("id") if isinstance(decision, dict) else None
         pushes.append(Push(
             msgid=msgid, infno=infno, answered=infcode is not None, accepted=infcode == 0,
-            expected_rows=None if counted is None else int(output.get(counted[1], 0)),
-            stored_rows=stored.get(infno, {}).get(msgid, 0),
-            superseded=infno in REPLACING and last_accepted.get((infno, code), row_id) > row_id,
+            expected_rows=expected, stored_rows=found,
+            superseded=(infno == "8301" and infcode == 0 and expected is not None
+                        and found < expected and _replaced(session, msgid, ring)),
             decision_id=decision_id,
             decision_found=decision_id is None or decision_id in decisions))
     return pushes
 
 
-def reconcile(db: Database, *, receivers: Mapping[str, str]) -> dict[str, Any]:
+def reconcile(db: Database, *, receivers: Mapping[str, str],
+              keyring: KeyRing | None = None) -> dict[str, Any]:
     """The report of ``domain.reconciliation.report``; ``receivers``: destination -> record
-    URL. An unreadable receiver is listed under ``unreachable`` and makes it not ok."""
+    URL. An unreadable receiver is listed under ``unreachable`` and makes it not ok.
+    ``keyring``: the bank's, to read an archived settlement message that comes up short and
+    tell rows a later message replaced from rows lost (without it, short is missing)."""
     recorded: dict[str, list[Recorded]] = {}
     unreachable: dict[str, str] = {}
     for destination, url in sorted(receivers.items()):
@@ -102,7 +127,7 @@ def reconcile(db: Database, *, receivers: Mapping[str, str]) -> dict[str, Any]:
         except (httpx.HTTPError, ValueError, KeyError) as exc:
             unreachable[destination] = f"{type(exc).__name__}: {exc}"[:300]
     with db.unit_of_work() as session:
-        queued, pushes = _queued(session), _pushes(session)
+        queued, pushes = _queued(session), _pushes(session, keyring)
     result = report([q for q in queued if q.destination not in unreachable], recorded, pushes)
     if unreachable:
         result["ok"] = False

@@ -50,7 +50,7 @@ BACKOFF_CAP = timedelta(hours=1)
 
 def backoff_ceiling(attempts: int) -> timedelta:
     """The longest wait after the ``attempts``-th failure: 10 s, 20 s, 40 s ... an hour."""
-    return min(BACKOFF_CAP, BACKOFF_BASE * 2**min(attempts, 20))
+    return min(BACKOFF_CAP, BACKOFF_BASE * (1 << min(max(attempts, 0), 20)))
 
 
 def backoff(attempts: int, *, key: str) -> timedelta:
