@@ -7,13 +7,18 @@ history. Then, paced open-loop for ``--minutes`` (default 10):
 
 * **pushes**: one 8301 daily summary of one institution (the gateway decides in the same
   transaction; the worker delivers the answer to the bureau simulator);
-* **page views**: the report platform's API as staff use it (dashboard, case list, one case,
-  warnings, an institution's settlement), as the branch manager.
+* **applications**: a new institution authorized, profiled and given its 24 months of history
+  (the gateway makes its first decision; the worker answers the bureau);
+* **page views**: the report platform's API as staff use it (dashboard, case list, warnings,
+  notifications, an institution's settlement), as the branch manager. The worker's scheduled
+  jobs run beside all this as in production.
 
 The rate is ``--factor`` (5) times the pilot city's day, spread over a working day of
 ``--day-hours`` (8): ``--pushes-per-day`` (3,000: every designated institution of the pilot
-city pushing its daily summary) and ``--views-per-day`` (10,000: 17 sub-branches' staff at
-about 100 page views each). Errors: any push not answered ``infcode`` 0, any page view not
+city pushing its daily summary), ``--applications-per-day`` (200: the launch month's busiest
+days) and ``--views-per-day`` (10,000: 17 sub-branches' staff at about 100 page views each).
+These volumes are this benchmark's assumptions, not figures from the pilot's records.
+Errors: any push not answered ``infcode`` 0, any page view not
 200, any transport error, any failed worker job run, any outbox row not sent at the end.
 Memory: the resident set of the ``serve`` process, sampled every 5 s; the mean of the first
 minute against the last.
@@ -79,11 +84,13 @@ def main() -> None:
     ap.add_argument("--factor", type=float, default=5)
     ap.add_argument("--pushes-per-day", type=int, default=3000)
     ap.add_argument("--views-per-day", type=int, default=10000)
+    ap.add_argument("--applications-per-day", type=int, default=200)
     ap.add_argument("--day-hours", type=float, default=8)
     ap.add_argument("--institutions", type=int, default=12)
     args = ap.parse_args()
     push_rate = args.factor * args.pushes_per_day / (args.day_hours * 3600)
     view_rate = args.factor * args.views_per_day / (args.day_hours * 3600)
+    args.apply_rate = args.factor * args.applications_per_day / (args.day_hours * 3600)
     pg = pg_url_from_env()
     facts = machine_facts(pg, packages=("fastapi", "sqlalchemy", "psycopg", "uvicorn"))
     with scratch_database(pg) as url, tempfile.TemporaryDirectory() as tmp:
@@ -132,20 +139,26 @@ def soak(url: str, tmp: Path, args: argparse.Namespace, push_rate: float,
         try:
             _wait_healthy(bank_url, serve)
             today = clock.today()
-            city = generate_city(seed=21, institutions=args.institutions * 3,
-                                 as_of=today - timedelta(days=1))[:args.institutions]
+            applicants = int(args.apply_rate * args.minutes * 60) + 5
+            everyone = generate_city(seed=21, institutions=(args.institutions + applicants) * 2,
+                                     as_of=today - timedelta(days=1))
+            city, waiting = everyone[:args.institutions], everyone[args.institutions:]
             pusher = BureauPusher(bank_url=bank_url,
                                   keyring=keyring(settings.keys_dir, "bureau"), clock=clock,
                                   seed=21)
             setup_started = time.monotonic()
             history_end = today.replace(day=1) - timedelta(days=1)
+
+            def onboard(inst: Any) -> list[int]:
+                """The infcodes that were not 0."""
+                return [a.infcode for a in (
+                    pusher.authorize(inst, on=today), pusher.push_profile(inst),
+                    *pusher.push_settlements(inst, start=date(today.year - 2, today.month, 1),
+                                             end=history_end)) if a.infcode != 0]
+
             for inst in city:
-                for answer in (pusher.authorize(inst, on=today), pusher.push_profile(inst),
-                               *pusher.push_settlements(
-                                   inst, start=date(today.year - 2, today.month, 1),
-                                   end=history_end)):
-                    if answer.infcode != 0:
-                        raise RuntimeError(f"setup push refused: {answer.err_msg}")
+                if onboard(inst):
+                    raise RuntimeError("a setup push was refused")
             setup_s = time.monotonic() - setup_started
             with db.unit_of_work() as s:
                 decisions_before = s.scalar(select(func.count()).select_from(DecisionRow))
@@ -179,6 +192,21 @@ def soak(url: str, tmp: Path, args: argparse.Namespace, push_rate: float,
                     with lock:
                         errors[f"push {type(exc).__name__}"] += 1
 
+            def apply() -> None:
+                with lock:
+                    inst = waiting.pop(0) if waiting else None
+                if inst is None:
+                    return
+                try:
+                    refused = onboard(inst)
+                    with lock:
+                        done["application"] += 1
+                        if refused:
+                            errors[f"application infcode {refused[0]}"] += 1
+                except httpx.HTTPError as exc:
+                    with lock:
+                        errors[f"application {type(exc).__name__}"] += 1
+
             def view() -> None:
                 with lock:
                     k = n["view"]
@@ -197,7 +225,8 @@ def soak(url: str, tmp: Path, args: argparse.Namespace, push_rate: float,
                         errors[f"view {type(exc).__name__}"] += 1
 
             stop = threading.Event()
-            loads = [Paced(push_rate, push, stop), Paced(view_rate, view, stop)]
+            loads = [Paced(push_rate, push, stop), Paced(view_rate, view, stop),
+                     Paced(args.apply_rate, apply, stop)]
             samples: list[tuple[float, int]] = []
             started = time.monotonic()
             for load in loads:
@@ -232,13 +261,16 @@ def soak(url: str, tmp: Path, args: argparse.Namespace, push_rate: float,
     last = [kib for t, kib in samples if t >= ran_s - 60]
     return {
         "minutes": args.minutes, "factor": args.factor,
-        "rates_per_s": {"pushes": round(push_rate, 3), "page_views": round(view_rate, 3)},
+        "rates_per_s": {"pushes": round(push_rate, 3), "page_views": round(view_rate, 3),
+                        "applications": round(args.apply_rate, 4)},
         "setup": {"institutions": len(city), "seconds": round(setup_s, 1)},
         "done": {"pushes": done["push"], "page_views": done["view"],
+                 "applications": done["application"],
                  "decisions": decisions - (decisions_before or 0),
                  "outbox_delivered": delivered, "bureau_received": len(b_inbox.applied),
                  "job_runs": dict(jobs)},
-        "late_ticks": {"pushes": loads[0].late, "page_views": loads[1].late},
+        "late_ticks": {"pushes": loads[0].late, "page_views": loads[1].late,
+                       "applications": loads[2].late},
         "errors": {"total": sum(errors.values()), **errors},
         "rss_mib": {"first_minute_mean": round(statistics.fmean(first) / 1024, 1),
                     "last_minute_mean": round(statistics.fmean(last) / 1024, 1),
