@@ -7,7 +7,7 @@ from __future__ import annotations
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from yibaodai.gateway.service import Gateway, GatewayAnswer
@@ -18,11 +18,12 @@ log = structlog.get_logger(__name__)
 
 
 def _handle(gateway: Gateway, body: bytes) -> GatewayAnswer:
-    """The gateway's answer; while the database is away (a restart, a fail-over) a signed
-    "resend later" (infcode 1901) instead of a 500."""
+    """The gateway's answer; while the database is away (a restart, a fail-over: the driver's
+    operational and interface errors, not a constraint) a signed "resend later" (infcode
+    1901) instead of a 500."""
     try:
         return gateway.handle(body)
-    except DBAPIError:
+    except (OperationalError, InterfaceError):
         log.exception("gateway.database_unavailable")
         return gateway.unavailable()
 
