@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     head_office_url: str | None = None
     #: How often a worker looks for due outbox messages and deferred events, in seconds.
     dispatch_interval_seconds: float = Field(default=2.0, gt=0, le=3600)
+    #: One delivery's HTTP timeout, and how long a worker's claim on a message holds (a
+    #: worker that dies mid-send leaves the message to another after this). The claim must
+    #: outlast the timeout, or a slow send could be taken over while it may still succeed.
+    outbox_send_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    outbox_claim_seconds: float = Field(default=120.0, gt=0, le=3600)
     sla_sweep_interval_seconds: int = Field(default=300, ge=1)
     #: SLA policy (``docs/cases.md``): working days to claim an assigned case, working days
     #: from the claim to verify it, calendar days a late sub-branch gets no new cases.
@@ -83,6 +88,13 @@ class Settings(BaseSettings):
     def _database_in_var_dir(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.var_dir / 'yibaodai.db'}"
+        return self
+
+    @model_validator(mode="after")
+    def _claim_outlasts_the_send(self) -> Settings:
+        if self.outbox_claim_seconds <= self.outbox_send_timeout_seconds:
+            raise ValueError("YIBAODAI_OUTBOX_CLAIM_SECONDS must exceed "
+                             "YIBAODAI_OUTBOX_SEND_TIMEOUT_SECONDS")
         return self
 
     def check(self) -> Settings:
