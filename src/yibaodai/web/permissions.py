@@ -66,7 +66,9 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     P.WARNINGS_VIEW: _EVERYONE,
     P.WARNINGS_EXPORT: frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER,
                                   Role.CLIENT_MANAGER, Role.AUDITOR}),
-    P.WARNINGS_HANDLE: frozenset({Role.SUB_BRANCH_MANAGER, Role.CLIENT_MANAGER}),
+    # the branch manager: only warnings escalated to the branch (monitoring.handling_refusal)
+    P.WARNINGS_HANDLE: frozenset({Role.SUB_BRANCH_MANAGER, Role.CLIENT_MANAGER,
+                                  Role.BRANCH_MANAGER}),
     # department managers and above: settlement data and whitelist settings (DESIGN step 9)
     P.SETTLEMENT_VIEW: frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER}),
     P.MODELS_VIEW: frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER}),
@@ -123,6 +125,7 @@ ROUTES: dict[tuple[str, str], Permission] = {
     ("POST", "/api/cases/{case_id}/confirmation"): P.CASES_CONFIRM,
     ("POST", "/api/cases/{case_id}/reassignment"): P.CASES_REASSIGN,
     ("POST", "/api/cases/{case_id}/mismatch-override"): P.CASES_OVERRIDE,
+    ("GET", "/api/cases/{case_id}/limit-actions"): P.CASES_VIEW,
     ("GET", "/api/warnings"): P.WARNINGS_VIEW,
     **_exports("/api/warnings", P.WARNINGS_EXPORT),
     ("GET", "/api/warnings/outcomes"): P.WARNINGS_VIEW,
