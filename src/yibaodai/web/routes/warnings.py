@@ -14,6 +14,7 @@ from yibaodai.db.models import UserRow
 from yibaodai.domain.ews.handling import ACTIONS
 from yibaodai.monitoring.limit_actions import case_limit_actions
 from yibaodai.monitoring.service import handle_warning, outcome_counts
+from yibaodai.reports.labels import WARNING_RULES, name
 from yibaodai.reports.warnings import (
     WarningFilters,
     WarningItem,
@@ -85,11 +86,28 @@ class LimitActions(BaseModel):
     items: list[LimitActionOut]
 
 
+class RuleOutcomes(BaseModel):
+    """One rule's warnings in the caller's scope, by outcome of the check."""
+
+    rule_code: str
+    rule_zh: str
+    rule_en: str
+    false_alarm: int
+    explained: int
+    risk_confirmed: int
+    unlabelled: int
+    open: int
+    #: confirmed / (confirmed + explained + false alarm); None before any label
+    confirmed_share: float | None
+
+
 class OutcomeCounts(BaseModel):
     """Per rule code: counts by outcome (false_alarm, explained, risk_confirmed,
-    unlabelled) and of the warnings not yet handled (open)."""
+    unlabelled) and of the warnings not yet handled (open); ``items`` the same with the
+    rules' names, for the page and its chart."""
 
     rules: dict[str, dict[str, int]]
+    items: list[RuleOutcomes]
 
 
 @router.get("/warnings", response_model=WarningPage)
@@ -125,7 +143,17 @@ def export_warnings_csv(actor: CurrentActor, ctx: Ctx, s: DbSession,
 
 @router.get("/warnings/outcomes", response_model=OutcomeCounts)
 def warning_outcomes(actor: CurrentActor, s: DbSession) -> OutcomeCounts:
-    return OutcomeCounts(rules=outcome_counts(s, actor))
+    counts = outcome_counts(s, actor)
+    items = []
+    for code, c in counts.items():
+        zh, en = name(WARNING_RULES, code[:3])
+        labelled = c["false_alarm"] + c["explained"] + c["risk_confirmed"]
+        items.append(RuleOutcomes(
+            rule_code=code, rule_zh=zh, rule_en=en, false_alarm=c["false_alarm"],
+            explained=c["explained"], risk_confirmed=c["risk_confirmed"],
+            unlabelled=c["unlabelled"], open=c["open"],
+            confirmed_share=round(c["risk_confirmed"] / labelled, 4) if labelled else None))
+    return OutcomeCounts(rules=counts, items=items)
 
 
 @router.get("/warnings/{warning_id}")
