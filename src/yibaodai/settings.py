@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     #: External sources (``monitoring.sources``): the court-enforcement list's URL; unset:
     #: not consulted.
     court_source_url: str | None = None
+    external_interval_seconds: int = Field(default=86400, ge=60)
     #: Monthly monitoring over every borrower: day of month (1-28) and hour (0-23).
     monitoring_day: int = Field(default=1, ge=1, le=28)
     monitoring_hour: int = Field(default=6, ge=0, le=23)

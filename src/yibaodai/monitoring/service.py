@@ -24,7 +24,6 @@ from yibaodai.db.models import (
     WarningRow,
 )
 from yibaodai.domain.calendar import WorkingDayCalendar
-from yibaodai.domain.case import CaseState
 from yibaodai.domain.events import Publish, WarningHandled, WarningLevelRaised, WarningRaised
 from yibaodai.domain.ews.handling import (
     DEADLINE_WORKING_DAYS,
@@ -49,8 +48,8 @@ from yibaodai.errors import (
     ValidationFailed,
     YibaodaiError,
 )
+from yibaodai.monitoring.sources import MONITORED, external_history
 
-MONITORED = (CaseState.REPORTED.value, CaseState.DRAWN.value)
 OPEN_STATES = ("open", "escalated")
 
 
@@ -92,12 +91,14 @@ def borrower_history(session: Session, case: CaseRow, *, today: date) -> Borrowe
             FundDisbursementRow.setlym, FundDisbursementRow.dfr_id))
         if d.fin_acen_time.date() <= today)
     profile = session.get(InstitutionRow, code)
+    external = external_history(session, code, since=case.assigned_at.date(), today=today)
     return BorrowerHistory(
         months=figures, last_settlement=last, events=events, disbursements=paid,
         overdue_days=case.overdue_days or 0,
         designation_end=profile.endtime if profile else None,
         credit_grade=profile.cred_lv_name if profile else None,
-        watched_since=case.assigned_at.date())
+        watched_since=case.assigned_at.date(),
+        extra={"external": external} if external else {})
 
 
 def record_signal(session: Session, case: CaseRow, signal: Signal, *,
