@@ -220,9 +220,10 @@ def _event_level(e: BureauEvent, h: BorrowerHistory, staff_points: int,
 def w03_bureau(h: BorrowerHistory, as_of: date, p: Mapping[str, Any]) -> Finding | None:
     """Bureau events since the bank began watching (within ``lookback_days``): suspension or
     end of designation red, penalty orange, a credit-grade downgrade yellow (orange when the
-    profile's grade is now C or D; an upgrade, ``C→A`` in the bureau's text, is no warning), penalty points on the institution's staff
-    (医保医师/药师记分) yellow, orange from ``staff_points_orange`` such events; designation
-    ending within ``designation_days`` yellow."""
+    profile's grade is now C or D; an upgrade, ``C→A`` in the bureau's text, is no warning),
+    penalty points on the institution's staff (医保医师/药师记分) yellow, orange from
+    ``staff_points_orange`` such events; designation ending within ``designation_days``
+    yellow."""
     since = max(h.watched_since or date.min, as_of - timedelta(days=int(p["lookback_days"])))
     events = sorted((e for e in h.events if e.evt_type in EVENT_LEVEL and
                      since <= e.evt_date <= as_of), key=lambda e: (e.evt_date, e.evt_type))
