@@ -28,6 +28,7 @@ from yibaodai.domain.calendar import WorkingDayCalendar
 from yibaodai.domain.ews.handling import deadline
 from yibaodai.monitoring.handlers import monitor
 from yibaodai.monitoring.service import escalate_overdue
+from yibaodai.runtime import build_worker
 from yibaodai.sim.server import ServerThread
 
 
@@ -234,3 +235,39 @@ def test_an_unhandled_warning_escalates_to_the_department_then_the_branch_who_ma
             assert row.action == "freeze"
         history = w.api("GET", "gm", f"/api/warnings/{warning['id']}").json()["history"]
         assert [h["action"] for h in history] == ["raised", "escalated", "escalated", "handled"]
+
+
+def test_the_worker_publishes_escalates_on_its_clock_and_delivers_the_freeze(
+        installation: Installation, bank_server: ServerThread,
+        notifier: RecordingNotifier) -> None:
+    with world(installation, bank_server.url) as w:
+        case = _drawn_case(w, installation)
+        sub = case.sub_branch_code.lower()
+        ends = w.dispatcher.endpoints
+        worker = build_worker(installation.bank, bureau_url=ends["bureau"].url,
+                              head_office_url=ends["headoffice"].url)
+        _collapse(w, installation, 9)
+        installation.clock.set(datetime(2026, 10, 1, 9, tzinfo=SHANGHAI))
+        ran = {o.job: o.counts for o in worker.run_due()}
+        # the new data's deferred run raises it (the monthly run then finds nothing new)
+        assert ran["deferred_events"]["handled"] >= 1 and ran["monitoring"] == {"warnings": 0}
+        (warning,) = w.api("GET", f"cm_{sub}_1", "/api/warnings").json()["items"]
+        assert [k for _, k, _ in notifier.sent] == ["warning_raised"]
+        due = datetime.fromisoformat(warning["deadline"])
+        installation.clock.set(due + timedelta(hours=2))
+        ran = {o.job: o.counts for o in worker.run_due()}
+        assert ran["warning_escalation"] == {"escalated": 1}
+        installation.clock.advance(timedelta(hours=2))
+        ran = {o.job: o.counts for o in worker.run_due()}
+        assert ran.get("warning_escalation", {"escalated": 0}) == {"escalated": 0}
+        assert [n["kind"] for n in _notices(w, f"mgr_{sub}")] == ["warning_escalation_department"]
+        r = w.api("POST", f"mgr_{sub}", f"/api/warnings/{warning['id']}/outcome", json={
+            "outcome": "部门经理实地核查：停业", "outcome_kind": "risk_confirmed",
+            "action": "freeze"})
+        assert r.status_code == 200, r.text
+        ran = {o.job: o.counts for o in worker.run_due()}
+        assert ran["outbox"] == {"delivered": 1}
+        limits = w.api("GET", f"cm_{sub}_1", f"/api/cases/{case.id}/limit-actions").json()
+        assert (limits["current"]["action"], limits["current"]["status"]) == (
+            "freeze", "acknowledged")
+        worker.close()
