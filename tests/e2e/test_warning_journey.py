@@ -56,3 +56,18 @@ def test_a_client_manager_reduces_the_limit_and_head_office_and_the_case_show_it
     page.locator("[data-menu='/warnings/labels']").click()
     expect(page.get_by_test_id("labels-chart")).to_be_visible()
     expect(page.locator(f"[data-count='{'W01_DROP'}:risk_confirmed']")).to_have_text("1")
+
+
+def test_the_handling_form_is_offered_only_to_whoever_may_handle_the_warning(
+        platform: Platform, page: Page) -> None:
+    case = platform.drawn
+    cm, _ = staff(case)
+    warning_id = add_warning(platform.installation, case,
+                             assigned_to=_user_id(platform.installation, cm))
+    sign_in(page, platform, "auditor", at="/warnings")
+    expect(page.locator("[data-testid=warning-table] tbody tr").first).to_be_visible()
+    expect(page.locator(f"[data-handle='{warning_id}']")).to_have_count(0)
+    expect(page.locator("[data-menu='/warnings/labels']")).to_have_count(0)
+    page.context.clear_cookies()
+    sign_in(page, platform, cm, at="/warnings")
+    expect(page.locator(f"[data-handle='{warning_id}']")).to_have_count(1)
