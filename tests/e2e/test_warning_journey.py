@@ -60,7 +60,7 @@ def test_a_client_manager_reduces_the_limit_and_head_office_and_the_case_show_it
 
 def test_the_handling_form_is_offered_only_to_whoever_may_handle_the_warning(
         platform: Platform, page: Page) -> None:
-    case = platform.drawn
+    case = platform.to_confirm  # its own warning (one per case, rule and period)
     cm, _ = staff(case)
     warning_id = add_warning(platform.installation, case,
                              assigned_to=_user_id(platform.installation, cm))
