@@ -257,6 +257,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cases/{case_id}/limit-actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Limit Actions */
+        get: operations["get_limit_actions_api_cases__case_id__limit_actions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cases/{case_id}/mismatch-override": {
         parameters: {
             query?: never;
@@ -1974,6 +1991,45 @@ export interface components {
             reason: string;
         };
         /**
+         * LimitActionOut
+         * @description A "reduce limit" or "freeze" on the case: sent to head office (pending) or
+         *     acknowledged by it (with head office's reference).
+         */
+        LimitActionOut: {
+            /** Acknowledged At */
+            acknowledged_at: string | null;
+            /** Action */
+            action: string;
+            /** Action En */
+            action_en: string;
+            /** Action Zh */
+            action_zh: string;
+            /** Ho Ref */
+            ho_ref: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Requested At
+             * Format: date-time
+             */
+            requested_at: string;
+            /** Requested By Name */
+            requested_by_name: string | null;
+            /** Status */
+            status: string;
+            /** Warning Id */
+            warning_id: number;
+        };
+        /**
+         * LimitActions
+         * @description The case's limit actions, newest first; ``current`` is the one in force.
+         */
+        LimitActions: {
+            current: components["schemas"]["LimitActionOut"] | null;
+            /** Items */
+            items: components["schemas"]["LimitActionOut"][];
+        };
+        /**
          * Link
          * @description Where a figure clicks through to: a front-end list and its query parameters.
          */
@@ -2281,9 +2337,12 @@ export interface components {
         /**
          * OutcomeCounts
          * @description Per rule code: counts by outcome (false_alarm, explained, risk_confirmed,
-         *     unlabelled) and of the warnings not yet handled (open).
+         *     unlabelled) and of the warnings not yet handled (open); ``items`` the same with the
+         *     rules' names, for the page and its chart.
          */
         OutcomeCounts: {
+            /** Items */
+            items: components["schemas"]["RuleOutcomes"][];
             /** Rules */
             rules: {
                 [key: string]: {
@@ -2635,6 +2694,30 @@ export interface components {
             reason: string;
             /** Row */
             row: number;
+        };
+        /**
+         * RuleOutcomes
+         * @description One rule's warnings in the caller's scope, by outcome of the check.
+         */
+        RuleOutcomes: {
+            /** Confirmed Share */
+            confirmed_share: number | null;
+            /** Explained */
+            explained: number;
+            /** False Alarm */
+            false_alarm: number;
+            /** Open */
+            open: number;
+            /** Risk Confirmed */
+            risk_confirmed: number;
+            /** Rule Code */
+            rule_code: string;
+            /** Rule En */
+            rule_en: string;
+            /** Rule Zh */
+            rule_zh: string;
+            /** Unlabelled */
+            unlabelled: number;
         };
         /** Section */
         Section: {
@@ -4036,6 +4119,82 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StateChange"];
+                };
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_limit_actions_api_cases__case_id__limit_actions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LimitActions"];
                 };
             };
             /** @description 未登录或会话已过期 not signed in, or the session expired */

@@ -1,5 +1,7 @@
-"""The head-office simulator (总行微捷贷平台): receives whitelist entries on a real HTTP
-endpoint, lets customers draw loans, and reports loan status back to the branch (8601)."""
+"""The head-office simulator (总行微捷贷平台): receives whitelist entries (8501) and limit
+actions (8502: reduce limit, freeze) on a real HTTP endpoint, lets customers draw loans, and
+reports loan status back to the branch (8601). The limit in force per case is on
+``GET /sim/limits``."""
 
 from __future__ import annotations
 
@@ -17,13 +19,33 @@ HEAD_OFFICE_SENDER_CODE = "HO0000000001"
 WHITELIST_PATH = "/fsi/api/headoffice/callService"
 
 
+LIMIT_ACTIONS = ("reduce_limit", "freeze")
+
+
 def head_office_app(*, keyring: KeyRing, clock: Clock) -> tuple[FastAPI, Inbox]:
+    limits: dict[int, dict[str, Any]] = {}  # case id -> the limit action in force
+
     def accept(infno: str, data: dict[str, Any]) -> dict[str, Any]:
         entry = data["data"][0]
+        if infno == "8502":
+            if entry.get("action") not in LIMIT_ACTIONS:
+                return {"accepted": False, "reason": "unknown action"}
+            ref = f"WJL{int(entry['warning_id']):08d}"
+            limits[int(entry["case_id"])] = {"action": entry["action"], "ho_ref": ref,
+                                             "warning_id": int(entry["warning_id"]),
+                                             "at": clock.now().isoformat()}
+            return {"accepted": True, "ho_ref": ref, "action": entry["action"]}
         return {"accepted": True, "ho_ref": f"WJD{int(entry['case_id']):08d}"}
 
-    return receiving_app(title="总行模拟器 head-office simulator", path=WHITELIST_PATH,
-                         keyring=keyring, clock=clock, area="100000", on_message=accept)
+    app, inbox = receiving_app(title="总行模拟器 head-office simulator", path=WHITELIST_PATH,
+                               keyring=keyring, clock=clock, area="100000", on_message=accept)
+
+    @app.get("/sim/limits")
+    def limits_in_force() -> dict[str, Any]:
+        with inbox.lock:
+            return {"limits": {str(k): v for k, v in sorted(limits.items())}}
+
+    return app, inbox
 
 
 class LoanDesk:

@@ -28,6 +28,7 @@ class Permission(StrEnum):
     WARNINGS_VIEW = "warnings.view"
     WARNINGS_EXPORT = "warnings.export"
     WARNINGS_HANDLE = "warnings.handle"
+    WARNINGS_LABELS = "warnings.labels"
     SETTLEMENT_VIEW = "settlement.view"
     MODELS_VIEW = "models.view"
     MODELS_MANAGE = "models.manage"
@@ -66,7 +67,11 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     P.WARNINGS_VIEW: _EVERYONE,
     P.WARNINGS_EXPORT: frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER,
                                   Role.CLIENT_MANAGER, Role.AUDITOR}),
-    P.WARNINGS_HANDLE: frozenset({Role.SUB_BRANCH_MANAGER, Role.CLIENT_MANAGER}),
+    # the branch manager: only warnings escalated to the branch (monitoring.handling_refusal)
+    P.WARNINGS_HANDLE: frozenset({Role.SUB_BRANCH_MANAGER, Role.CLIENT_MANAGER,
+                                  Role.BRANCH_MANAGER}),
+    # the outcomes per rule, to tune the rules on: department managers and above
+    P.WARNINGS_LABELS: frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER}),
     # department managers and above: settlement data and whitelist settings (DESIGN step 9)
     P.SETTLEMENT_VIEW: frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER}),
     P.MODELS_VIEW: frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER}),
@@ -123,9 +128,10 @@ ROUTES: dict[tuple[str, str], Permission] = {
     ("POST", "/api/cases/{case_id}/confirmation"): P.CASES_CONFIRM,
     ("POST", "/api/cases/{case_id}/reassignment"): P.CASES_REASSIGN,
     ("POST", "/api/cases/{case_id}/mismatch-override"): P.CASES_OVERRIDE,
+    ("GET", "/api/cases/{case_id}/limit-actions"): P.CASES_VIEW,
     ("GET", "/api/warnings"): P.WARNINGS_VIEW,
     **_exports("/api/warnings", P.WARNINGS_EXPORT),
-    ("GET", "/api/warnings/outcomes"): P.WARNINGS_VIEW,
+    ("GET", "/api/warnings/outcomes"): P.WARNINGS_LABELS,
     ("GET", "/api/warnings/{warning_id}"): P.WARNINGS_VIEW,
     ("POST", "/api/warnings/{warning_id}/outcome"): P.WARNINGS_HANDLE,
     ("GET", "/api/institutions/{code}"): P.SETTLEMENT_VIEW,
