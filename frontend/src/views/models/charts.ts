@@ -94,10 +94,11 @@ export function psiTrendOption(months: string[], series: { name: string; values:
     xAxis: { type: 'category', data: months },
     yAxis: { type: 'value', min: 0, max: Math.ceil(top * 100) / 100, name: 'PSI' },
     series: series.map((s, i) => ({
-      name: s.name, type: 'line', data: s.values, connectNulls: false,
+      name: s.name, type: 'line', data: s.values, connectNulls: false, symbolSize: 8,
       ...(i === 0 ? {
         markArea: {
           silent: true,
+          label: { position: 'insideTopLeft', color: '#909399' },
           data: [
             [{ name: bandNames.stable, yAxis: 0, itemStyle: { color: 'rgba(103,194,58,0.10)' } }, { yAxis: thresholds.watch }],
             [{ name: bandNames.watch, yAxis: thresholds.watch, itemStyle: { color: 'rgba(230,162,60,0.14)' } }, { yAxis: thresholds.shift }],
