@@ -22,6 +22,8 @@ from tests.integration.test_routes_by_role import token_client
 from tests.support.flow import city, likely_admitted, world
 from tests.support.modelkit import synthetic_observations
 from yibaodai.db.models import CaseRow, DecisionRow, ModelVersionRow
+from yibaodai.modelkit.build import BuildReport
+from yibaodai.modelkit.export import export_version, latest_report
 from yibaodai.modelkit.samples import write_csv
 from yibaodai.sim.server import ServerThread
 
@@ -180,3 +182,17 @@ def test_monitoring_counts_the_live_decisions_of_the_callers_scope_only(
     assert light["status"] in ("stable", "watch", "shift") and light["noise_floor"] > 0
     assert light["caution"] is True  # a handful of decisions: the floor is far above 0.05
     assert clients["cm_dl001_1"].get(f"/api/models/{vid}/monitoring").status_code == 403
+
+
+def test_a_validation_attached_in_another_shape_leaves_the_development_tab_empty(
+        clients: dict[str, httpx.Client], installation: Installation, sample: bytes) -> None:
+    vid = _build(clients["gm"], sample).json()["id"]
+    now = installation.clock.now()
+    with installation.bank.db.unit_of_work() as s:
+        built = BuildReport.model_validate(latest_report(s, version_id=vid, kind="build"))
+        other = export_version(s, build=built, username="mgr_dl001", now=now,
+                               validation={"kind": "validation", "segments": []})
+        s.commit()
+    r = clients["gm"].get(f"/api/models/{other}/validation")
+    assert r.status_code == 200, r.text
+    assert r.json()["development"] is None and r.json()["recent"]["segments"]

@@ -22,6 +22,7 @@ from collections.abc import Container
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -197,10 +198,7 @@ def validation_report(session: Session, *, version_id: int, actor: Actor, now: d
     recent = validation.validate(build, sample=labelled,
                                  recent=samples.population(live, policy=policy),
                                  subject=f"{version.label} — recent {months} months")
-    stored = latest_report(session, version_id=version_id, kind="validation")
-    development = ValidationReport.model_validate(stored) \
-        if stored is not None and stored.get("kind") == "validation" and stored.get(
-            "thresholds") else None
+    development = _stored_validation(session, version_id)
     n = len(history)
     source = (f"本行有结果的贷款 {n} 行 / the bank's loans with an outcome, {n} rows"
               if usable else f"本行有结果的贷款仅 {n} 行（坏 {bads}），未作验证样本 / only {n} "
@@ -209,6 +207,18 @@ def validation_report(session: Session, *, version_id: int, actor: Actor, now: d
                           months=months, development=development,
                           recent=ValidationReport.model_validate(recent),
                           labelled_source=source)
+
+
+def _stored_validation(session: Session, version_id: int) -> ValidationReport | None:
+    """The validation attached at export, if it is a full report (a validation attached by
+    another tool in another shape is left out rather than failing the page)."""
+    stored = latest_report(session, version_id=version_id, kind="validation")
+    if stored is None:
+        return None
+    try:
+        return ValidationReport.model_validate(stored)
+    except PydanticValidationError:
+        return None
 
 
 def validation_sheets(page: ValidationPage) -> list[Sheet]:
