@@ -243,6 +243,16 @@ def probes(w: World) -> dict[tuple[str, str], Probe]:
         ("POST", "/api/models"): Probe("/api/models", bad, 422),
         ("POST", "/api/models/{version_id}/actions"): Probe(
             "/api/models/1/actions", {"json": {"action": "explode"}}, 422),
+        # version 1 (the seeded rule) has no build report: the workbench's reads say so
+        ("GET", "/api/models/{version_id}/validation"): Probe(
+            "/api/models/1/validation", {}, 404),
+        ("GET", "/api/models/{version_id}/validation.xlsx"): Probe(
+            "/api/models/1/validation.xlsx", {}, 404),
+        ("GET", "/api/models/{version_id}/monitoring"): Probe(
+            "/api/models/1/monitoring", {}, 404),
+        ("POST", "/api/models/builds"): Probe(
+            "/api/models/builds", {"content": b"", "headers": {"content-type": "text/csv"}},
+            422),
         ("GET", "/api/performance"): Probe("/api/performance", {}, 200),
         ("GET", "/api/performance/export.xlsx"): Probe("/api/performance/export.xlsx", {}, 200),
         ("GET", "/api/performance/export.csv"): Probe("/api/performance/export.csv", {}, 200),

@@ -32,6 +32,7 @@ class Permission(StrEnum):
     SETTLEMENT_VIEW = "settlement.view"
     MODELS_VIEW = "models.view"
     MODELS_MANAGE = "models.manage"
+    MODELS_EXPORT = "models.export"
     PERFORMANCE_VIEW = "performance.view"
     PERFORMANCE_EXPORT = "performance.export"
     SLA_PENALTY_LIFT = "sla.penalty_lift"
@@ -76,6 +77,8 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     P.SETTLEMENT_VIEW: frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER}),
     P.MODELS_VIEW: frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER}),
     P.MODELS_MANAGE: frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER}),
+    # the workbench's reports as Excel (validation): the same people, as a permission apart
+    P.MODELS_EXPORT: frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER}),
     P.PERFORMANCE_VIEW: frozenset({Role.BRANCH_ADMIN, Role.BRANCH_MANAGER, Role.AUDITOR}),
     P.PERFORMANCE_EXPORT: frozenset({Role.BRANCH_MANAGER, Role.AUDITOR}),
     P.SLA_PENALTY_LIFT: frozenset({Role.BRANCH_MANAGER}),
@@ -143,6 +146,10 @@ ROUTES: dict[tuple[str, str], Permission] = {
     ("GET", "/api/models/{version_id}"): P.MODELS_VIEW,
     ("POST", "/api/models"): P.MODELS_MANAGE,
     ("POST", "/api/models/{version_id}/actions"): P.MODELS_MANAGE,
+    ("GET", "/api/models/{version_id}/validation"): P.MODELS_VIEW,
+    ("GET", "/api/models/{version_id}/validation.xlsx"): P.MODELS_EXPORT,
+    ("GET", "/api/models/{version_id}/monitoring"): P.MODELS_VIEW,
+    ("POST", "/api/models/builds"): P.MODELS_MANAGE,
     ("GET", "/api/performance"): P.PERFORMANCE_VIEW,
     **_exports("/api/performance", P.PERFORMANCE_EXPORT),
     ("GET", "/api/sla/penalties"): P.PERFORMANCE_VIEW,
