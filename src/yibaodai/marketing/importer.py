@@ -150,6 +150,8 @@ def _row_record(key: int, row: ListRow) -> MatchRecord:
 def _combined(rows: Sequence[ListRow]) -> ListRow:
     """The first row of a group, its gaps filled from the others (phones from all)."""
     first = rows[0]
+    if len(rows) == 1:  # most groups: nothing to fill, its phones already de-duplicated
+        return first
     filled: dict[str, Any] = {}
     for name in ("fixmedins_code", "uscc", "address", "contact", "kind", "kind_text",
                  "designated_on", "latitude", "longitude"):

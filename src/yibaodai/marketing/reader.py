@@ -38,6 +38,11 @@ def unreadable(zh: str, en: str) -> ValidationFailed:
                                                f"cannot read the list file: {en}")])
 
 
+#: Cell types ``_cell`` passes through unchanged (tested by type first: a 20,000-row list has
+#: 240,000 cells).
+_AS_IS: Final = frozenset({int, float, date, datetime, type(None)})
+
+
 def _cell(value: object) -> CellValue:
     if value == "":
         return None
@@ -59,7 +64,8 @@ def _read_workbook(data: bytes) -> list[Sheet]:
         sheets = []
         for name in book.sheet_names:
             ws = book.get_sheet_by_name(name)
-            rows = [[_cell(v) for v in row] for row in ws.to_python(skip_empty_area=False)]
+            rows = [[v if type(v) in _AS_IS else _cell(v) for v in row]
+                    for row in ws.to_python(skip_empty_area=False)]
             for (r0, c0), (r1, c1) in ws.merged_cell_ranges or ():
                 top = rows[r0][c0] if r0 < len(rows) and c0 < len(rows[r0]) else None
                 for line in rows[r0:r1 + 1]:
