@@ -14,7 +14,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import PurePath
-from typing import Final
+from typing import Final, cast
 
 from yibaodai.domain.marketing.fields import CellValue
 from yibaodai.errors import FieldError, ValidationFailed
@@ -64,8 +64,9 @@ def _read_workbook(data: bytes) -> list[Sheet]:
         sheets = []
         for name in book.sheet_names:
             ws = book.get_sheet_by_name(name)
-            rows = [[v if type(v) in _AS_IS else _cell(v) for v in row]
-                    for row in ws.to_python(skip_empty_area=False)]
+            rows: list[list[CellValue]] = [
+                [cast(CellValue, v) if type(v) in _AS_IS else _cell(v) for v in row]
+                for row in ws.to_python(skip_empty_area=False)]
             for (r0, c0), (r1, c1) in ws.merged_cell_ranges or ():
                 top = rows[r0][c0] if r0 < len(rows) and c0 < len(rows[r0]) else None
                 for line in rows[r0:r1 + 1]:

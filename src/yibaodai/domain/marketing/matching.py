@@ -237,9 +237,11 @@ def _neighbours(records: Sequence[MatchRecord], window: int) -> npt.NDArray[np.i
             for step in range(1, min(window, len(ranked) - 1) + 1):
                 left, right = ranked[:-step], ranked[step:]
                 chunks.append(np.minimum(left, right) * span + np.maximum(left, right))
-    codes = np.sort(np.concatenate(chunks))
+    codes: npt.NDArray[np.int64] = np.sort(np.concatenate(chunks))
     # sorted, then each code once (np.unique hashes int64 here, 40x slower on 1M codes)
-    return codes[np.concatenate((codes[:1] == codes[:1], codes[1:] != codes[:-1]))]
+    first: npt.NDArray[np.bool_] = np.concatenate((codes[:1] == codes[:1],
+                                                   codes[1:] != codes[:-1]))
+    return codes[first]
 
 
 def candidate_pairs(records: Sequence[MatchRecord], *, window: int = WINDOW
