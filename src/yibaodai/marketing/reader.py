@@ -55,7 +55,7 @@ def _cell(value: object) -> CellValue:
 
 def _read_workbook(data: bytes) -> list[Sheet]:
     """Every sheet of an .xlsx/.xlsm/.xls/.ods workbook, through python-calamine (Rust; about
-    20x faster than openpyxl on a 20,000-row list, see docs/benchmarks.md). Merged cells are
+    9x faster than openpyxl on a 20,000-row list, see docs/bench-marketing.md). Merged cells are
     filled with their top-left value."""
     from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
