@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from yibaodai.audit.log import record as audit
@@ -44,6 +44,7 @@ from yibaodai.domain.marketing.matching import (
 from yibaodai.domain.marketing.rows import ListRow, RowIssue, parse_table
 from yibaodai.errors import FieldError, ValidationFailed
 from yibaodai.marketing.assignment import Candidate, assign_prospects, plan_assignments
+from yibaodai.marketing.bulk import insert_rows
 from yibaodai.marketing.reader import Sheet, read_list
 
 
@@ -149,6 +150,8 @@ def _row_record(key: int, row: ListRow) -> MatchRecord:
 def _combined(rows: Sequence[ListRow]) -> ListRow:
     """The first row of a group, its gaps filled from the others (phones from all)."""
     first = rows[0]
+    if len(rows) == 1:  # most groups: nothing to fill, its phones already de-duplicated
+        return first
     filled: dict[str, Any] = {}
     for name in ("fixmedins_code", "uscc", "address", "contact", "kind", "kind_text",
                  "designated_on", "latitude", "longitude"):
@@ -284,7 +287,7 @@ def import_list(session: Session, *, data: bytes, filename: str, actor: str,
                                                 "assigned_at": None, "assignment": {}}
         columns = {"first_import_id": batch.id, "created_at": now, "updated_at": now,
                    "do_not_contact": False}
-        session.execute(insert(_prospects), [
+        insert_rows(session, _prospects, [
             _fields(g.combined) | blank | g.link | planned.get(i, {}) | columns
             | {"first_row": g.rows[0].row} for i, g in enumerate(new)])
         # ids by first row (unique within an import): one query costs less than RETURNING
@@ -310,8 +313,8 @@ def import_list(session: Session, *, data: bytes, filename: str, actor: str,
                     "reason": i.code, "score": None, "into_row": None, "details": i.as_dict()}
                    for i in table.refused)
     if matches:
-        session.execute(insert(cast(Table, ProspectMatchRow.__table__)),
-                        [{"import_id": batch.id, **m} for m in matches])
+        insert_rows(session, cast(Table, ProspectMatchRow.__table__),
+                    [{"import_id": batch.id, **m} for m in matches])
     merges = [m["details"] for m in matches if m["outcome"] == "merged"]
     moved = [g.prospect_id for g in updated if g.moved and g.prospect_id is not None]
     later = assign_prospects(session, now=now, reassign=moved)

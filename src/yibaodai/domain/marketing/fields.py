@@ -14,6 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Final
 
 from yibaodai.domain.codes import (
@@ -57,6 +58,8 @@ def cell_text(value: CellValue) -> str:
     Excel come back as floats), dates become ISO dates."""
     if value is None:
         return ""
+    if type(value) is str:  # most cells, and every text parsed again by the parsers below
+        return _clean(value)
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, float):
@@ -65,9 +68,19 @@ def cell_text(value: CellValue) -> str:
         value = int(value) if value.is_integer() else value
     if isinstance(value, datetime):
         value = value.date()
-    text = value.isoformat() if isinstance(value, date) else str(value)
+    return _clean(value.isoformat() if isinstance(value, date) else str(value))
+
+
+def _clean(text: str) -> str:
     if text.isascii():  # ASCII is its own NFKC form and has no Chinese characters
         return " ".join(text.split())
+    return _clean_unicode(text)
+
+
+@lru_cache(maxsize=1 << 16)
+def _clean_unicode(text: str) -> str:
+    """Cached: the parsers clean again what ``cell_text`` already cleaned (a name is read as
+    text, then as a kind, ...), and a list repeats its districts, kinds and dates."""
     text = _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
     return _CJK_GAP.sub("", text)
 

@@ -84,8 +84,11 @@ class _Cells:
         self.row, self.texts, self.layout = row, texts, layout
 
     def _index(self, column: Column) -> int | None:
-        return next((i for i in self.layout.columns.get(column, ())
-                     if i < len(self.texts) and self.texts[i]), None)
+        texts = self.texts
+        for i in self.layout.columns.get(column, ()):
+            if i < len(texts) and texts[i]:
+                return i
+        return None
 
     def raw(self, column: Column) -> CellValue:
         i = self._index(column)
