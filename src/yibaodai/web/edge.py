@@ -1,8 +1,8 @@
 """Rules every API request meets before any route sees it (issue 14, "treat each class as a
-rule to apply everywhere"): record ids in a path are integers a database column can hold,
-and no text in a JSON body — keys included — carries characters that no one can read or
-that a database cannot store. One app-wide dependency applies them, so a route added later
-is covered without remembering to be.
+rule to apply everywhere"): record ids in a path or a query string are integers a
+database column can hold, and no text in a JSON body — keys included — carries characters
+that no one can read or that a database cannot store. One app-wide dependency applies them,
+so a route added later is covered without remembering to be.
 
 Field-level rules that depend on the meaning of a field (a reason must say something) are the
 types :data:`VisibleText` and :data:`RecordId` beside the request models."""
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Annotated, Any
 
 from fastapi import Request
@@ -68,9 +68,9 @@ def _error(loc: tuple[str | int, ...], kind: str, message: str) -> dict[str, Any
     return {"loc": loc, "type": kind, "msg": message, "input": None}
 
 
-def _path_ids(request: Request) -> list[dict[str, Any]]:
+def _ids(where: str, params: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
     errors = []
-    for name, raw in request.path_params.items():
+    for name, raw in params:
         if name != "id" and not name.endswith("_id"):
             continue
         try:
@@ -78,9 +78,16 @@ def _path_ids(request: Request) -> list[dict[str, Any]]:
         except ValueError:
             continue  # the route's own int parsing answers it
         if not 1 <= value <= MAX_RECORD_ID:
-            errors.append(_error(("path", name), "record_id_range",
+            errors.append(_error((where, name), "record_id_range",
                                  f"must be a record id between 1 and {MAX_RECORD_ID}"))
     return errors
+
+
+def _path_ids(request: Request) -> list[dict[str, Any]]:
+    """Record ids in the path and in the query string (``?case_id=``: a filter by id is an
+    id too, and reached the database the same way)."""
+    return (_ids("path", request.path_params.items())
+            + _ids("query", request.query_params.multi_items()))
 
 
 async def edge_rules(request: Request) -> None:
