@@ -68,7 +68,7 @@ def test_the_other_sub_branch_cannot_read_or_act_on_this_sub_branchs_records_by_
     before = _counts(installation)
     with installation.bank.db.unit_of_work() as s:
         state = s.get(CaseRow, a).state  # type: ignore[union-attr]
-        warning = s.get(WarningRow, w.warn_a).status  # type: ignore[union-attr]
+        warning = s.get(WarningRow, w.warn_a).state  # type: ignore[union-attr]
     failures = []
     for label in ("other_sub_branch_manager", "other_client_manager"):
         role = ROLE_OF[label]
@@ -82,7 +82,7 @@ def test_the_other_sub_branch_cannot_read_or_act_on_this_sub_branchs_records_by_
     assert _counts(installation) == before
     with installation.bank.db.unit_of_work() as s:
         assert s.get(CaseRow, a).state == state  # type: ignore[union-attr]
-        assert s.get(WarningRow, w.warn_a).status == warning  # type: ignore[union-attr]
+        assert s.get(WarningRow, w.warn_a).state == warning  # type: ignore[union-attr]
     # the same requests from this sub-branch reach the records (the 404 above is the scope)
     assert w.clients["client_manager"].get(f"/api/cases/{a}").status_code == 200
     assert w.clients["client_manager"].post(f"/api/cases/{a}/claim").status_code == 200
@@ -114,10 +114,12 @@ def test_a_sub_branch_manager_cannot_move_the_branch_wide_model(
     assert gm.post(f"/api/models/{vid}/actions", json={"action": "approve"}).json()[
         "stage"] == "approved"
     refused(vid, ("activate", "set_challenger"))
-    refused(active["id"], ("retire",))
+    assert gm.post(f"/api/models/{vid}/actions", json={"action": "set_challenger"}).json()[
+        "stage"] == "challenger"
+    refused(vid, ("retire", "activate"))
     stages = {v["id"]: v["stage"] for v in gm.get("/api/models").json()}
-    assert stages[vid] == "approved" and stages[active["id"]] == "active"
+    assert stages[vid] == "challenger" and stages[active["id"]] == "active"
     # the same move by the branch department general manager goes through
-    assert gm.post(f"/api/models/{vid}/actions", json={"action": "activate"}).json()[
-        "stage"] == "active"
+    assert gm.post(f"/api/models/{vid}/actions", json={"action": "retire"}).json()[
+        "stage"] == "retired"
     w.close()

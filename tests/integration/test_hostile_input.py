@@ -118,3 +118,20 @@ def test_a_body_past_the_limit_is_refused_while_it_is_read(
     assert 400 <= nested.status_code < 500, nested.text[:300]
     assert cm.get(f"/api/cases/{w.case_a.id}").json()["case"]["state"] == "assigned"
     w.close()
+
+
+def test_an_integer_no_column_can_hold_is_refused_in_a_query_or_a_body(
+        bank_server: ServerThread, installation: Installation, clock: SimulatedClock) -> None:
+    """Found by schemathesis (``test_api_fuzz``): ``?case_id=`` and ``{"from_id": ...}`` past
+    2⁶³ reached the database and answered 500; so did ``/api/models/diff?a=``."""
+    w = make_world(bank_server, installation, clock)
+    huge = 22955852729058649440256
+    mgr = w.clients["sub_branch_manager"]
+    answers = [mgr.get("/api/warnings", params={"case_id": huge}),
+               mgr.get("/api/models/diff", params={"a": huge, "b": 1}),
+               mgr.post("/api/models", json={"from_id": huge}),
+               mgr.post("/api/models", json={"from_id": 1, "changes": {"x": [-huge]}})]
+    for r in answers:
+        assert r.status_code == 422, (r.request.url, r.status_code, r.text[:200])
+        assert r.json()["fields"] and r.json()["fields"][0]["message_zh"], r.text[:200]
+    w.close()

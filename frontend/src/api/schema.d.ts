@@ -3040,6 +3040,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -3114,6 +3123,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3202,6 +3220,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -3280,6 +3307,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -3345,6 +3381,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3430,6 +3475,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -3504,6 +3558,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -3571,6 +3634,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3670,6 +3742,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -3751,6 +3832,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3846,6 +3936,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -3915,6 +4014,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3998,6 +4106,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -4067,6 +4184,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4154,6 +4280,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -4227,6 +4362,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4314,6 +4458,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -4381,6 +4534,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4462,6 +4624,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -4529,6 +4700,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4614,6 +4794,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -4683,6 +4872,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4767,6 +4965,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -4835,6 +5042,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4917,6 +5133,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -4984,6 +5209,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5069,6 +5303,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -5145,6 +5388,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -5212,6 +5464,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5300,6 +5561,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -5376,6 +5646,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -5443,6 +5722,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5537,6 +5825,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -5606,6 +5903,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5693,6 +5999,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -5760,6 +6075,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5845,6 +6169,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -5912,6 +6245,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5995,6 +6337,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -6062,6 +6413,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6147,6 +6507,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -6217,6 +6586,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6298,6 +6676,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -6367,6 +6754,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6454,6 +6850,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -6521,6 +6926,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6600,6 +7014,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6687,6 +7110,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -6758,6 +7190,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6841,6 +7282,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -6910,6 +7360,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6991,6 +7450,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -7058,6 +7526,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7138,6 +7615,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7226,6 +7712,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -7297,6 +7792,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7384,6 +7888,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -7453,6 +7966,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7547,6 +8069,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -7623,6 +8154,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7713,6 +8253,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -7780,6 +8329,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7863,6 +8421,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -7936,6 +8503,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -69,18 +69,35 @@ def _error(loc: tuple[str | int, ...], kind: str, message: str) -> dict[str, Any
 
 
 def _ids(where: str, params: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """Ids (``id``, ``…_id``) must be 1…2⁶³−1; any other integer must fit a 64-bit column."""
     errors = []
     for name, raw in params:
-        if name != "id" and not name.endswith("_id"):
-            continue
         try:
             value = int(str(raw))
         except ValueError:
             continue  # the route's own int parsing answers it
-        if not 1 <= value <= MAX_RECORD_ID:
-            errors.append(_error((where, name), "record_id_range",
-                                 f"must be a record id between 1 and {MAX_RECORD_ID}"))
+        if name == "id" or name.endswith("_id"):
+            if not 1 <= value <= MAX_RECORD_ID:
+                errors.append(_error((where, name), "record_id_range",
+                                     f"must be a record id between 1 and {MAX_RECORD_ID}"))
+        elif abs(value) > MAX_RECORD_ID:
+            errors.append(_error((where, name), "integer_range",
+                                 f"must be an integer within ±{MAX_RECORD_ID}"))
     return errors
+
+
+def _integers(value: Any, loc: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...],
+                                                                          int]]:
+    """Every integer in a parsed JSON body, with the key it stands under (bools left out)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        yield loc, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _integers(v, (*loc, str(k).encode("utf-8", "backslashreplace")
+                                     .decode("utf-8")))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _integers(v, (*loc, i))
 
 
 def _path_ids(request: Request) -> list[dict[str, Any]]:
@@ -103,6 +120,9 @@ async def edge_rules(request: Request) -> None:
                 if why is not None:
                     errors.append(_error(loc, why, _WHY[why][1]))
                     break
+            # an integer no column can hold (SQLite's driver raised OverflowError: a 500)
+            errors += [_error(loc, "integer_range", f"must be an integer within ±{MAX_RECORD_ID}")
+                       for loc, n in _integers(body, ("body",)) if abs(n) > MAX_RECORD_ID][:1]
         except ValueError:
             pass  # malformed JSON: FastAPI's own parsing answers it
         except RecursionError:  # nested deeper than any request of ours
@@ -131,7 +151,8 @@ NoteText = Annotated[str, AfterValidator(_note)]
 RecordId = Annotated[int, Field(ge=1, le=MAX_RECORD_ID)]
 
 MESSAGES_ZH = {key: zh for key, (zh, _en) in _WHY.items()} | {
-    "record_id_range": "记录编号超出范围", "visible_text": "须包含可见文字",
+    "record_id_range": "记录编号超出范围", "integer_range": "整数超出范围",
+    "visible_text": "须包含可见文字",
     "bool_type": "应为 true 或 false"}
 
 
