@@ -43,6 +43,8 @@ def test_forty_five_anonymous_junk_posts_write_a_bounded_amount(bureau: Bureau) 
         assert r.status_code == 200 and r.json()["infcode"] == 1002
     rows, size = _stored(bureau)
     sent = sum(map(len, junk))
+    print(f"{len(junk)} junk posts, {sent} bytes sent: {rows - rows_before} quarantine rows, "
+          f"{size - size_before} characters stored")
     assert rows - rows_before <= 20  # the per-source rate (settings.quarantine_rate)
     assert size - size_before <= 20 * (2048 + 2000)  # capped bodies and reasons
     assert size - size_before < sent / 25, (size, sent)
