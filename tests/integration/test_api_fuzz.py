@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
 from schemathesis import checks as st_checks
 from schemathesis.core.failures import Failure, FailureGroup
 
@@ -26,6 +28,9 @@ from yibaodai.sim.server import ServerThread
 
 #: Examples per operation and role (``YIBAODAI_FUZZ_EXAMPLES`` raises it for a longer run).
 EXAMPLES = int(os.environ.get("YIBAODAI_FUZZ_EXAMPLES", "6"))
+#: Generation modes (``YIBAODAI_FUZZ_MODES=positive,negative`` adds schema-violating data).
+MODES = [GenerationMode(m) for m in
+         os.environ.get("YIBAODAI_FUZZ_MODES", "positive").split(",")]
 #: The fixed seed of every operation's examples (the same requests on every run).
 SEED = 20261201
 ROLES = ("sub_branch_manager", "client_manager")
@@ -48,7 +53,7 @@ def _run(operation: Any, base: str, auth: dict[str, str], seen: list[int]) -> li
     @settings(max_examples=EXAMPLES, database=None, deadline=None,
               phases=[Phase.explicit, Phase.generate],
               suppress_health_check=list(HealthCheck))
-    @given(case=operation.as_strategy())
+    @given(case=st.one_of([operation.as_strategy(generation_mode=m) for m in MODES]))
     def probe(case: Any) -> None:
         response = case.call(base_url=base, headers=auth, timeout=60)
         seen.append(response.status_code)

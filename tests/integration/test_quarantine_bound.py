@@ -92,3 +92,15 @@ def test_junk_bodies_are_never_stored_whole(bureau: Bureau) -> None:
     with bureau.db.unit_of_work() as s:
         last = s.scalars(select(QuarantineRow).order_by(QuarantineRow.id.desc())).first()
         assert last is not None and len(last.body) <= 2048 and last.body_bytes == len(body)
+
+
+def test_a_signed_message_replayed_after_its_window_is_not_recorded_without_bound(
+        bureau: Bureau) -> None:
+    body = to_bytes(bureau.seal("8301", [daily_row()]))
+    bureau.clock.advance(timedelta(minutes=10))  # the window has passed: stale from now on
+    before, _ = _stored(bureau)
+    for _ in range(30):
+        r = httpx.post(bureau.url, content=body, headers={"content-type": "application/json"})
+        assert r.json()["infcode"] == 1201
+    rows, _ = _stored(bureau)
+    assert 1 <= rows - before <= 20  # the rate's worth, then on record already

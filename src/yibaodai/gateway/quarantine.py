@@ -14,7 +14,9 @@ Three bounds, each for a reason:
 
 A refusal of a message from an authenticated peer (signature verified) is never dropped: over
 the rate it is recorded without its body (the small record: time, msgid, reason, length,
-SM3), since the bureau may later ask why a message of theirs was refused."""
+SM3), since the bureau may later ask why a message of theirs was refused; a copy of a body
+already on record is not recorded again over the rate (a captured message replayed by
+someone else, e.g. after its window)."""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from yibaodai.clock import Clock
-from yibaodai.db.models import MessageOutcomeRow, NonceRow, RawMessageRow
+from yibaodai.db.models import MessageOutcomeRow, NonceRow, QuarantineRow, RawMessageRow
 from yibaodai.db.session import Database
 from yibaodai.domain import events
 from yibaodai.domain.codes import validate_area_code
@@ -503,6 +503,9 @@ class Gateway:
         if row is None:
             return
         with self.db.unit_of_work() as session:
+            if not row.body and session.scalars(select(QuarantineRow.id).where(
+                    QuarantineRow.body_sm3 == row.body_sm3)).first() is not None:
+                return  # a replay of a refused signed message, over the rate: on record already
             session.add(row)
             session.commit()
 

@@ -67,7 +67,7 @@ class QuarantineRow(Base):
     authenticated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     source: Mapped[str | None] = mapped_column(String(64))
     body_bytes: Mapped[int | None] = mapped_column(Integer)
-    body_sm3: Mapped[str | None] = mapped_column(String(64))
+    body_sm3: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class NonceRow(Base):

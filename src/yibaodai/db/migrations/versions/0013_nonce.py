@@ -4,8 +4,8 @@
 * ``authorizations.fixmedins_name``: the name the institution authorized under, compared
   with later messages' identity facts.
 * ``quarantine``: ``authenticated``, ``source``, ``body_bytes``, ``body_sm3`` (the small
-  record kept when the body is capped or dropped) and an index on ``received_at`` for the
-  retention of the quarantine.
+  record kept when the body is capped or dropped), indexes on ``received_at`` (retention) and
+  ``body_sm3`` (a replayed refusal over the rate is not recorded twice).
 
 Revision ID: 0013_nonce
 Revises: 0008
@@ -48,10 +48,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('body_bytes', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('body_sm3', sa.String(length=64), nullable=True))
         batch_op.create_index(batch_op.f('ix_quarantine_received_at'), ['received_at'])
+        batch_op.create_index(batch_op.f('ix_quarantine_body_sm3'), ['body_sm3'])
 
 
 def downgrade() -> None:
     with op.batch_alter_table('quarantine') as batch_op:
+        batch_op.drop_index(batch_op.f('ix_quarantine_body_sm3'))
         batch_op.drop_index(batch_op.f('ix_quarantine_received_at'))
         batch_op.drop_column('body_sm3')
         batch_op.drop_column('body_bytes')
