@@ -135,3 +135,16 @@ def test_an_integer_no_column_can_hold_is_refused_in_a_query_or_a_body(
         assert r.status_code == 422, (r.request.url, r.status_code, r.text[:200])
         assert r.json()["fields"] and r.json()["fields"][0]["message_zh"], r.text[:200]
     w.close()
+
+
+def test_a_body_that_is_not_utf8_is_a_field_level_422_not_a_bare_400(
+        bank_server: ServerThread, installation: Installation, clock: SimulatedClock) -> None:
+    """Found by schemathesis in negative mode: ``-d '\\xff'`` answered FastAPI's bare 400 (an
+    undeclared status, and the error shape said "no such API route")."""
+    w = make_world(bank_server, installation, clock)
+    for path in ("/api/models", "/api/me/password", "/api/marketing/campaigns"):
+        r = w.clients["sub_branch_manager"].post(
+            path, content=b"\xff\xfe{", headers={"Content-Type": "application/json"})
+        assert r.status_code == 422, (path, r.status_code, r.text[:200])
+        assert r.json()["fields"][0]["field"] == "body", r.text[:200]
+    w.close()
