@@ -28,7 +28,7 @@ from yibaodai.clock import SimulatedClock
 from yibaodai.sim.server import ServerThread
 
 #: Examples per operation and role (``YIBAODAI_FUZZ_EXAMPLES`` raises it for a longer run).
-EXAMPLES = int(os.environ.get("YIBAODAI_FUZZ_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("YIBAODAI_FUZZ_EXAMPLES", "10"))
 #: Generation modes: data the schema allows, and data it does not (``YIBAODAI_FUZZ_MODES``).
 MODES = [GenerationMode(m) for m in
          os.environ.get("YIBAODAI_FUZZ_MODES", "positive,negative").split(",")]

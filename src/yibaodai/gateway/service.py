@@ -102,8 +102,7 @@ CONTENT_TYPE = "application/json"
 
 def content_type_problem(header: str | None) -> GatewayRefused | None:
     """The refusal of a ``Content-Type`` other than ``application/json`` (charset absent or
-    UTF-8), or None. Checked before the body is parsed: a form post or a file upload is not a
-    message, whatever its bytes."""
+    UTF-8), or None: a form post or a file upload is not a message, whatever its bytes."""
     media, _, params = (header or "").partition(";")
     charset = next((v.strip().strip('"').lower() for k, _, v in
                     (p.strip().partition("=") for p in params.split(";") if p.strip())

@@ -19,8 +19,12 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
-#: The largest value of a signed 64-bit integer column (PostgreSQL BIGINT, SQLite INTEGER).
-MAX_RECORD_ID = 2**63 - 1
+#: The largest record id: ids are ``Integer`` columns, 32-bit on PostgreSQL (``integer``),
+#: the narrower engine (an id past it reached PostgreSQL and answered 500: schemathesis).
+MAX_RECORD_ID = 2**31 - 1
+#: The largest integer any column holds (a signed 64-bit integer: SQLite's INTEGER,
+#: PostgreSQL's BIGINT); past it SQLite's driver raised OverflowError, a 500.
+MAX_INTEGER = 2**63 - 1
 #: Bidirectional embeddings, overrides and isolates: text that displays in another order than
 #: it is stored (Trojan Source); never needed in the bank's data entry.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -69,7 +73,7 @@ def _error(loc: tuple[str | int, ...], kind: str, message: str) -> dict[str, Any
 
 
 def _ids(where: str, params: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
-    """Ids (``id``, ``…_id``) must be 1…2⁶³−1; any other integer must fit a 64-bit column."""
+    """Ids (``id``, ``…_id``) must be 1…2³¹−1; any other integer must fit a 64-bit column."""
     errors = []
     for name, raw in params:
         try:
@@ -80,9 +84,9 @@ def _ids(where: str, params: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
             if not 1 <= value <= MAX_RECORD_ID:
                 errors.append(_error((where, name), "record_id_range",
                                      f"must be a record id between 1 and {MAX_RECORD_ID}"))
-        elif abs(value) > MAX_RECORD_ID:
+        elif abs(value) > MAX_INTEGER:
             errors.append(_error((where, name), "integer_range",
-                                 f"must be an integer within ±{MAX_RECORD_ID}"))
+                                 f"must be an integer within ±{MAX_INTEGER}"))
     return errors
 
 
@@ -98,6 +102,19 @@ def _integers(value: Any, loc: tuple[str | int, ...]) -> Iterator[tuple[tuple[st
     elif isinstance(value, list):
         for i, v in enumerate(value):
             yield from _integers(v, (*loc, i))
+
+
+def _body_integer(loc: tuple[str | int, ...], value: int) -> dict[str, Any] | None:
+    """An integer of a JSON body out of its range: an id (``id``, ``…_id``) 1…2³¹−1, any
+    other integer within 64 bits; None when it is in range."""
+    name = str(loc[-1])
+    if name == "id" or name.endswith("_id"):
+        if not 1 <= value <= MAX_RECORD_ID:
+            return _error(loc, "record_id_range",
+                          f"must be a record id between 1 and {MAX_RECORD_ID}")
+    elif abs(value) > MAX_INTEGER:
+        return _error(loc, "integer_range", f"must be an integer within ±{MAX_INTEGER}")
+    return None
 
 
 def _path_ids(request: Request) -> list[dict[str, Any]]:
@@ -121,8 +138,8 @@ async def edge_rules(request: Request) -> None:
                     errors.append(_error(loc, why, _WHY[why][1]))
                     break
             # an integer no column can hold (SQLite's driver raised OverflowError: a 500)
-            errors += [_error(loc, "integer_range", f"must be an integer within ±{MAX_RECORD_ID}")
-                       for loc, n in _integers(body, ("body",)) if abs(n) > MAX_RECORD_ID][:1]
+            wrong = (_body_integer(loc, n) for loc, n in _integers(body, ("body",)))
+            errors += [e for e in wrong if e is not None][:1]
         except ValueError:
             pass  # malformed JSON: FastAPI's own parsing answers it
         except RecursionError:  # nested deeper than any request of ours
