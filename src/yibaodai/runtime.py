@@ -17,6 +17,7 @@ from yibaodai.db.migrate import upgrade
 from yibaodai.db.session import Database
 from yibaodai.flow.bus import MessageBus
 from yibaodai.flow.handlers import message_bus
+from yibaodai.gateway.quarantine import QuarantineBound
 from yibaodai.gateway.service import BUREAU_INFNOS, HEAD_OFFICE_INFNOS, Gateway
 from yibaodai.outbound.connector import Connector, Endpoint
 from yibaodai.outbound.outbox import BUREAU, HEAD_OFFICE
@@ -58,10 +59,12 @@ def build_bank(settings: Settings, clock: Clock, db: Database | None = None) -> 
         db=db, clock=clock, settings=settings, publish=bus.publish,
         bureau_gateway=Gateway(db=db, clock=clock, keyring=ring, peer="bureau",
                                allowed_infnos=BUREAU_INFNOS, publish=bus.publish,
-                               window=window, max_body_bytes=settings.max_body_bytes),
+                               window=window, max_body_bytes=settings.max_body_bytes,
+                               quarantine=QuarantineBound(rate=settings.quarantine_rate)),
         head_office_gateway=Gateway(db=db, clock=clock, keyring=ring, peer="headoffice",
                                     allowed_infnos=HEAD_OFFICE_INFNOS, publish=bus.publish,
-                                    window=window, max_body_bytes=settings.max_body_bytes),
+                                    window=window, max_body_bytes=settings.max_body_bytes,
+                                    quarantine=QuarantineBound(rate=settings.quarantine_rate)),
     )
     warm_feature_sql(db, clock)
     return Bank(db=db, clock=clock, settings=settings, bus=bus, app=create_app(ctx),

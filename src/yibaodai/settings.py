@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     #: routes' own upload limits (a marketing list: 20 MiB, refused beside its ``file`` field).
     api_json_max_bytes: int = Field(default=1024 * 1024, ge=1024)
     api_upload_max_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    #: Refusals of unsigned (anonymous) messages stored per source address
+    #: (``gateway.quarantine``; the ``limits`` library's notation).
+    quarantine_rate: str = "20/minute"
     #: How far a message's ``inf_time`` may be from the bank's clock, in seconds.
     timestamp_window_seconds: int = 300
     #: The bank's chain keys (HMAC-SM3 keys of the audit, archive and case-event chains);

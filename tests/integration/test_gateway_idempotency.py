@@ -71,7 +71,8 @@ def test_concurrent_copies_are_processed_once(bureau: Bureau) -> None:  # noqa: 
         body = to_bytes(bureau.seal(infno, rows))
 
         def post(_: int, body: bytes = body) -> dict[str, Any]:
-            r = httpx.post(bureau.url, content=body, timeout=60)
+            r = httpx.post(bureau.url, content=body, timeout=60,
+                           headers={"content-type": "application/json"})
             assert r.status_code == 200, r.text[:300]
             return dict(json.loads(r.content))
 

@@ -562,12 +562,19 @@ def test_refusal_answers_are_signed_by_the_bank(bureau: Bureau) -> None:
                                   "<script>alert(1)</script>",
                                   "Robert'); DELETE FROM authorizations; --\"诊所"])
 def test_injection_looking_names_are_stored_verbatim(bureau: Bureau, name: str) -> None:
-    answer = bureau.send("8201", [profile_row(fixmedins_name=name)])
+    def send(infno: str, row: dict[str, Any]) -> ResponseEnvelope:
+        env = bureau.seal(infno, [row], code=OTHER_CODE)  # the envelope names it the same
+        return bureau.post(resign({**env, "fixmedins_name": name}, bureau.ring))
+
+    granted = send("8101", {**auth_row(OTHER_CODE, OTHER_USCC), "fixmedins_name": name})
+    assert granted.infcode == 0, granted.err_msg
+    answer = send("8201", profile_row(OTHER_CODE, OTHER_USCC, fixmedins_name=name,
+                                      fix_blng_admdvs="210203"))
     assert answer.infcode == 0, answer.err_msg
     with bureau.db.unit_of_work() as s:
-        inst = s.get(InstitutionRow, CODE)
+        inst = s.get(InstitutionRow, OTHER_CODE)
         assert inst is not None and inst.fixmedins_name == name
-        assert s.scalar(select(func.count()).select_from(AuthorizationRow)) == 1
+        assert s.scalar(select(func.count()).select_from(AuthorizationRow)) == 2
     assert bureau.counts()["institutions"] == 1
 
 

@@ -22,7 +22,8 @@ from yibaodai.web.permissions import ROUTES, may
 ID_PARAM = re.compile(r"\{(\w+_id)\}")
 #: Past the 64-bit integer columns (SQLite's driver raised OverflowError: a 500), at zero
 #: and below it.
-HOSTILE_IDS = ("9223372036854775808", "0", "-1", "99999999999999999999999999")
+HOSTILE_IDS = ("9223372036854775808", "0", "-1", "99999999999999999999999999",
+               "2147483648")  # the last: past PostgreSQL's integer column (schemathesis)
 
 
 def _event_count(installation: Installation) -> int:
@@ -117,4 +118,38 @@ def test_a_body_past_the_limit_is_refused_while_it_is_read(
     nested = cm.post(url, content=deep, headers={"Content-Type": "application/json"})
     assert 400 <= nested.status_code < 500, nested.text[:300]
     assert cm.get(f"/api/cases/{w.case_a.id}").json()["case"]["state"] == "assigned"
+    w.close()
+
+
+def test_an_integer_no_column_can_hold_is_refused_in_a_query_or_a_body(
+        bank_server: ServerThread, installation: Installation, clock: SimulatedClock) -> None:
+    """Found by schemathesis (``test_api_fuzz``): ``?case_id=`` and ``{"from_id": ...}`` past
+    2⁶³ reached the database and answered 500 (past 2³¹ on PostgreSQL); so did
+    ``/api/models/diff?a=``."""
+    w = make_world(bank_server, installation, clock)
+    huge, past_int4 = 22955852729058649440256, 2**31
+    mgr = w.clients["sub_branch_manager"]
+    answers = [mgr.get("/api/warnings", params={"case_id": huge}),
+               mgr.get("/api/warnings", params={"case_id": past_int4}),
+               mgr.get("/api/models/diff", params={"a": huge, "b": 1}),
+               mgr.get("/api/models/diff", params={"a": past_int4, "b": 1}),
+               mgr.post("/api/models", json={"from_id": huge}),
+               mgr.post("/api/models", json={"from_id": -past_int4}),
+               mgr.post("/api/models", json={"from_id": 1, "changes": {"x": [-huge]}})]
+    for r in answers:
+        assert r.status_code == 422, (r.request.url, r.status_code, r.text[:200])
+        assert r.json()["fields"] and r.json()["fields"][0]["message_zh"], r.text[:200]
+    w.close()
+
+
+def test_a_body_that_is_not_utf8_is_a_field_level_422_not_a_bare_400(
+        bank_server: ServerThread, installation: Installation, clock: SimulatedClock) -> None:
+    """Found by schemathesis in negative mode: ``-d '\\xff'`` answered FastAPI's bare 400 (an
+    undeclared status, and the error shape said "no such API route")."""
+    w = make_world(bank_server, installation, clock)
+    for path in ("/api/models", "/api/me/password", "/api/marketing/campaigns"):
+        r = w.clients["sub_branch_manager"].post(
+            path, content=b"\xff\xfe{", headers={"Content-Type": "application/json"})
+        assert r.status_code == 422, (path, r.status_code, r.text[:200])
+        assert r.json()["fields"][0]["field"] == "body", r.text[:200]
     w.close()

@@ -3447,6 +3447,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -3521,6 +3530,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3609,6 +3627,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -3687,6 +3714,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -3752,6 +3788,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3837,6 +3882,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -3911,6 +3965,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -3978,6 +4041,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4077,6 +4149,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -4158,6 +4239,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4253,6 +4343,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -4322,6 +4421,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4405,6 +4513,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -4474,6 +4591,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4637,6 +4763,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -4710,6 +4845,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4797,6 +4941,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -4864,6 +5017,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4945,6 +5107,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -5012,6 +5183,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5097,6 +5277,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -5166,6 +5355,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5250,6 +5448,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -5318,6 +5525,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5400,6 +5616,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -5467,6 +5692,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5552,6 +5786,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -5628,6 +5871,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -5695,6 +5947,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5783,6 +6044,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -5859,6 +6129,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -5926,6 +6205,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6020,6 +6308,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -6089,6 +6386,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6176,6 +6482,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -6243,6 +6558,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6328,6 +6652,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -6395,6 +6728,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6478,6 +6820,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -6545,6 +6896,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6623,6 +6983,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6795,6 +7164,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -6862,6 +7240,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6945,6 +7332,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -7018,6 +7414,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7334,6 +7739,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -7406,6 +7820,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7493,6 +7916,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -7564,6 +7996,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7647,6 +8088,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -7716,6 +8166,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7797,6 +8256,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -7864,6 +8332,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7944,6 +8421,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8032,6 +8518,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -8103,6 +8598,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8190,6 +8694,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -8259,6 +8772,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8353,6 +8875,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -8429,6 +8960,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8519,6 +9059,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -8586,6 +9135,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8669,6 +9227,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -8742,6 +9309,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

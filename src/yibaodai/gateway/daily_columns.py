@@ -160,12 +160,12 @@ def fast_daily_columns(payload: Any, *, envelope_code: str,
         fen.append(list(map(int, text.replace(".", "").split("\n"))))
     medfee, fund, hifp, acct, cash = fen
     # daily_problem in fen: |medfee - (fund + acct + cash)| <= 1 fen, hifp <= fund,
-    # (refd <= setl_cnt above), negative amounts only with refunds.
+    # (refd <= setl_cnt above); any negative amount takes the full path.
     paid = map(operator.add, map(operator.add, fund, acct), cash)
     diffs = list(map(operator.sub, medfee, paid))
     if max(diffs) > 1 or min(diffs) < -1 or any(map(operator.gt, hifp, fund)):
         return None
-    if min(medfee) < 0 and any(m < 0 and r == 0 for m, r in zip(medfee, refd, strict=True)):
+    if min(map(min, fen)) < 0:  # refunds: the sign rules of every part (``daily_problem``)
         return None
     return DailyColumns(codes, list(map(parsed.__getitem__, dates)), insutypes, clr_types,
                         setl_cnt, refd, medfee, fund, hifp, acct, cash)

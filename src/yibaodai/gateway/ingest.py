@@ -67,7 +67,8 @@ def grant(session: Session, row: AuthorizationGranted, now: datetime) -> None:
                                                   f"auth_no: {row.auth_no} already exists")])
     session.add(AuthorizationRow(
         auth_no=row.auth_no, fixmedins_code=row.fixmedins_code, uscc=row.uscc,
-        auth_scope=list(row.auth_scope), begndate=row.begndate, enddate=row.enddate,
+        fixmedins_name=row.fixmedins_name, auth_scope=list(row.auth_scope),
+        begndate=row.begndate, enddate=row.enddate,
         granted_at=now,
     ))
 

@@ -44,6 +44,7 @@ from yibaodai.db.models import (
     SettlementFactRow,
 )
 from yibaodai.db.session import Database
+from yibaodai.gateway import quarantine
 
 KEEP_WITH_CASE_YEARS = 5
 KEEP_WITHOUT_CASE = timedelta(days=180)
@@ -178,5 +179,11 @@ def apply(db: Database, *, now: datetime, dry_run: bool = False) -> list[Deletio
                                 "ended with a case, "
                                 f"{KEEP_WITHOUT_CASE.days} days without"),
                    })
+        pruned = quarantine.prune(session, now=now)
+        if any(pruned.values()):
+            record(session, at=now, actor=RETENTION_ACTOR, action="retention.quarantine",
+                   target="quarantine", details={**pruned, "rule": (
+                       f"anonymous refusals after {quarantine.ANONYMOUS_DAYS} days, "
+                       f"peers' bodies after {quarantine.BODY_DAYS} days (record kept)")})
         session.commit()
     return items

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from yibaodai.clock import SHANGHAI
 from yibaodai.domain.codes import validate_area_code, validate_institution_code, validate_uscc
+from yibaodai.domain.text import HIDDEN_RE
 
 #: Keys that identify a person. Any of them anywhere in ``input`` refuses the whole message.
 PERSONAL_FIELDS = frozenset({
@@ -44,9 +45,9 @@ EARLIEST_DATE = date(1950, 1, 1)
 #: How far ahead of the receiving day an authorization may start, or end.
 AUTH_MAX_LEAD = timedelta(days=366)
 AUTH_MAX_SPAN = timedelta(days=10 * 366)
-#: Control characters (C0, DEL, C1) and lone surrogates are refused in every string: PostgreSQL
-#: cannot store NUL, and a lone surrogate cannot be encoded as UTF-8 at all.
-BAD_CHARS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+#: Characters refused in every string, keys included (``domain.text``: controls, format and
+#: bidirectional characters, separators, lone surrogates, noncharacters).
+BAD_CHARS_RE = HIDDEN_RE
 
 
 def _money(value: Any) -> Decimal:
@@ -70,6 +71,13 @@ def _money(value: Any) -> Decimal:
     if abs(amount) >= Decimal("1e12"):
         raise ValueError("金额超出范围 / amount out of range")
     return amount.quantize(Decimal("0.01"))
+
+
+def _not_negative(amount: Decimal) -> Decimal:
+    """Amounts that have no direction (a penalty, a drawn loan, a balance) are never negative."""
+    if amount < 0:
+        raise ValueError("金额不得为负 / the amount cannot be negative")
+    return amount
 
 
 def _iso_date(value: Any) -> Any:
@@ -186,7 +194,7 @@ class InstitutionEvent(BureauRow):
     @field_validator("evt_amt", mode="before")
     @classmethod
     def _amt(cls, v: Any) -> Decimal | None:
-        return None if v is None else _money(v)
+        return None if v is None else _not_negative(_money(v))
 
 
 Insutype = Literal["310", "320", "330", "340", "350", "360", "370", "380", "390", "391", "392",
@@ -199,19 +207,37 @@ MAX_DAILY_COUNT = 10_000_000
 MAX_MONTHLY_COUNT = 31 * MAX_DAILY_COUNT
 
 
+def against_total(total_name: str, total: Decimal, parts: dict[str, Decimal]) -> str | None:
+    """The sign rule of every amount that is made of parts (``"中文 / English"``), or None:
+    each part is zero or runs the same way as its total (a day's net refunds are negative
+    in every part that was refunded, never positive in one part and negative in another).
+    Checking the total alone let a message carry +1000 of fund pay and -1000 of cash."""
+    for name, part in parts.items():
+        if part != 0 and (total == 0 or (part > 0) != (total > 0)):
+            return (f"{name} 与 {total_name} 正负方向不一致 / "
+                    f"{name} runs against {total_name} (sign)")
+    return None
+
+
 def daily_problem(medfee: Decimal, fund: Decimal, hifp: Decimal, acct: Decimal, cash: Decimal,
                    setl_cnt: int, refd_setl_cnt: int) -> str | None:
-    """The cross-field rule of one 8301 row (``"中文 / English"``), or None."""
+    """The cross-field rule of one 8301 row (``"中文 / English"``), or None. The sign rules
+    hold for every part of the amount, not only the total."""
     if abs(medfee - (fund + acct + cash)) > CENT:
         return ("medfee_sumamt 须等于 fund_pay_sumamt + acct_pay + psn_cash_pay / "
                 "medfee_sumamt must equal fund_pay_sumamt + acct_pay + psn_cash_pay")
-    if hifp > fund:
+    if abs(hifp) > abs(fund):
         return "hifp_pay 不得大于 fund_pay_sumamt / hifp_pay exceeds fund_pay_sumamt"
     if refd_setl_cnt > setl_cnt:
         return "退费笔数不得大于结算笔数 / refd_setl_cnt exceeds setl_cnt"
-    if medfee < 0 and refd_setl_cnt == 0:
-        return "无退费时金额不得为负 / negative amounts need refunds"
-    return None
+    amounts = {"medfee_sumamt": medfee, "fund_pay_sumamt": fund, "hifp_pay": hifp,
+               "acct_pay": acct, "psn_cash_pay": cash}
+    negative = next((name for name, value in amounts.items() if value < 0), None)
+    if negative is not None and refd_setl_cnt == 0:
+        return f"无退费时金额不得为负（{negative}）/ negative amounts need refunds ({negative})"
+    return (against_total("medfee_sumamt", medfee,
+                          {"fund_pay_sumamt": fund, "acct_pay": acct, "psn_cash_pay": cash})
+            or against_total("fund_pay_sumamt", fund, {"hifp_pay": hifp}))
 
 
 class DailySummary(BureauRow):
@@ -273,6 +299,11 @@ class ReconciliationTotal(BureauRow):
         if abs(self.fund_pay_sumamt + self.acct_pay) > abs(self.medfee_sumamt) + CENT:
             raise ValueError("fund_pay_sumamt + acct_pay 不得大于 medfee_sumamt / "
                              "fund_pay_sumamt + acct_pay exceeds medfee_sumamt")
+        problem = against_total("medfee_sumamt", self.medfee_sumamt,
+                                {"fund_pay_sumamt": self.fund_pay_sumamt,
+                                 "acct_pay": self.acct_pay})
+        if problem is not None:
+            raise ValueError(problem)
         return self
 
 
@@ -338,7 +369,7 @@ class LoanStatus(BureauRow):
     @field_validator("drawn_amount", "balance", mode="before")
     @classmethod
     def _amounts(cls, v: Any) -> Decimal:
-        return _money(v)
+        return _not_negative(_money(v))
 
 
 ROW_MODELS: dict[str, type[BureauRow]] = {
@@ -353,3 +384,13 @@ ROW_MODELS: dict[str, type[BureauRow]] = {
 }
 
 MAX_ROWS = 20_000
+
+#: The key of one record in each transaction: a message may carry each record once. (8301
+#: is keyed by day, insurance and clearing type; its columnar path checks that in
+#: ``ingest.add_daily_columns``.)
+RECORD_KEYS: dict[str, tuple[str, ...]] = {
+    "8101": ("auth_no",), "8102": ("auth_no",), "8201": ("fixmedins_code",),
+    "8202": ("evt_type", "evt_date", "evt_desc"),
+    "8302": ("stmt_begndate", "stmt_enddate", "insutype", "clr_type"),
+    "8303": ("dfr_id",), "8601": ("case_id",),
+}

@@ -19,7 +19,6 @@ Refused messages go to the quarantine with the reason and change nothing else.
 from __future__ import annotations
 
 import itertools
-import json
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,12 +26,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from yibaodai.clock import Clock
-from yibaodai.db.models import MessageOutcomeRow, QuarantineRow, RawMessageRow
+from yibaodai.db.models import MessageOutcomeRow, NonceRow, QuarantineRow, RawMessageRow
 from yibaodai.db.session import Database
 from yibaodai.domain import events
 from yibaodai.domain.codes import validate_area_code
@@ -41,6 +40,8 @@ from yibaodai.errors import FieldError, GatewayRefused, ValidationFailed, Yibaod
 from yibaodai.gateway import ingest
 from yibaodai.gateway.archive import archive_message
 from yibaodai.gateway.daily_columns import DailyColumns, parse_daily
+from yibaodai.gateway.identity import check_identity
+from yibaodai.gateway.quarantine import QuarantineBound, clean
 from yibaodai.gateway.rows import (
     SCOPE_FOR_INFNO,
     AuthorizationGranted,
@@ -52,7 +53,7 @@ from yibaodai.gateway.rows import (
     LoanStatus,
     ReconciliationTotal,
 )
-from yibaodai.gateway.validation import parse_rows
+from yibaodai.gateway.validation import check_envelope_text, parse_rows
 from yibaodai.protocol.envelope import (
     OpenedRequest,
     RequestEnvelope,
@@ -77,6 +78,7 @@ INFCODES: dict[str, int] = {
     "personal_data": 1401, "invalid_rows": 1402, "missing_data": 1403, "too_many_rows": 1404,
     "duplicate_rows": 1405, "dfr_conflict": 1406, "not_authorized": 1501, "duplicate_auth": 1502,
     "unknown_auth": 1503, "case_not_found": 1601, "retry_later": 1901,
+    "unsupported_content_type": 1005, "nonce_reused": 1204, "identity_mismatch": 1504,
 }
 
 #: The field named by refusals that carry no field of their own (checks on the whole message).
@@ -90,12 +92,32 @@ DEFAULT_FIELD: dict[str, str] = {
     "too_many_rows": "input.data", "duplicate_rows": "input.data", "dfr_conflict": "dfr_id",
     "not_authorized": "fixmedins_code", "duplicate_auth": "auth_no", "unknown_auth": "auth_no",
     "case_not_found": "case_id", "retry_later": "msgid",
+    "unsupported_content_type": "Content-Type", "nonce_reused": "nonce",
+    "identity_mismatch": "fixmedins_name",
 }
 
+#: The one media type of the interface (a body is one UTF-8 JSON object).
+CONTENT_TYPE = "application/json"
 
-def _clean(text: str) -> str:
-    """Text safe to encode as UTF-8 and to store in PostgreSQL (no lone surrogates, no NUL)."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+def content_type_problem(header: str | None) -> GatewayRefused | None:
+    """The refusal of a ``Content-Type`` other than ``application/json`` (charset absent or
+    UTF-8), or None: a form post or a file upload is not a message, whatever its bytes."""
+    media, _, params = (header or "").partition(";")
+    charset = next((v.strip().strip('"').lower() for k, _, v in
+                    (p.strip().partition("=") for p in params.split(";") if p.strip())
+                    if k.strip().lower() == "charset"), "utf-8")
+    if media.strip().lower() == CONTENT_TYPE and charset in ("utf-8", "utf8"):
+        return None
+    shown = clean((header or "(none)")[:80])
+    return GatewayRefused(
+        "报文类型须为 application/json（UTF-8）", "Content-Type must be application/json (UTF-8)",
+        code="unsupported_content_type",
+        fields=[FieldError("Content-Type", f"Content-Type：{shown} 不受理",
+                           f"Content-Type: {shown} is not accepted")])
+
+
+_clean = clean
 
 
 def _with_field(exc: YibaodaiError) -> YibaodaiError:
@@ -194,9 +216,12 @@ class Gateway:
     def __init__(self, *, db: Database, clock: Clock, keyring: KeyRing, peer: str,
                  allowed_infnos: frozenset[str], publish: Publish,
                  max_body_bytes: int = 8 * 1024 * 1024,
-                 window: timedelta = timedelta(minutes=5)) -> None:
+                 window: timedelta = timedelta(minutes=5),
+                 quarantine: QuarantineBound | None = None) -> None:
         """``publish``: the message bus the events of accepted messages go to (inside the
-        message's unit of work); the gateway knows no package that handles them."""
+        message's unit of work); the gateway knows no package that handles them.
+        ``quarantine``: what of a refusal is stored (``gateway.quarantine``)."""
+        self.bound = quarantine or QuarantineBound()
         self.db, self.clock, self.keyring, self.peer = db, clock, keyring, peer
         self.publish = publish
         self.allowed_infnos = allowed_infnos
@@ -207,9 +232,17 @@ class Gateway:
 
     # -- the edge ----------------------------------------------------------------------
 
-    def handle(self, body: bytes) -> GatewayAnswer:
+    def handle(self, body: bytes, *, content_type: str | None = CONTENT_TYPE,
+               source: str | None = None) -> GatewayAnswer:
+        """Answer one message. ``content_type``: the request's header (the HTTP route passes
+        it as received, None when absent); ``source``: the sender's address, which bounds
+        what anonymous refusals may store."""
         now = self.clock.now()
         opening: _Opening | None = None
+        verified: VerifiedRequest | None = None
+        # A signed message of the wrong type is archived and refused like any other broken
+        # rule; an unsigned one is refused for its type first (the more useful answer).
+        wrong_type = content_type_problem(content_type)
         try:
             if len(body) > self.max_body_bytes:
                 raise GatewayRefused("报文过大", f"body over {self.max_body_bytes} bytes",
@@ -234,11 +267,14 @@ class Gateway:
         except YibaodaiError as exc:
             failed = opening.failure() if opening is not None else None
             refusal = exc if failed is None else failed  # a bad ``input`` is named first
-            self._quarantine(body, None, refusal, now)
+            if wrong_type is not None and verified is None:
+                refusal = wrong_type
+            self._quarantine(body, None, refusal, now, authenticated=verified is not None,
+                             source=source)
             return self._answer(refusal, {}, now)
         if earlier is not None:
-            return self._repeat(opened, earlier, body, now)
-        return self._process(opened, now)
+            return self._repeat(opened, earlier, body, now, wrong_type)
+        return self._process(opened, now, wrong_type)
 
     def _lookup(self, msgid: str) -> tuple[str, GatewayAnswer | None] | None:
         """(body SM3, stored answer or None) of an archived msgid, or None. The session is
@@ -285,7 +321,8 @@ class Gateway:
                                                     f"{int(self.window.total_seconds())} s ahead")])
 
     def _repeat(self, opened: OpenedRequest, earlier: tuple[str, GatewayAnswer | None],
-                body: bytes, now: datetime) -> GatewayAnswer:
+                body: bytes, now: datetime, wrong_type: GatewayRefused | None
+                ) -> GatewayAnswer:
         body_sm3, stored = earlier
         msgid = opened.envelope.msgid
         if body_sm3 != sm3_hex(body):
@@ -295,13 +332,13 @@ class Gateway:
                                                     f"msgid：{msgid} 已用于另一报文",
                                                     f"msgid: {msgid} was used for "
                                                     "another body")])
-            self._quarantine(body, msgid, exc, now)
+            self._quarantine(body, msgid, exc, now, authenticated=True, source=None)
             return self._answer(exc, {}, now)
         if stored is not None:
             return stored
         # Archived but not processed yet: a concurrent copy is processing it (``_process``
         # waits for it and returns its answer), or a crash came in between (process it now).
-        return self._process(opened, now)
+        return self._process(opened, now, wrong_type)
 
     def _archive(self, opening: _Opening, body: bytes, now: datetime) -> OpenedRequest:
         """Archive the raw message; commit once ``input`` has been decrypted (a message whose
@@ -310,9 +347,27 @@ class Gateway:
         with self.db.unit_of_work() as session:
             archive_message(session, msgid=env.msgid, infno=env.infno, key_id=key_id,
                             fixmedins_code=env.fixmedins_code, body=body, received_at=now)
+            # The nonce store holds the window's nonces only: a message older than that is
+            # refused as stale before its nonce matters.
+            session.execute(delete(NonceRow).where(NonceRow.seen_at < now - 2 * self.window))
+            session.add(NonceRow(peer=self.peer, nonce=env.nonce, msgid=env.msgid,
+                                 seen_at=now))
             opened = opening.result()  # raises (and nothing is committed) if it fails
             session.commit()
         return opened
+
+    def _check_nonce(self, session: Session, env: RequestEnvelope) -> None:
+        """Refuse a message whose nonce another message brought first (``nonce_reused``):
+        the nonce exists so that no two messages share one, whatever their ``msgid``."""
+        owner = session.scalars(select(NonceRow.msgid).where(
+            NonceRow.peer == self.peer, NonceRow.nonce == env.nonce)
+            .order_by(NonceRow.id)).first()
+        if owner is not None and owner != env.msgid:
+            raise GatewayRefused(
+                "报文随机数已被另一报文使用", "nonce already used by another message",
+                code="nonce_reused",
+                fields=[FieldError("nonce", f"nonce：{env.nonce} 已用于报文 {owner}",
+                                   f"nonce: {env.nonce} was used by message {owner}")])
 
     @staticmethod
     def _claim(session: Session, msgid: str) -> GatewayAnswer | None:
@@ -323,7 +378,8 @@ class Gateway:
         outcome = session.get(MessageOutcomeRow, msgid)
         return None if outcome is None else GatewayAnswer(outcome.infcode, outcome.response)
 
-    def _process(self, opened: OpenedRequest, now: datetime) -> GatewayAnswer:
+    def _process(self, opened: OpenedRequest, now: datetime,
+                 wrong_type: GatewayRefused | None = None) -> GatewayAnswer:
         env = opened.envelope
         refusal: YibaodaiError
         with self.db.unit_of_work() as session:
@@ -331,6 +387,8 @@ class Gateway:
             if stored is not None:
                 return stored
             try:
+                if wrong_type is not None:
+                    raise wrong_type
                 output = self._apply(session, opened, now)
                 answer = self._answer(None, output, now)
                 session.add(MessageOutcomeRow(msgid=env.msgid, infcode=0,
@@ -371,12 +429,16 @@ class Gateway:
         work through ``publish``."""
         env = opened.envelope
         code = env.fixmedins_code
+        check_envelope_text(env)
+        self._check_nonce(session, env)
         daily: DailyColumns | None = None
         rows: list[BureauRow] = []
         if env.infno == "8301":  # validated as columns: no object per row
             daily = parse_daily(opened.input, envelope_code=code, today=now.date())
         else:
             rows = parse_rows(env.infno, opened.input, envelope_code=code, today=now.date())
+        if env.infno in BUREAU_INFNOS:
+            check_identity(session, env, rows)
         scope = SCOPE_FOR_INFNO.get(env.infno)
         if scope is not None:
             ingest.require_authorization(session, code, scope, now.date())
@@ -441,18 +503,25 @@ class Gateway:
         return GatewayAnswer(infcode, envelope)
 
     def _quarantine(self, body: bytes, msgid: str | None, exc: YibaodaiError,
-                    now: datetime) -> None:
+                    now: datetime, *, authenticated: bool, source: str | None) -> None:
+        row = self.bound.row(body=body, msgid=msgid, reason=_with_field(exc).as_dict(),
+                             code=exc.code, now=now, authenticated=authenticated,
+                             source=source)
+        if row is None:
+            return
         with self.db.unit_of_work() as session:
-            self._quarantine_in(session, body, msgid, exc, now)
+            if not row.body and session.scalars(select(QuarantineRow.id).where(
+                    QuarantineRow.body_sm3 == row.body_sm3)).first() is not None:
+                return  # a replay of a refused signed message, over the rate: on record already
+            session.add(row)
             session.commit()
 
-    @staticmethod
-    def _quarantine_in(session: Session, body: bytes, msgid: str | None, exc: YibaodaiError,
-                       now: datetime) -> None:
-        session.add(QuarantineRow(
-            received_at=now, msgid=msgid, reason_code=exc.code,
-            reason=json.dumps(_with_field(exc).as_dict(), ensure_ascii=False)[:10_000],
-            body=_clean(body[:65_536].decode("utf-8", errors="replace"))))
+    def _quarantine_in(self, session: Session, body: bytes, msgid: str | None,
+                       exc: YibaodaiError, now: datetime) -> None:
+        row = self.bound.row(body=body, msgid=msgid, reason=_with_field(exc).as_dict(),
+                             code=exc.code, now=now, authenticated=True, source=None)
+        assert row is not None  # a peer's refusal always keeps its record
+        session.add(row)
 
 
 __all__ = ["BUREAU_INFNOS", "HEAD_OFFICE_INFNOS", "INFCODES", "Gateway", "GatewayAnswer",

@@ -17,6 +17,7 @@ from typing import Any, cast
 from pydantic import ValidationError
 
 from yibaodai.domain.codes import validate_institution_code
+from yibaodai.domain.text import KIND_TEXT, hidden_character
 from yibaodai.errors import FieldError, ValidationFailed, YibaodaiError
 from yibaodai.gateway.rows import (
     AUTH_MAX_LEAD,
@@ -30,6 +31,7 @@ from yibaodai.gateway.rows import (
     MAX_DAILY_COUNT,
     MAX_ROWS,
     PERSONAL_FIELDS,
+    RECORD_KEYS,
     ROW_MODELS,
     AuthorizationGranted,
     AuthorizationRevoked,
@@ -104,23 +106,75 @@ def _safe_key(key: str) -> str:
         "utf-8", "backslashreplace").decode("ascii", "backslashreplace")
 
 
-def find_bad_strings(value: Any, path: str = "input") -> list[str]:
-    """Paths of strings (values or keys) holding control characters or lone surrogates."""
-    found: list[str] = []
+def _hidden_error(path: str, kind: str) -> FieldError:
+    zh, en = KIND_TEXT[kind]
+    return FieldError(path, f"{path}：{zh}", f"{path}: {en} ({kind})")
+
+
+def find_bad_strings(value: Any, path: str = "input") -> list[tuple[str, str]]:
+    """(path, kind) of every string, value or key, that breaks the text rule
+    (``domain.text``: controls, format and bidirectional characters, separators, lone
+    surrogates, noncharacters)."""
+    found: list[tuple[str, str]] = []
     if isinstance(value, str):
-        if BAD_CHARS_RE.search(value):
-            found.append(path)
+        kind = hidden_character(value)
+        if kind is not None:
+            found.append((path, kind))
     elif isinstance(value, dict):
         for k, v in value.items():
             sub = f"{path}.{_safe_key(str(k))}"
-            if BAD_CHARS_RE.search(str(k)):
-                found.append(sub)
+            kind = hidden_character(str(k))
+            if kind is not None:
+                found.append((sub, kind))
             else:
                 found.extend(find_bad_strings(v, sub))
     elif isinstance(value, list):
         for i, v in enumerate(value):
             found.extend(find_bad_strings(v, f"{path}[{i}]"))
     return found
+
+
+#: The envelope's own text fields (the others are fixed patterns, literals or base64).
+ENVELOPE_TEXT_FIELDS = ("recer_sys_code", "dev_no", "dev_safe_info", "opter", "opter_name",
+                        "fixmedins_name", "sign_no", "infno", "msgid", "mdtrtarea_admvs",
+                        "insuplc_admdvs", "inf_time", "fixmedins_code", "key_id", "nonce")
+
+
+def check_envelope_text(envelope: Any) -> None:
+    """The text rule on the envelope's own fields, which the sender signed: refused whole
+    (``invalid_envelope``) naming each field, as a bad row field would be."""
+    bad = find_bad_strings({name: getattr(envelope, name) for name in ENVELOPE_TEXT_FIELDS},
+                           path="envelope")
+    if bad:
+        raise ValidationFailed(
+            "报文头字段含控制字符或无效字符", "envelope fields carry control or invalid characters",
+            code="invalid_envelope",
+            fields=[_hidden_error(p.removeprefix("envelope."), kind) for p, kind in bad])
+
+
+def repeated_record(infno: str, rows: list[BureauRow]) -> None:
+    """Refuse a message that carries one record twice (the same key, ``RECORD_KEYS``): two
+    versions of one record leave the bank to guess which the bureau meant, and an identical
+    repeat is a sender fault the bureau should see (``duplicate_rows``)."""
+    key_of = RECORD_KEYS.get(infno)
+    if key_of is None:
+        return
+    first: dict[tuple[Any, ...], int] = {}
+    for i, row in enumerate(rows):
+        key = tuple(getattr(row, name) for name in key_of)
+        if key in first:
+            where = f"input.data[{i}]" + (f".{key_of[0]}" if len(key_of) == 1 else "")
+            names = ", ".join(key_of)
+            same = row == rows[first[key]]
+            raise ValidationFailed(
+                "同一报文中存在同一记录的两个版本" if not same else "同一报文中存在重复的行",
+                "one record twice in one message" + ("" if same else " (two versions)"),
+                code="duplicate_rows",
+                fields=[FieldError(where, f"{where}：与第 {first[key]} 行的 {names} 相同"
+                                          + ("" if same else "而内容不同"),
+                                   f"{where}: same {names} as row {first[key]}"
+                                   + ("" if same else " with other content"))])
+        first[key] = i
 
 
 def find_personal_fields(value: Any, path: str = "input") -> list[str]:
@@ -280,11 +334,7 @@ def parse_rows(infno: str, payload: dict[str, Any], *, envelope_code: str,
     if bad:
         raise ValidationFailed(
             "报文含控制字符或无效字符", "message carries control or invalid characters",
-            code="invalid_rows",
-            fields=[FieldError(p, f"{p}：含控制字符或无效的 Unicode 字符",
-                               f"{p}: control character or invalid Unicode")
-                    for p in bad[:50]],
-        )
+            code="invalid_rows", fields=[_hidden_error(p, kind) for p, kind in bad[:50]])
     personal = find_personal_fields(scanned)
     if personal:
         raise ValidationFailed(
@@ -357,4 +407,5 @@ def parse_rows(infno: str, payload: dict[str, Any], *, envelope_code: str,
     if errors:
         raise ValidationFailed("输入数据校验失败", "input rows failed validation",
                                code="invalid_rows", fields=errors[:50])
+    repeated_record(infno, rows)
     return rows

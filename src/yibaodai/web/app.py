@@ -155,6 +155,13 @@ def create_app(ctx: AppContext) -> FastAPI:
             if exc.status_code == 405:
                 return JSONResponse(error_body("method_not_allowed", "不支持该请求方法",
                                                "method not allowed"), status_code=405)
+            if exc.status_code == 400:
+                # FastAPI's answer to a body it cannot decode at all (not UTF-8), raised
+                # before any dependency runs: a field-level 422 like every bad body
+                return JSONResponse(error_body(
+                    "invalid_request", "请求参数校验失败", "request validation failed",
+                    [{"field": "body", "message_zh": MESSAGES_ZH["json_invalid"],
+                      "message_en": "the body is not UTF-8 JSON"}]), status_code=422)
             return JSONResponse(error_body("not_found", "接口不存在", "no such API route"),
                                 status_code=exc.status_code)
         target = _spa_file(path)

@@ -1,8 +1,8 @@
 """Rules every API request meets before any route sees it (issue 14, "treat each class as a
-rule to apply everywhere"): record ids in a path are integers a database column can hold,
-and no text in a JSON body — keys included — carries characters that no one can read or
-that a database cannot store. One app-wide dependency applies them, so a route added later
-is covered without remembering to be.
+rule to apply everywhere"): record ids in a path or a query string are integers a
+database column can hold, and no text in a JSON body — keys included — carries characters
+that no one can read or that a database cannot store. One app-wide dependency applies them,
+so a route added later is covered without remembering to be.
 
 Field-level rules that depend on the meaning of a field (a reason must say something) are the
 types :data:`VisibleText` and :data:`RecordId` beside the request models."""
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Annotated, Any
 
 from fastapi import Request
@@ -19,8 +19,12 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
-#: The largest value of a signed 64-bit integer column (PostgreSQL BIGINT, SQLite INTEGER).
-MAX_RECORD_ID = 2**63 - 1
+#: The largest record id: ids are ``Integer`` columns, 32-bit on PostgreSQL (``integer``),
+#: the narrower engine (an id past it reached PostgreSQL and answered 500: schemathesis).
+MAX_RECORD_ID = 2**31 - 1
+#: The largest integer any column holds (a signed 64-bit integer: SQLite's INTEGER,
+#: PostgreSQL's BIGINT); past it SQLite's driver raised OverflowError, a 500.
+MAX_INTEGER = 2**63 - 1
 #: Bidirectional embeddings, overrides and isolates: text that displays in another order than
 #: it is stored (Trojan Source); never needed in the bank's data entry.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -68,19 +72,56 @@ def _error(loc: tuple[str | int, ...], kind: str, message: str) -> dict[str, Any
     return {"loc": loc, "type": kind, "msg": message, "input": None}
 
 
-def _path_ids(request: Request) -> list[dict[str, Any]]:
+def _ids(where: str, params: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """Ids (``id``, ``…_id``) must be 1…2³¹−1; any other integer must fit a 64-bit column."""
     errors = []
-    for name, raw in request.path_params.items():
-        if name != "id" and not name.endswith("_id"):
-            continue
+    for name, raw in params:
         try:
             value = int(str(raw))
         except ValueError:
             continue  # the route's own int parsing answers it
-        if not 1 <= value <= MAX_RECORD_ID:
-            errors.append(_error(("path", name), "record_id_range",
-                                 f"must be a record id between 1 and {MAX_RECORD_ID}"))
+        if name == "id" or name.endswith("_id"):
+            if not 1 <= value <= MAX_RECORD_ID:
+                errors.append(_error((where, name), "record_id_range",
+                                     f"must be a record id between 1 and {MAX_RECORD_ID}"))
+        elif abs(value) > MAX_INTEGER:
+            errors.append(_error((where, name), "integer_range",
+                                 f"must be an integer within ±{MAX_INTEGER}"))
     return errors
+
+
+def _integers(value: Any, loc: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...],
+                                                                          int]]:
+    """Every integer in a parsed JSON body, with the key it stands under (bools left out)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        yield loc, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _integers(v, (*loc, str(k).encode("utf-8", "backslashreplace")
+                                     .decode("utf-8")))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _integers(v, (*loc, i))
+
+
+def _body_integer(loc: tuple[str | int, ...], value: int) -> dict[str, Any] | None:
+    """An integer of a JSON body out of its range: an id (``id``, ``…_id``) 1…2³¹−1, any
+    other integer within 64 bits; None when it is in range."""
+    name = str(loc[-1])
+    if name == "id" or name.endswith("_id"):
+        if not 1 <= value <= MAX_RECORD_ID:
+            return _error(loc, "record_id_range",
+                          f"must be a record id between 1 and {MAX_RECORD_ID}")
+    elif abs(value) > MAX_INTEGER:
+        return _error(loc, "integer_range", f"must be an integer within ±{MAX_INTEGER}")
+    return None
+
+
+def _path_ids(request: Request) -> list[dict[str, Any]]:
+    """Record ids in the path and in the query string (``?case_id=``: a filter by id is an
+    id too, and reached the database the same way)."""
+    return (_ids("path", request.path_params.items())
+            + _ids("query", request.query_params.multi_items()))
 
 
 async def edge_rules(request: Request) -> None:
@@ -96,6 +137,9 @@ async def edge_rules(request: Request) -> None:
                 if why is not None:
                     errors.append(_error(loc, why, _WHY[why][1]))
                     break
+            # an integer no column can hold (SQLite's driver raised OverflowError: a 500)
+            wrong = (_body_integer(loc, n) for loc, n in _integers(body, ("body",)))
+            errors += [e for e in wrong if e is not None][:1]
         except ValueError:
             pass  # malformed JSON: FastAPI's own parsing answers it
         except RecursionError:  # nested deeper than any request of ours
@@ -124,7 +168,8 @@ NoteText = Annotated[str, AfterValidator(_note)]
 RecordId = Annotated[int, Field(ge=1, le=MAX_RECORD_ID)]
 
 MESSAGES_ZH = {key: zh for key, (zh, _en) in _WHY.items()} | {
-    "record_id_range": "记录编号超出范围", "visible_text": "须包含可见文字",
+    "record_id_range": "记录编号超出范围", "integer_range": "整数超出范围",
+    "visible_text": "须包含可见文字",
     "bool_type": "应为 true 或 false"}
 
 

@@ -1,6 +1,7 @@
 """The national-style endpoints: the bureau's push and head office's loan status. They answer
 HTTP 200 with the national response envelope (``infcode`` says success or why not), as the
-national platform does; only the body size is checked before reading it whole."""
+national platform does; only the body size is checked before reading it whole. The
+``Content-Type`` header and the sender's address go to the gateway with the body."""
 
 from __future__ import annotations
 
@@ -17,12 +18,13 @@ router = APIRouter(tags=["gateway"])
 log = structlog.get_logger(__name__)
 
 
-def _handle(gateway: Gateway, body: bytes) -> GatewayAnswer:
+def _handle(gateway: Gateway, body: bytes, *, content_type: str | None,
+            source: str | None) -> GatewayAnswer:
     """The gateway's answer; while the database is away (a restart, a fail-over: the driver's
     operational and interface errors, not a constraint) a signed "resend later" (infcode
     1901) instead of a 500."""
     try:
-        return gateway.handle(body)
+        return gateway.handle(body, content_type=content_type, source=source)
     except (OperationalError, InterfaceError):
         log.exception("gateway.database_unavailable")
         return gateway.unavailable()
@@ -39,11 +41,18 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _source(request: Request) -> str | None:
+    """The sender's address (what bounds the quarantine of anonymous refusals)."""
+    return request.client.host if request.client is not None else None
+
+
 @router.post("/fsi/api/bank/callService")
 async def bureau_call_service(request: Request, ctx: Ctx) -> JSONResponse:
     assert ctx.bureau_gateway is not None
     body = await _read_limited(request, ctx.settings.max_body_bytes)
-    answer = await run_in_threadpool(_handle, ctx.bureau_gateway, body)
+    answer = await run_in_threadpool(_handle, ctx.bureau_gateway, body,
+                                     content_type=request.headers.get("content-type"),
+                                     source=_source(request))
     return JSONResponse(answer.envelope)
 
 
@@ -51,5 +60,7 @@ async def bureau_call_service(request: Request, ctx: Ctx) -> JSONResponse:
 async def head_office_call_service(request: Request, ctx: Ctx) -> JSONResponse:
     assert ctx.head_office_gateway is not None
     body = await _read_limited(request, ctx.settings.max_body_bytes)
-    answer = await run_in_threadpool(_handle, ctx.head_office_gateway, body)
+    answer = await run_in_threadpool(_handle, ctx.head_office_gateway, body,
+                                     content_type=request.headers.get("content-type"),
+                                     source=_source(request))
     return JSONResponse(answer.envelope)

@@ -45,6 +45,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: _error("无权限或 CSRF 校验失败 not allowed (role, CSRF, origin)"),
     404: _error("不存在或不在数据范围内 unknown, or outside your data scope"),
     409: _error("当前状态不允许 the state does not allow it"),
+    413: _error("请求体过大 the request body is over the limit"),
     422: _error("输入不合法（逐字段说明）bad input, field by field"),
     429: _error("登录失败次数过多 too many failed log-ins (log-in and token only)"),
 }

@@ -9,13 +9,16 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -50,13 +53,35 @@ class MessageOutcomeRow(Base):
 
 
 class QuarantineRow(Base):
+    """A refused message: why, and (up to a cap) what it said. ``authenticated`` rows came
+    from a peer whose signature verified; their record is kept even when the body is
+    dropped (``gateway.quarantine``)."""
+
     __tablename__ = "quarantine"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    received_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    received_at: Mapped[datetime] = mapped_column(AwareDateTime(), index=True)
     msgid: Mapped[str | None] = mapped_column(String(40))
     reason_code: Mapped[str] = mapped_column(String(40))
     reason: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
+    authenticated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    source: Mapped[str | None] = mapped_column(String(64))
+    body_bytes: Mapped[int | None] = mapped_column(Integer)
+    body_sm3: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class NonceRow(Base):
+    """The envelope nonces seen within the timestamp window (older ones are pruned: a
+    message that old is refused as stale before its nonce matters). The first message to
+    bring a nonce owns it."""
+
+    __tablename__ = "gateway_nonces"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    peer: Mapped[str] = mapped_column(String(20))
+    nonce: Mapped[str] = mapped_column(String(32))
+    msgid: Mapped[str] = mapped_column(String(40))
+    seen_at: Mapped[datetime] = mapped_column(AwareDateTime(), index=True)
+    __table_args__ = (Index("ix_gateway_nonces_peer_nonce", "peer", "nonce"),)
 
 
 class InstitutionRow(Base):
@@ -86,6 +111,8 @@ class AuthorizationRow(Base):
     auth_no: Mapped[str] = mapped_column(String(40), unique=True)
     fixmedins_code: Mapped[str] = mapped_column(String(12), index=True)
     uscc: Mapped[str] = mapped_column(String(18))
+    #: The name the institution authorized under (null for grants stored before 0013).
+    fixmedins_name: Mapped[str | None] = mapped_column(String(200))
     auth_scope: Mapped[list[Any]] = mapped_column(JSON)
     begndate: Mapped[date] = mapped_column(Date)
     enddate: Mapped[date] = mapped_column(Date)

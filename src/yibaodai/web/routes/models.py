@@ -4,8 +4,9 @@ lifecycle moves as the signed-in user (maker-checker on user ids), the challenge
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -24,10 +25,13 @@ from yibaodai.reports.models import (
 )
 from yibaodai.reports.scope import Scope
 from yibaodai.web.deps import Ctx, CurrentActor, DbSession
+from yibaodai.web.edge import MAX_RECORD_ID
 from yibaodai.web.routes import api_router
 from yibaodai.web.schemas import Out
 
 router = api_router("models")
+#: A version id in the query (``?a=&b=``): within the id column's range.
+VersionId = Annotated[int, Query(ge=1, le=MAX_RECORD_ID)]
 
 
 class DraftRequest(BaseModel):
@@ -73,7 +77,7 @@ def get_versions(actor: CurrentActor, s: DbSession) -> list[ModelVersion]:
 
 
 @router.get("/models/diff")
-def get_diff(a: int, b: int, s: DbSession) -> ModelDiff:
+def get_diff(a: VersionId, b: VersionId, s: DbSession) -> ModelDiff:
     """What changes from version ``a`` to version ``b``, section by section."""
     return diff_versions(s, a, b)
 

@@ -6,7 +6,7 @@
   about a borrower on a day, once per source, institution, kind and day.
 
 Revision ID: 0015
-Revises: 0008
+Revises: 0013_nonce
 Create Date: 2026-12-01 16:20:00
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 import yibaodai.db.types
 
 revision: str = '0015'
-down_revision: str | None = '0008'
+down_revision: str | None = '0013_nonce'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
