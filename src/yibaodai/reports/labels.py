@@ -111,6 +111,7 @@ CASE_EVENTS: Names = {
     "sla_breach": ("时效超时", "SLA deadline missed"),
     "reassigned": ("改派", "Reassigned"),
     "mismatch_override": ("不一致项放行", "Mismatches overridden"),
+    "attachment_added": ("上传核实附件", "Attachment added"),
 }
 
 EVENT_TYPES: Names = {
@@ -134,6 +135,8 @@ AUDIT_ACTIONS: Names = {
     "sla.penalty_lifted": ("解除时效处罚", "SLA penalty lifted"),
     "case.loan_status": ("总行贷款状态", "Loan status"),
     "case.reassigned": ("改派案件", "Case reassigned"),
+    "case.attachment_added": ("上传核实附件", "Attachment added"),
+    "case.attachment_downloaded": ("下载核实附件", "Attachment downloaded"),
     "case.mismatch_override": ("放行不一致项", "Mismatches overridden"),
     "retention.delete": ("数据到期删除", "Retention delete"),
     "user.created": ("新建用户", "User created"), "user.updated": ("修改用户", "User updated"),

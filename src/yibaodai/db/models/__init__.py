@@ -25,6 +25,7 @@ from yibaodai.db.models.bureau import (
     SettlementFactRow,
 )
 from yibaodai.db.models.cases import (
+    CaseAttachmentRow,
     CaseEventRow,
     CaseRow,
     DecisionRow,
@@ -78,6 +79,7 @@ __all__ = [
     "CampaignAttributionRow",
     "CampaignRow",
     "CampaignTargetRow",
+    "CaseAttachmentRow",
     "CaseEventRow",
     "CaseRow",
     "ChainCheckpointRow",
