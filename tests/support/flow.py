@@ -78,8 +78,10 @@ class World:
             r = self.api("POST", user, f"/api/cases/{case_id}/{path}", json=body)
             assert r.status_code == 200, r.text
 
-    def api(self, method: str, username: str, path: str, **kw: object) -> httpx.Response:
-        return httpx.request(method, f"{self.bank_url}{path}", headers=self.token(username),
+    def api(self, method: str, username: str, path: str, *,
+            headers: dict[str, str] | None = None, **kw: object) -> httpx.Response:
+        return httpx.request(method, f"{self.bank_url}{path}",
+                             headers=self.token(username) | (headers or {}),
                              timeout=30, **kw)  # type: ignore[arg-type]
 
 
