@@ -392,7 +392,8 @@ def test_the_staff_journey_refuses_everyone_but_the_one_who_may(
                           ("sub_branch_manager", 409)):
         check("POST", f"/api/cases/{cid}/claim", label, status)
     detail = w.clients["client_manager"].get(f"/api/cases/{cid}").json()
-    assert detail["actions"] == {"claim": False, "verify": True, "confirm": False}
+    assert detail["actions"] == {"claim": False, "verify": True, "confirm": False,
+                                 "override": False, "reassign": False, "attach": True}
     vpath = f"/api/cases/{cid}/verification"
     for label, status, body in (("other_client_manager", 404, CHECKLIST_ALL),
                                 ("client_manager", 422, {"identity": True}),

@@ -91,17 +91,25 @@ def _check(data: bytes, filename: str, item: str | None) -> tuple[str, str]:
     return name, kind
 
 
+def attach_refusal(actor: Actor, case: CaseRow) -> PermissionDenied | Conflict | None:
+    """Why ``actor`` may not attach to ``case`` now, or None (the page's upload asks too)."""
+    if case.client_manager_id != actor.user_id:
+        return PermissionDenied("只有案件当前的客户经理可以上传附件",
+                                "only the case's current client manager may attach files",
+                                code="not_holder")
+    if case.state not in ATTACHABLE:
+        return Conflict("当前状态不能上传附件", f"no attachments in state {case.state}",
+                        code="invalid_transition")
+    return None
+
+
 def add_attachment(session: Session, *, actor: Actor, case_id: int, data: bytes,
                    filename: str, item: str | None, now: datetime) -> CaseAttachmentRow:
     """The holder attaches a file to the case's checklist (``item``, or the case as a whole)."""
     case = visible_case(session, actor, case_id)
-    if case.client_manager_id != actor.user_id:
-        raise PermissionDenied("只有案件当前的客户经理可以上传附件",
-                               "only the case's current client manager may attach files",
-                               code="not_holder")
-    if case.state not in ATTACHABLE:
-        raise Conflict("当前状态不能上传附件", f"no attachments in state {case.state}",
-                       code="invalid_transition")
+    refused = attach_refusal(actor, case)
+    if refused is not None:
+        raise refused
     name, kind = _check(data, filename, item)
     count = len(session.scalars(select(CaseAttachmentRow.id).where(
         CaseAttachmentRow.case_id == case.id)).all())

@@ -19,7 +19,7 @@ from yibaodai.cases.service import visible_case
 from yibaodai.cases.sla_policy import bank_calendar
 from yibaodai.db.models import CaseRow, SubBranchRow, UserRow
 from yibaodai.domain.calendar import WorkingDayCalendar
-from yibaodai.domain.case import CaseState, reassignment_refusal
+from yibaodai.domain.case import REASSIGNABLE, CaseState, reassignment_refusal
 from yibaodai.domain.roles import Role
 from yibaodai.domain.sla import DEFAULT_POLICY, SlaPolicy, due
 from yibaodai.errors import (
@@ -52,6 +52,15 @@ def _target(session: Session, *, sub_branch_code: str | None,
     if session.get(SubBranchRow, sub_branch_code) is None:
         raise _invalid("sub_branch_code", "支行不存在", "no such sub-branch")
     return sub_branch_code, None
+
+
+def reassign_allowed(actor: Actor, case: CaseRow) -> bool:
+    """Whether the case page offers the reassignment form: a branch manager, or the case's
+    own sub-branch manager, before verification (the target is checked on submit)."""
+    if CaseState(case.state) not in REASSIGNABLE:
+        return False
+    return actor.role == Role.BRANCH_MANAGER or (
+        actor.role == Role.SUB_BRANCH_MANAGER and actor.sub_branch_code == case.sub_branch_code)
 
 
 def reassign(session: Session, *, actor: Actor, case_id: int, reason: str, now: datetime,

@@ -15,6 +15,9 @@ from sqlalchemy.orm import Session
 
 from yibaodai.audit.log import record as audit
 from yibaodai.auth.roles import Actor
+from yibaodai.cases.attachments import attach_refusal
+from yibaodai.cases.overrides import override_refusal
+from yibaodai.cases.reassignment import reassign_allowed
 from yibaodai.cases.service import (
     CHECKLIST,
     claim_refusal,
@@ -125,6 +128,14 @@ class OnSiteFinding(Out):
     match: bool
 
 
+class FindingField(Out):
+    """A value the verifier may record on site for this item (``domain.verification.FIELDS``)."""
+
+    field: str
+    label_zh: str
+    label_en: str
+
+
 class ChecklistItem(Out):
     key: str
     label_zh: str
@@ -132,6 +143,7 @@ class ChecklistItem(Out):
     bureau: list[BureauFact]
     checked: bool | None
     found: list[OnSiteFinding]
+    fields: list[FindingField]
 
 
 class Approval(Out):
@@ -165,6 +177,12 @@ class CaseActions(Out):
     claim: bool
     verify: bool
     confirm: bool
+    #: the department manager may let the outstanding mismatches through (with a reason)
+    override: bool
+    #: may move the case: anywhere (branch) or to a colleague (sub-branch manager)
+    reassign: bool
+    #: may attach on-site evidence (the holder, while verifying or awaiting sign-off)
+    attach: bool
 
 
 class CaseDetail(Out):
@@ -264,7 +282,9 @@ def _checklist(inst: InstitutionOut, ticked: dict[str, bool] | None,
     }
     return [ChecklistItem(key=k, label_zh=zh, label_en=en, bureau=bureau[k],
                           checked=None if ticked is None else bool(ticked.get(k)),
-                          found=(found or {}).get(k, []))
+                          found=(found or {}).get(k, []),
+                          fields=[FindingField(field=f, label_zh=fzh, label_en=fen)
+                                  for f, (item, fzh, fen) in FIELDS.items() if item == k])
             for k, (zh, en) in CHECKLIST.items()]
 
 
@@ -322,7 +342,10 @@ def case_detail(session: Session, *, actor: Actor, case_id: int, rules: MaskingR
         actions=CaseActions(
             claim=claim_refusal(actor, case_row) is None,
             verify=verify_refusal(actor, case_row) is None,
-            confirm=confirm_refusal(session, actor, case_row) is None))
+            confirm=confirm_refusal(session, actor, case_row) is None,
+            override=override_refusal(session, actor, case_row) is None,
+            reassign=reassign_allowed(actor, case_row),
+            attach=attach_refusal(actor, case_row) is None))
 
 
 #: How the assignment read the district (``domain.address.DistrictReading.source``).
