@@ -51,10 +51,13 @@ def too_large() -> ValidationFailed:
 
 
 def detected_type(data: bytes) -> str | None:
-    """The allowed type the bytes are, by their signature; None when they are none of them."""
+    """The allowed type the bytes are, by their signature; None when they are none of them
+    (puremagic raises ValueError on empty input and PureError on unknown content)."""
+    if not data:
+        return None
     try:
         matches = puremagic.magic_string(data)
-    except puremagic.PureError:
+    except (puremagic.PureError, ValueError):
         return None
     for match in matches:
         if match.mime_type in ALLOWED_TYPES:
