@@ -1,21 +1,26 @@
 """Around the verification, over real HTTP with the real simulators: the holder's attachments
 (type judged by the bytes, size limit, sha256, scope, audit), head office returning a
 whitelist entry with its reasons (to the case and its client manager's inbox), and the
-assignment reading the district from the address when the area code disagrees."""
+assignment reading the district from the address when the area code disagrees, and the
+performance board's working hours and conversions (with its export)."""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import struct
 import zlib
+from datetime import datetime
 from decimal import Decimal
 
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from tests.conftest import Installation
 from tests.support.flow import city, likely_admitted, world
 from yibaodai.cases.attachments import MAX_ATTACHMENT_BYTES
+from yibaodai.clock import SHANGHAI
 from yibaodai.db.models import (
     AuditRow,
     CaseEventRow,
@@ -175,3 +180,42 @@ def test_an_address_that_disagrees_with_the_area_code_decides_the_district(
         timeline = w.api("GET", "gm", f"/api/cases/{case.id}").json()["timeline"]
         assigned = next(t for t in timeline if t["event"] == "assigned")
         assert "登记地址与区划代码不符" in assigned["detail_zh"]
+
+
+def test_the_board_measures_working_hours_across_the_spring_festival_and_the_conversions(
+        installation: Installation, bank_server: ServerThread) -> None:
+    with world(installation, bank_server.url) as w:
+        for inst in likely_admitted(city())[:2]:
+            w.onboard(inst)
+    sh = SHANGHAI
+    with installation.bank.db.unit_of_work() as s:
+        a, b = s.scalars(select(CaseRow).order_by(CaseRow.id)).all()[:2]
+        for case in (a, b):
+            case.sub_branch_code = "DL001"
+        # Fri 13 Feb 16:00 -> Tue 24 Feb 10:00: 1 h + make-up Saturday 8 h + 1 h = 10 h
+        a.assigned_at, a.claimed_at = datetime(2026, 2, 13, 16, tzinfo=sh), datetime(
+            2026, 2, 24, 10, tzinfo=sh)
+        a.state = "claimed"
+        # Tue 10 Feb 09:00 -> 11:00 (2 h) -> Wed 11 Feb 10:00 (6 h + 1 h = 7 h), drawn
+        b.assigned_at, b.claimed_at = datetime(2026, 2, 10, 9, tzinfo=sh), datetime(
+            2026, 2, 10, 11, tzinfo=sh)
+        b.verified_at = datetime(2026, 2, 11, 10, tzinfo=sh)
+        b.reported_at, b.state = datetime(2026, 2, 12, 10, tzinfo=sh), "drawn"
+        s.commit()
+    period = {"assigned_from": "2026-02-01", "assigned_to": "2026-02-28"}
+    r = w.api("GET", "gm", "/api/performance", params=period)
+    row = next(i for i in r.json()["items"] if i["sub_branch_code"] == "DL001")
+    assert (row["assigned"], row["claimed"], row["reported"], row["drawn"]) == (2, 2, 1, 1)
+    assert row["median_hours_to_claim"] == 6.0          # (2 + 10) / 2
+    assert row["p90_hours_to_claim"] == 9.2             # 2 + 0.9 x (10 - 2)
+    assert row["median_hours_to_verify"] == row["p90_hours_to_verify"] == 7.0
+    assert (row["conversion_reported"], row["conversion_reported_drawn"],
+            row["conversion"]) == (0.5, 1.0, 0.5)
+    sheet = load_workbook(io.BytesIO(w.api("GET", "gm", "/api/performance/export.xlsx",
+                                           params=period).content)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    header = [str(h or "") for h in rows[2]]
+    column = next(n for n, h in enumerate(header) if h.startswith("认领用时90分位（工作小时）"))
+    dl001 = next(r for r in rows if r and r[0] == "DL001")
+    assert dl001[column] == 9.2
