@@ -131,8 +131,14 @@ def test_the_branch_manager_lifts_a_late_sub_branchs_penalty_and_reassigns_its_o
     assert moved["sub_branch_code"] != overdue.sub_branch_code
     assert moved["state"] == "assigned" and not moved["overdue"]
 
-    page.goto(f"{platform.url}/notifications")
+    bell.click()
+    page.wait_for_url("**/notifications")
     notices = page.get_by_test_id("notification-table")
     expect(notices.locator("[data-notice]").first).to_be_visible()
+    expect(bell).not_to_have_attribute("data-unread", "0")
     page.get_by_test_id("read-all").click()
     expect(bell).to_have_attribute("data-unread", "0")
+    expect(page.get_by_test_id("read-all")).to_be_disabled()
+    page.reload()
+    expect(notices.locator("[data-notice]").first).to_be_visible()
+    expect(page.get_by_test_id("bell")).to_have_attribute("data-unread", "0")

@@ -146,6 +146,11 @@ def test_head_office_returns_an_entry_above_its_cap_with_reasons_to_the_case_and
         # nobody else's notice can be marked from here
         assert w.api("POST", f"mgr_{sub}", "/api/me/notifications/read",
                      json={"ids": [notice["id"]]}).status_code == 200
+        everything = w.api("POST", f"cm_{sub}_1", "/api/me/notifications/read",
+                           json={"ids": None})
+        assert everything.status_code == 200 and everything.json()["unread"] == 0
+        again = w.api("GET", f"cm_{sub}_1", "/api/me/notifications").json()
+        assert again["unread"] == 0 and all(n["read_at"] for n in again["items"])
         with installation.bank.db.unit_of_work() as s:
             row = s.get(NotificationRow, notice["id"])
             assert row is not None and row.read_at is not None
