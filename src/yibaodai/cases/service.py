@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from yibaodai.audit.log import record as audit
 from yibaodai.auth.roles import CAN_CLAIM, Actor
 from yibaodai.cases.events import append_case_event
-from yibaodai.cases.notify import notify_once
+from yibaodai.cases.notify import LoggingNotifier, notify_once
 from yibaodai.cases.sla_policy import bank_calendar
 from yibaodai.cases.verification import (
     check_findings,
@@ -271,11 +271,14 @@ def _reject_by_head_office(session: Session, case: CaseRow, *, now: datetime,
     if case.client_manager_id is not None:
         text_zh = "；".join(r["text_zh"] for r in reasons)
         text_en = "; ".join(r["text_en"] for r in reasons)
-        notify_once(session, key=f"ho-rejected-{case.id}", user_id=case.client_manager_id,
-                    at=now, kind="ho_rejected", case_id=case.id,
-                    message_zh=f"案件{case.id}的白名单被总行退回：{text_zh}",
-                    message_en=f"Head office returned the whitelist entry of case {case.id}: "
-                               f"{text_en}")
+        notice = notify_once(
+            session, key=f"ho-rejected-{case.id}", user_id=case.client_manager_id, at=now,
+            kind="ho_rejected", case_id=case.id,
+            message_zh=f"案件{case.id}的白名单被总行退回：{text_zh}",
+            message_en=f"Head office returned the whitelist entry of case {case.id}: {text_en}")
+        if notice is not None:
+            session.flush()
+            LoggingNotifier().send(notice)  # the default way out, as the sweep's notices
 
 
 def loan_status_refusal(case: CaseRow, *, status: str, drawn: Decimal,
