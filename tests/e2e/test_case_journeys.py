@@ -142,3 +142,32 @@ def test_the_branch_manager_lifts_a_late_sub_branchs_penalty_and_reassigns_its_o
     page.reload()
     expect(notices.locator("[data-notice]").first).to_be_visible()
     expect(page.get_by_test_id("bell")).to_have_attribute("data-unread", "0")
+
+
+def test_a_sub_branch_manager_hands_a_case_to_a_colleague_of_the_same_sub_branch(
+        platform: Platform, page: Page) -> None:
+    with platform.installation.bank.db.unit_of_work() as s:
+        case = s.scalars(select(CaseRow).where(
+            CaseRow.state == "assigned", CaseRow.id != platform.to_claim.id)
+            .order_by(CaseRow.id.desc())).first()
+        assert case is not None
+        s.expunge(case)
+    cm, mgr = staff(case)
+    colleague = f"{cm[:-2]}_2"
+    sign_in(page, platform, mgr, at=f"/cases/{case.id}")
+    page.wait_for_url(f"**/cases/{case.id}")
+    page.get_by_test_id("reassign").click()
+    dialog = page.get_by_test_id("reassign-dialog")
+    expect(dialog.get_by_test_id("reassign-kind")).to_have_count(0)  # no other sub-branch
+    dialog.get_by_test_id("reassign-submit").click()  # no reason: refused beside the field
+    expect(dialog).to_contain_text("须包含可见文字")
+    dialog.get_by_test_id("reassign-reason").fill("原客户经理休假，由同支行同事接手")
+    dialog.get_by_test_id("reassign-submit").click()  # nobody chosen: refused beside it
+    expect(dialog).to_contain_text("须指定目标支行或客户经理")
+    dialog.get_by_test_id("reassign-manager").click()
+    name = platform.installation.accounts[colleague].display_name
+    page.locator(".el-select-dropdown:visible .el-select-dropdown__item",
+                 has_text=name).click()
+    dialog.get_by_test_id("reassign-submit").click()
+    expect(page.locator("[data-testid=timeline] [data-event=reassigned]")).to_have_count(1)
+    expect(page.locator(".case-head")).to_contain_text(name)
