@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yibaodai.audit.keys import load_chain_keys
-from yibaodai.auth.passwords import hash_password
+from yibaodai.auth.passwords import hash_demo_password
 from yibaodai.auth.roles import Role
 from yibaodai.db.models import SubBranchRow, UserRow
 from yibaodai.db.session import Database
@@ -88,7 +88,7 @@ def seed_demo_users(session: Session, *, seed: int) -> list[Account]:
             continue
         session.add(UserRow(username=username, display_name=name, staff_no=f"S{n:05d}",
                             role=role.value, sub_branch_code=sub,
-                            password_hash=hash_password(password), active=True))
+                            password_hash=hash_demo_password(password), active=True))
         accounts.append(Account(username, password, role.value, sub, name))
     session.flush()
     return accounts

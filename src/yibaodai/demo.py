@@ -66,6 +66,8 @@ CHECKLIST_ITEMS = ("identity", "licence", "address", "settlement_account", "oper
 LAST_WAVE_PER_SUB_BRANCH = 3
 #: Archetypes the bureau's list shows as sound businesses (the last wave is drawn from them).
 SOUND = ("growing", "stable", "seasonal")
+#: One sub-branch in this many gets a penalty notice for a borrower; the others a grade change.
+PENALTY_EVERY = 6
 
 
 class Staff:
@@ -210,7 +212,7 @@ class Demo:
             for inst in _track(authorizing, label, len(authorizing), self.progress):
                 self.pusher.push_settlements(inst, start=month_start, end=month_end)
             if month_start.month == 9:
-                self._penalise_borrowers(count=2, on=month_end - timedelta(days=2))
+                self._bureau_findings(on=month_end - timedelta(days=2))
             self._tick()  # answers to re-evaluations, monitoring of the new data
             self._say("贷后监测 post-loan monitoring of the new month")
         self._advance_to(datetime(2026, 11, 9, 9, 0, tzinfo=SHANGHAI))
@@ -284,15 +286,24 @@ class Demo:
             self.pusher.push_settlements(inst, start=history_start,
                                          end=today.replace(day=1) - timedelta(days=1))
 
-    def _penalise_borrowers(self, *, count: int, on: date) -> None:
-        """The bureau finds irregular claims at a few borrowers (a W03 warning, and a
-        re-evaluation that now refuses them)."""
-        drawn = self.staff.cases("gm", state="drawn")
+    def _bureau_findings(self, *, on: date) -> None:
+        """The bureau's month-end notices: in every sub-branch one borrower is penalised for
+        irregular claims (an orange W03 warning, and a re-evaluation that refuses it) or has
+        its credit grade lowered (yellow), so every sub-branch opens the platform with a
+        post-loan warning to handle."""
+        by_sub: dict[str, list[dict[str, Any]]] = {}
+        for case in self.staff.cases("gm", state="drawn"):
+            by_sub.setdefault(str(case["sub_branch_code"]), []).append(case)
         by_code = {i.fixmedins_code: i for i in self.city}
-        for case in self.rng.sample(drawn, min(count, len(drawn))):
-            self.pusher.push_event(by_code[case["fixmedins_code"]], evt_type="penalty",
-                                   evt_date=on, evt_desc="违规结算医保基金，追回并处罚款",
-                                   evt_amt="20000.00")
+        for n, code in enumerate(sorted(by_sub)):
+            inst = by_code[self.rng.choice(by_sub[code])["fixmedins_code"]]
+            if n % PENALTY_EVERY == 0:
+                self.pusher.push_event(inst, evt_type="penalty", evt_date=on,
+                                       evt_desc="违规结算医保基金，追回并处罚款",
+                                       evt_amt="20000.00")
+            else:
+                self.pusher.push_event(inst, evt_type="grade_change", evt_date=on,
+                                       evt_desc="医保信用等级下调一级")
 
     def _tick(self) -> None:
         """What the bank does on its own at this moment: the worker's due jobs."""
@@ -366,6 +377,10 @@ class Demo:
                 "returned_by_head_office": events("mark_ho_rejected"),
                 "drawn": events("mark_drawn"),
                 "warnings": count(WarningRow),
+                "sub_branches_with_open_warnings": int(s.scalar(
+                    select(func.count(func.distinct(CaseRow.sub_branch_code)))
+                    .join(WarningRow, WarningRow.case_id == CaseRow.id)
+                    .where(WarningRow.state != "closed")) or 0),
                 "sla_penalties": count(SlaPenaltyRow),
                 "waiting_claim": count(CaseRow, CaseRow.state == "assigned"),
                 "waiting_verification": count(CaseRow, CaseRow.state == "claimed"),

@@ -80,11 +80,14 @@ def warm_feature_sql(db: Database, clock: Clock) -> None:
 def build_dispatcher(bank: Bank, *, bureau_url: str, head_office_url: str,
                      holder: str | None = None) -> Dispatcher:
     """``*_url``: the full receiving endpoints of the bureau and of head office."""
+    settings = bank.settings
     return Dispatcher(db=bank.db, clock=bank.clock,
-                      connector=Connector(keyring=keyring(bank.settings.keys_dir, "bank")),
+                      connector=Connector(keyring=keyring(settings.keys_dir, "bank"),
+                                          timeout=settings.outbox_send_timeout_seconds),
                       endpoints={BUREAU: Endpoint(bureau_url, "bureau"),
                                  HEAD_OFFICE: Endpoint(head_office_url, "headoffice")},
-                      publish=bank.bus.publish, holder=holder or default_holder())
+                      publish=bank.bus.publish, holder=holder or default_holder(),
+                      claim_for=timedelta(seconds=settings.outbox_claim_seconds))
 
 
 def build_worker(bank: Bank, *, bureau_url: str | None = None,

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from yibaodai.domain.ews.handling import DEADLINE_WORKING_DAYS, deadline_days_errors
 from yibaodai.errors import ConfigurationError
 
 DEMO_SECRET = "demo-only-secret-change-me-in-production"
@@ -43,6 +44,11 @@ class Settings(BaseSettings):
     head_office_url: str | None = None
     #: How often a worker looks for due outbox messages and deferred events, in seconds.
     dispatch_interval_seconds: float = Field(default=2.0, gt=0, le=3600)
+    #: One delivery's HTTP timeout, and how long a worker's claim on a message holds (a
+    #: worker that dies mid-send leaves the message to another after this). The claim must
+    #: outlast the timeout, or a slow send could be taken over while it may still succeed.
+    outbox_send_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    outbox_claim_seconds: float = Field(default=120.0, gt=0, le=3600)
     sla_sweep_interval_seconds: int = Field(default=300, ge=1)
     #: SLA policy (``docs/cases.md``): working days to claim an assigned case, working days
     #: from the claim to verify it, calendar days a late sub-branch gets no new cases.
@@ -53,6 +59,15 @@ class Settings(BaseSettings):
     #: ``true`` = working day) for years ``chinese_calendar`` does not cover yet.
     holidays_file: Path | None = None
     escalation_interval_seconds: int = Field(default=3600, ge=1)
+    #: Working days an unhandled warning of each level may wait before it goes to the
+    #: sub-branch department manager (twice as long: the branch). In the environment as JSON:
+    #: ``YIBAODAI_WARNING_DEADLINE_DAYS='{"red": 1, "orange": 3, "yellow": 5, "blue": 10}'``.
+    warning_deadline_days: dict[str, int] = Field(
+        default_factory=lambda: dict(DEADLINE_WORKING_DAYS))
+    #: External sources (``monitoring.sources``): the court-enforcement list's URL; unset:
+    #: not consulted.
+    court_source_url: str | None = None
+    external_interval_seconds: int = Field(default=86400, ge=60)
     #: Monthly monitoring over every borrower: day of month (1-28) and hour (0-23).
     monitoring_day: int = Field(default=1, ge=1, le=28)
     monitoring_hour: int = Field(default=6, ge=0, le=23)
@@ -83,6 +98,19 @@ class Settings(BaseSettings):
     def _database_in_var_dir(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.var_dir / 'yibaodai.db'}"
+        bad = deadline_days_errors(self.warning_deadline_days)
+        if bad:
+            raise ConfigurationError(
+                f"YIBAODAI_WARNING_DEADLINE_DAYS 有误：{'；'.join(bad)}",
+                f"YIBAODAI_WARNING_DEADLINE_DAYS is wrong: {'; '.join(bad)}",
+                code="warning_deadlines")
+        return self
+
+    @model_validator(mode="after")
+    def _claim_outlasts_the_send(self) -> Settings:
+        if self.outbox_claim_seconds <= self.outbox_send_timeout_seconds:
+            raise ValueError("YIBAODAI_OUTBOX_CLAIM_SECONDS must exceed "
+                             "YIBAODAI_OUTBOX_SEND_TIMEOUT_SECONDS")
         return self
 
     def check(self) -> Settings:

@@ -59,6 +59,7 @@ def test_a_client_manager_finds_a_case_by_uscc_claims_and_verifies_it_and_handle
     page.locator("[data-menu='/warnings']").click()
     handle = page.locator(f"[data-handle='{platform.warning_id}']")
     handle.click()
+    page.get_by_test_id("warning-form").locator("[data-kind=explained]").click()
     page.get_by_test_id("warning-outcome").fill("已电话核实，收入下降系装修停业一周")
     page.get_by_test_id("warning-submit").click()
     expect(handle).to_have_count(0)

@@ -50,3 +50,34 @@ def test_a_missing_directory_is_refused_in_both_languages(tmp_path: Path) -> Non
     assert result.exit_code == 1
     assert "找不到变点基准数据" in result.output
     assert "no change-point benchmark data" in result.output
+
+
+def test_the_held_out_figure_is_bounded_by_per_series_tuning_and_names_its_choices() -> None:
+    result = CliRunner().invoke(app, ["ews", "benchmark", "--tcpd", str(TCPD), "--holdout",
+                                      "--json"])
+    assert result.exit_code == 0, result.output
+    parsed = json.loads(result.stdout)
+    held, report = parsed["holdout"], parsed
+    assert held["series"] == len(report["series"])
+    assert sum(held["chosen_when_held_out"].values()) == held["series"]
+    assert {k: held["default"][k] for k in ("f1", "cover")} == report["mean"]
+    bound = held["per_series_best_upper_bound"]
+    assert held["held_out"]["f1"] + held["held_out"]["cover"] <= bound["f1"] + bound["cover"]
+    best = held["best_on_all"]
+    assert best["f1"] + best["cover"] >= report["mean"]["f1"] + report["mean"]["cover"] - 1e-3
+
+
+def test_leave_one_out_over_a_single_series_is_refused_in_both_languages(tmp_path: Path) -> None:
+    (tmp_path / "series").mkdir()
+    name = "centralia"
+    (tmp_path / "series" / f"{name}.json").write_text(
+        (TCPD / "series" / f"{name}.json").read_text("utf-8"), "utf-8")
+    notes = json.loads((TCPD / "annotations.json").read_text("utf-8"))
+    (tmp_path / "annotations.json").write_text(json.dumps({name: notes[name]}), "utf-8")
+    plain = CliRunner().invoke(app, ["ews", "benchmark", "--tcpd", str(tmp_path)])
+    assert plain.exit_code == 0, plain.output
+    refused = CliRunner().invoke(app, ["ews", "benchmark", "--tcpd", str(tmp_path),
+                                       "--holdout"])
+    assert refused.exit_code == 1
+    assert "留一验证至少需要两条序列" in refused.output
+    assert "leave-one-out needs at least two series" in refused.output

@@ -215,7 +215,7 @@ def test_a_borrower_whose_income_collapses_gets_a_warning_for_its_client_manager
             handled = s.scalars(select(WarningRow).where(WarningRow.rule_code == "W01")).one()
             assert (handled.state, handled.outcome_kind, handled.action) == (
                 "closed", "risk_confirmed", "watch")
-        counts = w.api("GET", f"cm_{sub}_1", "/api/warnings/outcomes").json()["rules"]
+        counts = w.api("GET", f"mgr_{sub}", "/api/warnings/outcomes").json()["rules"]
         assert counts["W01"]["risk_confirmed"] == 1 and counts["W04"]["open"] == 1
         # the red W04 (raised Sunday 1 November) may wait one working day, then goes to the
         # department manager, and after two to the branch

@@ -213,6 +213,8 @@ def probes(w: World) -> dict[tuple[str, str], Probe]:
         ("GET", "/api/cases/export.xlsx"): Probe("/api/cases/export.xlsx", {}, 200),
         ("GET", "/api/cases/export.csv"): Probe("/api/cases/export.csv", {}, 200),
         ("GET", "/api/cases/{case_id}"): Probe(f"/api/cases/{a}", {}, 200, 404),
+        ("GET", "/api/cases/{case_id}/limit-actions"): Probe(
+            f"/api/cases/{a}/limit-actions", {}, 200, 404),
         ("POST", "/api/cases/{case_id}/claim"): Probe(f"/api/cases/{MISSING}/claim", {}, 404),
         ("POST", "/api/cases/{case_id}/verification"): Probe(
             f"/api/cases/{a}/verification", bad, 422),
@@ -248,6 +250,16 @@ def probes(w: World) -> dict[tuple[str, str], Probe]:
         ("POST", "/api/models"): Probe("/api/models", bad, 422),
         ("POST", "/api/models/{version_id}/actions"): Probe(
             "/api/models/1/actions", {"json": {"action": "explode"}}, 422),
+        # version 1 (the seeded rule) has no build report: the workbench's reads say so
+        ("GET", "/api/models/{version_id}/validation"): Probe(
+            "/api/models/1/validation", {}, 404),
+        ("GET", "/api/models/{version_id}/validation.xlsx"): Probe(
+            "/api/models/1/validation.xlsx", {}, 404),
+        ("GET", "/api/models/{version_id}/monitoring"): Probe(
+            "/api/models/1/monitoring", {}, 404),
+        ("POST", "/api/models/builds"): Probe(
+            "/api/models/builds", {"content": b"", "headers": {"content-type": "text/csv"}},
+            422),
         ("GET", "/api/performance"): Probe("/api/performance", {}, 200),
         ("GET", "/api/performance/export.xlsx"): Probe("/api/performance/export.xlsx", {}, 200),
         ("GET", "/api/performance/export.csv"): Probe("/api/performance/export.csv", {}, 200),
@@ -413,6 +425,7 @@ def test_the_staff_journey_refuses_everyone_but_the_one_who_may(
     other_cm = w.clients["auditor"].get(f"/api/warnings/{w.warn_a}").json()
     assert other_cm["can_handle"] is False
     for label, status, kw in (("other_client_manager", 404, ok),
+                              ("branch_manager", 403, ok),  # not escalated to the branch
                               ("client_manager", 422, {"json": {"outcome": "x"}}),
                               ("client_manager", 200, ok), ("sub_branch_manager", 409, ok)):
         check("POST", wpath, label, status, **kw)

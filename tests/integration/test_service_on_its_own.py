@@ -5,9 +5,7 @@ servers. No demo code: the test plays the bureau and the staff, nothing else."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
@@ -19,54 +17,22 @@ from sqlalchemy import func, select
 from tests.conftest import PG_URL
 from tests.support.flow import likely_admitted
 from tests.support.processes import BankProcess, free_port, wait_for
+from tests.support.receivers import DISPATCH_INTERVAL, Receivers, reconcile
+from tests.support.receivers import receivers as receivers  # the fixture
 from yibaodai.bootstrap import keyring, seed_demo_users
 from yibaodai.clock import SystemClock
 from yibaodai.db.models import JobRunRow, OutboxRow
 from yibaodai.db.session import Database
 from yibaodai.settings import Settings
-from yibaodai.sim.bureau import ANSWER_PATH, BureauPusher, bureau_app
+from yibaodai.sim.bureau import BureauPusher
 from yibaodai.sim.city import SyntheticInstitution, generate_city
-from yibaodai.sim.headoffice import WHITELIST_PATH, head_office_app
 from yibaodai.sim.peer import Inbox
-from yibaodai.sim.server import ServerThread
 
-#: The worker's poll: a message queued now is sent within this (plus the send itself).
-DISPATCH_INTERVAL = 1.0
 #: What one delivery may take on top of the interval on a busy 2-core machine.
 SEND_ALLOWANCE = 1.5
 CHECKLIST = dict.fromkeys(
     ("identity", "licence", "address", "settlement_account", "operating_status"), True)
 SCHEDULED_JOBS = ("sla_sweep", "warning_escalation", "monitoring", "retention")
-
-
-@dataclass
-class Receivers:
-    bureau: ServerThread
-    bureau_inbox: Inbox
-    head_office: ServerThread
-    head_office_inbox: Inbox
-
-    def environment(self, settings: Settings) -> dict[str, str]:
-        """The settings of a bank process, as an operator would set them."""
-        return {"YIBAODAI_DATABASE_URL": settings.database_url,
-                "YIBAODAI_VAR_DIR": str(settings.var_dir),
-                "YIBAODAI_BUREAU_URL": self.bureau.url + ANSWER_PATH,
-                "YIBAODAI_HEAD_OFFICE_URL": self.head_office.url + WHITELIST_PATH,
-                "YIBAODAI_DISPATCH_INTERVAL_SECONDS": str(DISPATCH_INTERVAL),
-                # The fixture's installation is a demo one (its chain key file is a demo key);
-                # serve refuses the demo secret and demo keys otherwise.
-                "YIBAODAI_DEMO_MODE": "1" if settings.demo_mode else "0"}
-
-
-@pytest.fixture
-def receivers(settings: Settings) -> Iterator[Receivers]:
-    clock = SystemClock()
-    with ExitStack() as stack:
-        b_app, b_inbox = bureau_app(keyring=keyring(settings.keys_dir, "bureau"), clock=clock)
-        h_app, h_inbox = head_office_app(keyring=keyring(settings.keys_dir, "headoffice"),
-                                         clock=clock)
-        yield Receivers(stack.enter_context(ServerThread(b_app)), b_inbox,
-                        stack.enter_context(ServerThread(h_app)), h_inbox)
 
 
 def _staff(db: Database) -> dict[str, str]:
@@ -189,6 +155,12 @@ def test_two_workers_on_postgresql_deliver_each_of_500_messages_exactly_once(
         assert [w.terminate() for w in workers] == [0, 0]
     assert sorted(receivers.bureau_inbox.deliveries) == keys
     assert set(receivers.bureau_inbox.deliveries.values()) == {1}  # no message twice
+    code, report = reconcile(env)  # and the operator's reconciliation says the same
+    assert (code, report["ok"]) == (0, True), report
+    assert report["receivers"]["bureau"] | {"faults": None} == {
+        "queued": 500, "sent": 500, "pending": 0, "dead": 0, "received": 500,
+        "deliveries": 500, "redelivered": 0, "missing": 0, "duplicates": 0, "unexpected": 0,
+        "faults": None, "ok": True}
     with db.unit_of_work() as s:
         senders = Counter(s.scalars(select(OutboxRow.claimed_by)))
         runs = Counter(s.scalars(select(JobRunRow.job).where(JobRunRow.job.in_(SCHEDULED_JOBS))))

@@ -26,3 +26,10 @@ def test_the_var_dir_moves_the_default_database_with_it(tmp_path: Path) -> None:
     assert moved.database_url == f"sqlite:///{tmp_path / 'elsewhere' / 'yibaodai.db'}"
     assert Settings(var_dir=tmp_path, database_url="sqlite:///other.db").database_url \
         == "sqlite:///other.db"
+
+
+def test_an_outbox_claim_that_would_expire_before_the_send_times_out_is_refused() -> None:
+    with pytest.raises(ValueError, match="OUTBOX_CLAIM_SECONDS must exceed"):
+        Settings(outbox_send_timeout_seconds=10, outbox_claim_seconds=10)
+    assert Settings(outbox_send_timeout_seconds=2, outbox_claim_seconds=3).outbox_claim_seconds \
+        == 3

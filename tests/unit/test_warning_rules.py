@@ -143,7 +143,7 @@ def test_overdue_from_head_office_is_orange_then_red() -> None:
 
 
 def test_every_rule_has_a_version_and_its_parameters() -> None:
-    assert sorted(RULES) == [f"W0{i}" for i in range(1, 9)]
+    assert sorted(RULES) == [f"W0{i}" for i in range(1, 10)]
     assert all(rule.version.startswith(code.lower()) and rule.params
                for code, rule in RULES.items())
 

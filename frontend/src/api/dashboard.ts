@@ -2,6 +2,6 @@
 import { get } from './request'
 import type { Schemas } from './types'
 
-export type Dashboard = Schemas['Dashboard']
+export type Dashboard = Schemas['DashboardOut']
 
 export const fetchDashboard = () => get<Dashboard>('/dashboard')

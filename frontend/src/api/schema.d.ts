@@ -301,6 +301,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cases/{case_id}/limit-actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Limit Actions */
+        get: operations["get_limit_actions_api_cases__case_id__limit_actions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cases/{case_id}/mismatch-override": {
         parameters: {
             query?: never;
@@ -367,7 +384,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Dashboard */
+        /**
+         * Get Dashboard
+         * @description The scope's funnel, due work, warnings, months, and the running campaigns' progress.
+         */
         get: operations["get_dashboard_api_dashboard_get"];
         put?: never;
         post?: never;
@@ -795,6 +815,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/models/builds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Build
+         * @description Build a scorecard from the uploaded development sample (the CSV of
+         *     ``yibaodai model sample``), validate it, and save it as a draft by the signed-in user
+         *     (submitted too with ``submit``); its build and validation reports are attached.
+         */
+        post: operations["post_build_api_models_builds_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/models/diff": {
         parameters: {
             query?: never;
@@ -866,6 +908,68 @@ export interface paths {
          * @description Submit, approve, reject, activate, set as challenger or retire, as the signed-in user.
          */
         post: operations["act_on_version_api_models__version_id__actions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/{version_id}/monitoring": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Monitoring
+         * @description Monthly PSI of the score and CSI per characteristic of the live population in scope
+         *     against the version's development sample, with the 0.10 / 0.25 thresholds.
+         */
+        get: operations["get_monitoring_api_models__version_id__monitoring_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/{version_id}/validation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Validation
+         * @description The validation attached at export (development) and one run now on the live
+         *     population of the last ``months`` in the caller's scope.
+         */
+        get: operations["get_validation_api_models__version_id__validation_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/{version_id}/validation.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Validation Xlsx
+         * @description The same report as an Excel workbook (``modelkit.excel``), audited as an export.
+         */
+        get: operations["get_validation_xlsx_api_models__version_id__validation_xlsx_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1348,6 +1452,21 @@ export interface components {
             /** Warning */
             warning: string | null;
         };
+        /** CalibrationRow */
+        CalibrationRow: {
+            /** Bads */
+            bads: number;
+            /** Band */
+            band: string;
+            /** Binomial P Value */
+            binomial_p_value: number | null;
+            /** Observed Bad Rate */
+            observed_bad_rate: number | null;
+            /** Predicted Bad Rate */
+            predicted_bad_rate: number | null;
+            /** Rows */
+            rows: number;
+        };
         /** CallList */
         CallList: {
             /** Items */
@@ -1451,6 +1570,56 @@ export interface components {
             target_amount: string;
             /** Target Count */
             target_count: number;
+        };
+        /**
+         * CampaignProgress
+         * @description A running campaign's funnel in the viewer's scope against the scope's targets (the
+         *     targets count borrowers who drew and the amount they drew, as the leaderboard does).
+         */
+        CampaignProgress: {
+            /** Amount Attainment */
+            amount_attainment: number | null;
+            /** Count Attainment */
+            count_attainment: number | null;
+            /**
+             * Ends On
+             * Format: date
+             */
+            ends_on: string;
+            /** Id */
+            id: number;
+            link: components["schemas"]["Link"];
+            /** Name */
+            name: string;
+            /**
+             * Starts On
+             * Format: date
+             */
+            starts_on: string;
+            /** Steps */
+            steps: components["schemas"]["CampaignStep"][];
+            /** Target Amount */
+            target_amount: string | null;
+            /** Target Amount Wan */
+            target_amount_wan: string | null;
+            /** Target Count */
+            target_count: number | null;
+        };
+        /** CampaignStep */
+        CampaignStep: {
+            /** Amount */
+            amount: string | null;
+            /** Amount Wan */
+            amount_wan: string | null;
+            /** Count */
+            count: number;
+            /** Label En */
+            label_en: string;
+            /** Label Zh */
+            label_zh: string;
+            link: components["schemas"]["Link"];
+            /** Stage */
+            stage: string;
         };
         /** CaseActions */
         CaseActions: {
@@ -1616,6 +1785,19 @@ export interface components {
             /** Username */
             username: string;
         };
+        /** CutoffRow */
+        CutoffRow: {
+            /** Approval Rate */
+            approval_rate: number | null;
+            /** Approved */
+            approved: number;
+            /** Bad Rate Approved */
+            bad_rate_approved: number | null;
+            /** Bad Rate Refused */
+            bad_rate_refused: number | null;
+            /** Cutoff */
+            cutoff: number;
+        };
         /** DailyRow */
         DailyRow: {
             /** Clr Type */
@@ -1641,13 +1823,15 @@ export interface components {
             /** Rows */
             rows: components["schemas"]["DailyRow"][];
         };
-        /** Dashboard */
-        Dashboard: {
+        /** DashboardOut */
+        DashboardOut: {
             /**
              * As Of
              * Format: date-time
              */
             as_of: string;
+            /** Campaigns */
+            campaigns: components["schemas"]["CampaignProgress"][];
             /** Due */
             due: components["schemas"]["DueRow"][];
             /** Funnel */
@@ -1722,6 +1906,21 @@ export interface components {
             fin_acen_time: string;
             /** Setlym */
             setlym: string;
+        };
+        /** Discrimination */
+        Discrimination: {
+            /** Auc */
+            auc: number | null;
+            /** Bad Rate */
+            bad_rate: number | null;
+            /** Bads */
+            bads: number;
+            /** Gini */
+            gini: number | null;
+            /** Ks */
+            ks: number | null;
+            /** Rows */
+            rows: number;
         };
         /** DraftRequest */
         DraftRequest: {
@@ -2105,6 +2304,45 @@ export interface components {
             reason: string;
         };
         /**
+         * LimitActionOut
+         * @description A "reduce limit" or "freeze" on the case: sent to head office (pending) or
+         *     acknowledged by it (with head office's reference).
+         */
+        LimitActionOut: {
+            /** Acknowledged At */
+            acknowledged_at: string | null;
+            /** Action */
+            action: string;
+            /** Action En */
+            action_en: string;
+            /** Action Zh */
+            action_zh: string;
+            /** Ho Ref */
+            ho_ref: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Requested At
+             * Format: date-time
+             */
+            requested_at: string;
+            /** Requested By Name */
+            requested_by_name: string | null;
+            /** Status */
+            status: string;
+            /** Warning Id */
+            warning_id: number;
+        };
+        /**
+         * LimitActions
+         * @description The case's limit actions, newest first; ``current`` is the one in force.
+         */
+        LimitActions: {
+            current: components["schemas"]["LimitActionOut"] | null;
+            /** Items */
+            items: components["schemas"]["LimitActionOut"][];
+        };
+        /**
          * Link
          * @description Where a figure clicks through to: a front-end list and its query parameters.
          */
@@ -2235,6 +2473,44 @@ export interface components {
             stage_en: string;
             /** Stage Zh */
             stage_zh: string;
+        };
+        /** MonitoredMonth */
+        MonitoredMonth: {
+            /** Decisions */
+            decisions: number;
+            /** In Policy */
+            in_policy: number;
+            /** Month */
+            month: string;
+            /** Segments */
+            segments: components["schemas"]["MonitoredSegment"][];
+        };
+        /** MonitoredSegment */
+        MonitoredSegment: {
+            /** Rows */
+            rows: number;
+            /** Segment */
+            segment: string;
+            stability: components["schemas"]["SegmentStability"] | null;
+        };
+        /** MonitoringReport */
+        MonitoringReport: {
+            /**
+             * As Of
+             * Format: date-time
+             */
+            as_of: string;
+            /** Development Rows */
+            development_rows: {
+                [key: string]: number;
+            };
+            /** Months */
+            months: components["schemas"]["MonitoredMonth"][];
+            thresholds: components["schemas"]["Thresholds"];
+            /** Version */
+            version: string;
+            /** Version Id */
+            version_id: number;
         };
         /** MonthFigures */
         MonthFigures: {
@@ -2422,9 +2698,12 @@ export interface components {
         /**
          * OutcomeCounts
          * @description Per rule code: counts by outcome (false_alarm, explained, risk_confirmed,
-         *     unlabelled) and of the warnings not yet handled (open).
+         *     unlabelled) and of the warnings not yet handled (open); ``items`` the same with the
+         *     rules' names, for the page and its chart.
          */
         OutcomeCounts: {
+            /** Items */
+            items: components["schemas"]["RuleOutcomes"][];
             /** Rules */
             rules: {
                 [key: string]: {
@@ -2792,6 +3071,30 @@ export interface components {
             /** Row */
             row: number;
         };
+        /**
+         * RuleOutcomes
+         * @description One rule's warnings in the caller's scope, by outcome of the check.
+         */
+        RuleOutcomes: {
+            /** Confirmed Share */
+            confirmed_share: number | null;
+            /** Explained */
+            explained: number;
+            /** False Alarm */
+            false_alarm: number;
+            /** Open */
+            open: number;
+            /** Risk Confirmed */
+            risk_confirmed: number;
+            /** Rule Code */
+            rule_code: string;
+            /** Rule En */
+            rule_en: string;
+            /** Rule Zh */
+            rule_zh: string;
+            /** Unlabelled */
+            unlabelled: number;
+        };
         /** Section */
         Section: {
             /** Changes */
@@ -2802,6 +3105,34 @@ export interface components {
             label_en: string;
             /** Label Zh */
             label_zh: string;
+        };
+        /** SegmentStability */
+        SegmentStability: {
+            /** Characteristics */
+            characteristics: {
+                [key: string]: components["schemas"]["Stability"];
+            };
+            score: components["schemas"]["Stability"];
+        };
+        /** SegmentValidation */
+        SegmentValidation: {
+            /** Calibration */
+            calibration: components["schemas"]["CalibrationRow"][];
+            /** Cutoff */
+            cutoff: number;
+            /** Cutoffs */
+            cutoffs: components["schemas"]["CutoffRow"][];
+            /** Development */
+            development: {
+                [key: string]: components["schemas"]["Discrimination"];
+            };
+            /** Model */
+            model: string;
+            out_of_time: components["schemas"]["Discrimination"] | null;
+            sample: components["schemas"]["Discrimination"] | null;
+            /** Segment */
+            segment: string;
+            stability: components["schemas"]["SegmentStability"] | null;
         };
         /** ShadowItem */
         ShadowItem: {
@@ -2844,6 +3175,42 @@ export interface components {
             /** Score */
             score: number | null;
         };
+        /**
+         * Stability
+         * @description PSI (or CSI) with its status — stable < 0.10 ≤ watch < 0.25 ≤ shift — and the noise
+         *     floor a population this small shows with no change at all (``caution``).
+         */
+        Stability: {
+            /** Actual Rows */
+            actual_rows: number;
+            /** Bins */
+            bins: components["schemas"]["StabilityBin"][];
+            /** Caution */
+            caution: boolean;
+            /** Expected Rows */
+            expected_rows: number;
+            /** Noise Floor */
+            noise_floor: number | null;
+            /** Status */
+            status: string;
+            /** Value */
+            value: number | null;
+        };
+        /** StabilityBin */
+        StabilityBin: {
+            /** Actual */
+            actual: number;
+            /** Actual Share */
+            actual_share: number;
+            /** Bin */
+            bin: string;
+            /** Contribution */
+            contribution: number;
+            /** Expected */
+            expected: number;
+            /** Expected Share */
+            expected_share: number;
+        };
         /** StateChange */
         StateChange: {
             /** Id */
@@ -2867,6 +3234,15 @@ export interface components {
         TemporaryPassword: {
             /** Temporary Password */
             temporary_password: string;
+        };
+        /** Thresholds */
+        Thresholds: {
+            /** Caution Noise Floor */
+            caution_noise_floor: number;
+            /** Shift */
+            shift: number;
+            /** Watch */
+            watch: number;
         };
         /** TimelineEntry */
         TimelineEntry: {
@@ -2977,6 +3353,37 @@ export interface components {
             page_size: number;
             /** Total */
             total: number;
+        };
+        /** ValidationPage */
+        ValidationPage: {
+            /**
+             * As Of
+             * Format: date-time
+             */
+            as_of: string;
+            development: components["schemas"]["ValidationReport"] | null;
+            /** Labelled Source */
+            labelled_source: string;
+            /** Months */
+            months: number;
+            recent: components["schemas"]["ValidationReport"];
+            version: components["schemas"]["VersionRef"];
+        };
+        /** ValidationReport */
+        ValidationReport: {
+            /** Bad Label */
+            bad_label: string;
+            /** Cautions */
+            cautions: string[];
+            /** Recent Rows */
+            recent_rows: number;
+            /** Sample Rows */
+            sample_rows: number;
+            /** Segments */
+            segments: components["schemas"]["SegmentValidation"][];
+            /** Subject */
+            subject: string;
+            thresholds: components["schemas"]["Thresholds"];
         };
         /** Verification */
         Verification: {
@@ -4491,6 +4898,82 @@ export interface operations {
             };
         };
     };
+    get_limit_actions_api_cases__case_id__limit_actions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LimitActions"];
+                };
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     override_case_mismatches_api_cases__case_id__mismatch_override_post: {
         parameters: {
             query?: never;
@@ -4746,7 +5229,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Dashboard"];
+                    "application/json": components["schemas"]["DashboardOut"];
                 };
             };
             /** @description 未登录或会话已过期 not signed in, or the session expired */
@@ -6642,6 +7125,94 @@ export interface operations {
             };
         };
     };
+    post_build_api_models_builds_post: {
+        parameters: {
+            query?: {
+                /** @description policy and limit rule from; default: the active version */
+                base_id?: number | null;
+                label?: string | null;
+                pdo?: number;
+                base_score?: number;
+                base_odds?: number;
+                approval_rate?: number;
+                min_iv?: number;
+                submit?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersionDetail"];
+                };
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     get_diff_api_models_diff_get: {
         parameters: {
             query: {
@@ -6892,6 +7463,241 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ModelVersionDetail"];
                 };
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_monitoring_api_models__version_id__monitoring_get: {
+        parameters: {
+            query?: {
+                /** @description calendar months up to now */
+                months?: number;
+            };
+            header?: never;
+            path: {
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MonitoringReport"];
+                };
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_validation_api_models__version_id__validation_get: {
+        parameters: {
+            query?: {
+                /** @description calendar months up to now */
+                months?: number;
+            };
+            header?: never;
+            path: {
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationPage"];
+                };
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_validation_xlsx_api_models__version_id__validation_xlsx_get: {
+        parameters: {
+            query?: {
+                /** @description calendar months up to now */
+                months?: number;
+            };
+            header?: never;
+            path: {
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description 未登录或会话已过期 not signed in, or the session expired */
             401: {

@@ -4,12 +4,12 @@
  * charts (their own chunks).
  */
 import { BarChart, FunnelChart, LineChart } from 'echarts/charts'
-import { DataZoomComponent, GridComponent, LegendComponent, MarkLineComponent, TitleComponent, TooltipComponent } from 'echarts/components'
+import { DataZoomComponent, GridComponent, LegendComponent, MarkAreaComponent, MarkLineComponent, TitleComponent, TooltipComponent } from 'echarts/components'
 import * as echarts from 'echarts/core'
 import { CanvasRenderer } from 'echarts/renderers'
 
 echarts.use([BarChart, LineChart, FunnelChart, GridComponent, TooltipComponent, LegendComponent,
-  TitleComponent, MarkLineComponent, DataZoomComponent, CanvasRenderer])
+  TitleComponent, MarkLineComponent, MarkAreaComponent, DataZoomComponent, CanvasRenderer])
 
 export { echarts }
 export type { EChartsCoreOption } from 'echarts/core'

@@ -16,18 +16,30 @@ HISTORY = 5
 
 _hasher = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
 _dummy_hash: str | None = None
+#: OWASP's minimum argon2id configuration (19 MiB, 2 passes, 1 lane), for the demo's seeded
+#: accounts only: their passwords are written beside the database (var/demo-accounts.json), so
+#: a costly hash protects nothing, and at the full profile the 54 accounts cost the demo about
+#: a tenth of its run (hash at seeding, verify at each log-in). A password the user changes is
+#: hashed with ``_hasher`` again.
+_demo_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
 def use_cheapest_parameters_for_tests() -> None:
     """Tests create dozens of users per case; argon2id stays, its cost drops. Never in
     production: stored hashes carry their own parameters, so verification is unaffected."""
-    global _hasher, _dummy_hash
-    _hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    global _hasher, _demo_hasher, _dummy_hash
+    _hasher = _demo_hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
     _dummy_hash = None
 
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def hash_demo_password(password: str) -> str:
+    """For accounts the demo seeds and prints (see ``_demo_hasher``); never for a password a
+    person chose."""
+    return _demo_hasher.hash(password)
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:

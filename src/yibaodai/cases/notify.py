@@ -2,8 +2,9 @@
 
 The inbox row is the record (written in the caller's unit of work, once-only by key); a
 :class:`Notifier` is told about each new row after it is written, so an SMS or mail adapter
-can be plugged in without touching the sweep. :class:`LoggingNotifier` writes a structured
-log line, the default."""
+can be plugged in without touching the sweep or the warnings' publisher.
+:class:`LoggingNotifier` writes a structured log line, the default; the composition root (or
+a test) plugs another in with :func:`use_notifier`, and every sender asks :func:`notifier`."""
 
 from __future__ import annotations
 
@@ -29,6 +30,21 @@ class LoggingNotifier:
     def send(self, notice: NotificationRow) -> None:
         log.info("notification.sent", user_id=notice.user_id, kind=notice.kind,
                  case_id=notice.case_id, key=notice.key, message=notice.message_zh)
+
+
+_plugged: list[Notifier] = [LoggingNotifier()]
+
+
+def notifier() -> Notifier:
+    """The notifier in use (the logging one unless another was plugged in)."""
+    return _plugged[-1]
+
+
+def use_notifier(plugged: Notifier) -> Notifier:
+    """Plug ``plugged`` in; returns the one it replaces (to put back)."""
+    previous = _plugged[-1]
+    _plugged[-1] = plugged
+    return previous
 
 
 def notify_once(session: Session, *, key: str, user_id: int, at: datetime, kind: str,

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from yibaodai.audit.log import record as audit
 from yibaodai.cases.events import append_case_event
-from yibaodai.cases.notify import LoggingNotifier, Notifier, notify_once
+from yibaodai.cases.notify import Notifier, notify_once
+from yibaodai.cases.notify import notifier as current_notifier
 from yibaodai.cases.sla_policy import bank_calendar, calendar_warning
 from yibaodai.db.models import CaseRow, NotificationRow, SlaPenaltyRow, UserRow
 from yibaodai.domain.calendar import WorkingDayCalendar
@@ -93,7 +94,7 @@ def run_sweep(session: Session, *, now: datetime, calendar: WorkingDayCalendar |
             _escalate(session, case, breach, now=now, cal=cal, out=out)
     session.flush()
     for notice in [*out.reminders, *out.escalations]:
-        (notifier or LoggingNotifier()).send(notice)
+        (notifier or current_notifier()).send(notice)
     return out
 
 

@@ -17,6 +17,7 @@ from yibaodai.cli import (  # noqa: F401  (each module registers its commands)
     marketing,
     model,
     model_workbench,
+    reconcile,
     retention,
     service,
     sim,

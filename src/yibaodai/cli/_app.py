@@ -30,7 +30,9 @@ def configure_logging(quiet: bool) -> None:
     """Structured JSON lines on stderr (also used by the benchmarks' bank server)."""
     level = logging.WARNING if quiet else logging.INFO
     structlog.configure(
+        # ``format_exc_info``: a logged exception carries its traceback, not ``exc_info: true``
         processors=[structlog.processors.add_log_level, structlog.processors.TimeStamper("iso"),
+                    structlog.processors.format_exc_info,
                     structlog.processors.JSONRenderer(ensure_ascii=False)],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(

@@ -139,6 +139,43 @@ class WarningRaised(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class WarningLevelRaised(Event):
+    """An open warning's level went up (yellow to orange, orange to red ...): its client
+    manager is told again."""
+
+    warning_id: int
+    case_id: int
+    rule_code: str
+    period: str
+    level: str
+    previous_level: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class WarningHandled(Event):
+    """The post-loan check of a warning was recorded: what it found and what the bank does
+    ("reduce limit" and "freeze" go to head office, ``monitoring.limit_actions``)."""
+
+    warning_id: int
+    case_id: int
+    fixmedins_code: str
+    outcome_kind: str | None
+    action: str | None
+    handled_by: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExternalFactRecorded(Event):
+    """An external source (tax, registration, court enforcement) reported a fact about a
+    borrower (``monitoring.sources``)."""
+
+    fixmedins_code: str
+    source: str
+    kind: str
+    fact_date: date
+
+
+@dataclass(frozen=True, kw_only=True)
 class MessageDelivered(Event):
     """An outbox message reached its receiver, who answered ``answer`` (its ``output``)."""
 
@@ -166,7 +203,8 @@ class DeliveryFailed(Event):
 EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in (
     AuthorizationGranted, AuthorizationRevoked, ProfileChanged, BureauEventRecorded,
     SettlementDataStored, LoanStatusReported, DecisionMade, CaseAssigned, CaseConfirmed,
-    WarningRaised, MessageDelivered, DeliveryFailed)}
+    WarningRaised, WarningLevelRaised, WarningHandled, ExternalFactRecorded, MessageDelivered,
+    DeliveryFailed)}
 
 
 class Publish(Protocol):

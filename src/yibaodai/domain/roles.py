@@ -28,4 +28,6 @@ SEES_SETTLEMENT_DATA = frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER})
 CAN_CLAIM = frozenset({Role.CLIENT_MANAGER, Role.SUB_BRANCH_MANAGER})
 CAN_VERIFY = frozenset({Role.CLIENT_MANAGER, Role.SUB_BRANCH_MANAGER})
 CAN_CONFIRM = frozenset({Role.SUB_BRANCH_MANAGER})
-CAN_HANDLE_WARNING = frozenset({Role.CLIENT_MANAGER, Role.SUB_BRANCH_MANAGER})
+#: the branch manager handles a warning once it has been escalated to the branch
+CAN_HANDLE_WARNING = frozenset({Role.CLIENT_MANAGER, Role.SUB_BRANCH_MANAGER,
+                                Role.BRANCH_MANAGER})

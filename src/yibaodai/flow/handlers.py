@@ -18,15 +18,19 @@ from yibaodai.domain.events import (
     DecisionMade,
     DeliveryFailed,
     Event,
+    ExternalFactRecorded,
     LoanStatusReported,
     MessageDelivered,
     ProfileChanged,
     SettlementDataStored,
+    WarningHandled,
+    WarningLevelRaised,
     WarningRaised,
 )
 from yibaodai.flow.bus import Handler, MessageBus
 from yibaodai.marketing import handlers as marketing
 from yibaodai.monitoring import handlers as monitoring
+from yibaodai.monitoring import limit_actions, publishing
 
 HANDLERS: dict[type[Event], list[Handler]] = {
     # the decision first; then the authorization is credited to the outreach before it
@@ -40,14 +44,20 @@ HANDLERS: dict[type[Event], list[Handler]] = {
     DecisionMade: [cases.open_case_if_admitted, admission.queue_bureau_answer],
     CaseAssigned: [],
     CaseConfirmed: [cases.queue_whitelist_entry],
-    MessageDelivered: [cases.record_head_office_receipt],
+    MessageDelivered: [cases.record_head_office_receipt, limit_actions.record_limit_action_ack],
     DeliveryFailed: [],
-    WarningRaised: [],
+    # the client manager hears of a new warning, and again when its level goes up
+    WarningRaised: [publishing.publish_warning],
+    WarningLevelRaised: [publishing.publish_warning],
+    # "reduce limit" and "freeze" go to head office through the outbox
+    WarningHandled: [limit_actions.report_limit_action],
+    ExternalFactRecorded: [],
 }
 
 DEFERRED: dict[type[Event], list[Handler]] = {
     SettlementDataStored: [monitoring.watch_new_data],
     BureauEventRecorded: [monitoring.watch_new_data],
+    ExternalFactRecorded: [monitoring.watch_new_data],
 }
 
 

@@ -177,7 +177,8 @@ class InstitutionProfile(BureauRow):
 
 class InstitutionEvent(BureauRow):
     fixmedins_code: str
-    evt_type: Literal["penalty", "suspension", "restore", "grade_change", "designation_end"]
+    evt_type: Literal["penalty", "suspension", "restore", "grade_change", "designation_end",
+                      "staff_points"]
     evt_date: date
     evt_desc: str = Field(default="", max_length=500)
     evt_amt: Decimal | None = None

@@ -416,6 +416,14 @@ class Gateway:
 
     # -- answers and quarantine --------------------------------------------------------
 
+    def unavailable(self) -> GatewayAnswer:
+        """The answer while the bank's database is away: resend later. Nothing could be
+        stored, not even in the quarantine; the sender resends the same message, whose msgid
+        makes the resend safe (archived but unanswered messages are processed then)."""
+        return self._answer(GatewayRefused(
+            "本行系统暂不可用，请稍后原样重发", "the bank is unavailable; resend the message later",
+            code="retry_later"), {}, self.clock.now())
+
     def _answer(self, exc: YibaodaiError | None, output: dict[str, Any],
                 now: datetime) -> GatewayAnswer:
         if exc is None:

@@ -126,7 +126,8 @@ def stability(expected: Sequence[int], actual: Sequence[int],
     noise = (k - 1) * (1 / n_e + 1 / n_a)
     names = [lbl for lbl, u in zip(labels, used, strict=True) if u]
     return {"value": value, "status": status_of(value), "expected_rows": int(n_e),
-            "actual_rows": int(n_a), "noise_floor": noise, "caution": noise >= CAUTION_NOISE,
+            "actual_rows": int(n_a), "noise_floor": float(noise),
+            "caution": bool(noise >= CAUTION_NOISE),
             "bins": [{"bin": name, "expected": int(x), "actual": int(y),
                       "expected_share": float(x / n_e), "actual_share": float(y / n_a),
                       "contribution": float(p)}

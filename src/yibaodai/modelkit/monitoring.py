@@ -16,7 +16,7 @@ with the version's own cards.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -61,14 +61,18 @@ def baseline(session: Session, version: LoadedVersion,
 
 def monthly_stability(session: Session, *, now: datetime, months: int = 6,
                       version_id: int | None = None,
-                      sample: Sequence[AdmissionInputs] | None = None) -> dict[str, Any]:
-    """PSI/CSI per month (the last ``months`` calendar months up to ``now``) and segment."""
+                      sample: Sequence[AdmissionInputs] | None = None,
+                      visible: Container[str] | None = None) -> dict[str, Any]:
+    """PSI/CSI per month (the last ``months`` calendar months up to ``now``) and segment;
+    ``visible``: only decisions on these institution codes (a data scope; None: all)."""
     version = load_version(session, version_id) if version_id is not None else \
         active_version(session, now)
     dev = baseline(session, version, sample)
     decided = decisions_between(session, start=months_back(now, months), end=now)
     by_month: dict[str, list[AdmissionInputs]] = defaultdict(list)
     for at, inputs in decided:
+        if visible is not None and inputs.fixmedins_code not in visible:
+            continue
         by_month[f"{at.astimezone(SHANGHAI):%Y-%m}"].append(inputs)
     out = []
     for month in sorted(by_month):

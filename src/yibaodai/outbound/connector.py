@@ -11,12 +11,17 @@ from typing import Any
 
 import httpx
 
-from yibaodai.outbound.outbox import KIND_ADMISSION_RESULT, KIND_WHITELIST_ENTRY
+from yibaodai.outbound.outbox import (
+    KIND_ADMISSION_RESULT,
+    KIND_LIMIT_ACTION,
+    KIND_WHITELIST_ENTRY,
+)
 from yibaodai.protocol.envelope import open_response, seal_request
 from yibaodai.protocol.keys import KeyRing
 
 BANK_SENDER_CODE = "B21020000001"
-INFNO_FOR_KIND = {KIND_ADMISSION_RESULT: "8901", KIND_WHITELIST_ENTRY: "8501"}
+INFNO_FOR_KIND = {KIND_ADMISSION_RESULT: "8901", KIND_WHITELIST_ENTRY: "8501",
+                  KIND_LIMIT_ACTION: "8502"}
 
 
 @dataclass(frozen=True)

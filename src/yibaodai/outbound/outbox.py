@@ -16,6 +16,7 @@ HEAD_OFFICE = "headoffice"
 
 KIND_ADMISSION_RESULT = "admission_result"    # infno 8901 to the bureau
 KIND_WHITELIST_ENTRY = "whitelist_entry"      # infno 8501 to head office
+KIND_LIMIT_ACTION = "limit_action"            # infno 8502 to head office: reduce / freeze
 
 
 def enqueue(

@@ -126,7 +126,8 @@ def yuan(value: Any) -> str:
 
 
 def percent(value: float) -> str:
-    return f"{value * 100:.2f}%"
+    """In decimal arithmetic: a float near its largest times 100 would overflow to ``inf``."""
+    return f"{Decimal(str(value)) * 100:.2f}%"
 
 
 def _number(value: Any) -> str:

@@ -84,7 +84,8 @@ OUTBOX_STATUSES: Names = {
     "dead": ("已停止重试", "Dead"), "sent": ("已发送", "Sent")}
 OUTBOX_KINDS: Names = {
     "admission_result": ("准入结果（医保局）", "Admission result (bureau)"),
-    "whitelist_entry": ("白名单上报（总行）", "Whitelist entry (head office)")}
+    "whitelist_entry": ("白名单上报（总行）", "Whitelist entry (head office)"),
+    "limit_action": ("额度措施（总行）", "Limit action (head office)")}
 
 DECISION_RESULTS: Names = {"admitted": ("准入", "Admitted"), "refused": ("拒绝", "Refused")}
 DECISION_TRIGGERS: Names = {
@@ -112,11 +113,15 @@ CASE_EVENTS: Names = {
     "reassigned": ("改派", "Reassigned"),
     "mismatch_override": ("不一致项放行", "Mismatches overridden"),
     "attachment_added": ("上传核实附件", "Attachment added"),
+    "limit_action_requested": ("额度措施报送总行", "Limit action sent to head office"),
+    "limit_action_acknowledged": ("总行确认额度措施", "Limit action acknowledged by head office"),
 }
 
 EVENT_TYPES: Names = {
     "penalty": ("医保处罚", "Penalty"), "suspension": ("暂停医保结算", "Suspension"),
-    "designation_end": ("定点协议终止", "Designation ended")}
+    "designation_end": ("定点协议终止", "Designation ended"),
+    "grade_change": ("信用等级变化", "Credit grade changed"),
+    "staff_points": ("医保医师/药师记分", "Penalty points on staff")}
 
 AUDIT_ACTIONS: Names = {
     "auth.login": ("登录", "Signed in"), "auth.token": ("签发接口令牌", "API token issued"),
@@ -131,6 +136,7 @@ AUDIT_ACTIONS: Names = {
     "warning.raised": ("预警产生", "Warning raised"),
     "warning.escalated": ("预警升级", "Warning escalated"),
     "warning.handled": ("预警处理", "Warning handled"),
+    "warning.limit_action": ("额度措施报送总行", "Limit action reported"),
     "sla.breach": ("时效违约", "SLA breach"),
     "sla.penalty_lifted": ("解除时效处罚", "SLA penalty lifted"),
     "case.loan_status": ("总行贷款状态", "Loan status"),

@@ -4,7 +4,7 @@ the handling endpoint enforces (``monitoring.service.handling_refusal``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from yibaodai.auth.roles import Actor
 from yibaodai.db.models import AuditRow, CaseRow, InstitutionRow, SubBranchRow, UserRow, WarningRow
 from yibaodai.domain.calendar import WorkingDayCalendar
+from yibaodai.domain.ews.handling import DEADLINE_WORKING_DAYS
 from yibaodai.domain.ews.handling import deadline as level_deadline
 from yibaodai.monitoring.service import handling_refusal, visible_warning
 from yibaodai.reports.cases import day_start
@@ -28,7 +29,7 @@ SORTS: dict[str, Any] = {"raised_at": WarningRow.raised_at, "deadline": WarningR
                          "level": WarningRow.severity, "state": WarningRow.state,
                          "id": WarningRow.id}
 HISTORY_ACTIONS = {"warning.raised": ("raised", "产生预警", "Raised"),
-                   "warning.escalated": ("escalated", "升级至部门经理", "Escalated"),
+                   "warning.escalated": ("escalated", "逾期升级", "Escalated"),
                    "warning.handled": ("handled", "处理完毕", "Handled")}
 
 
@@ -162,7 +163,7 @@ def _histories(session: Session, ids: list[int]) -> dict[int, list[HistoryEntry]
 
 
 def _items(session: Session, actor: Actor, rows: list[Any], now: datetime,
-           cal: WorkingDayCalendar) -> list[WarningItem]:
+           cal: WorkingDayCalendar, days: Mapping[str, int]) -> list[WarningItem]:
     histories = _histories(session, [r[0].id for r in rows])
     out = []
     for w, sub, inst_name, sub_zh, sub_en, assignee, handler in rows:
@@ -170,7 +171,7 @@ def _items(session: Session, actor: Actor, rows: list[Any], now: datetime,
         level_zh, level_en = name(WARNING_LEVELS, w.severity)
         state_zh, state_en = name(WARNING_STATES, w.state)
         text = (w.reasons or [{}])[0]
-        deadline = level_deadline(w.severity, w.raised_at, cal)
+        deadline = level_deadline(w.severity, w.raised_at, cal, days)
         out.append(WarningItem(
             id=w.id, case_id=w.case_id, fixmedins_code=w.fixmedins_code,
             fixmedins_name=inst_name, sub_branch_code=sub, sub_branch_name_zh=sub_zh,
@@ -194,26 +195,29 @@ def _items(session: Session, actor: Actor, rows: list[Any], now: datetime,
 
 
 def warning_page(session: Session, *, actor: Actor, filters: WarningFilters, now: datetime,
-                 page: int, page_size: int) -> tuple[list[WarningItem], int]:
+                 page: int, page_size: int,
+                 deadline_days: Mapping[str, int] = DEADLINE_WORKING_DAYS,
+                 ) -> tuple[list[WarningItem], int]:
     stmt = _filtered(Scope.of(actor), filters)
     total = session.scalar(select(func.count()).select_from(
         stmt.with_only_columns(WarningRow.id).order_by(None).subquery())) or 0
     rows = list(session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all())
-    return _items(session, actor, rows, now, WorkingDayCalendar()), int(total)
+    return _items(session, actor, rows, now, WorkingDayCalendar(), deadline_days), int(total)
 
 
-def warning_rows(session: Session, *, actor: Actor, filters: WarningFilters,
-                 now: datetime) -> Iterator[WarningItem]:
+def warning_rows(session: Session, *, actor: Actor, filters: WarningFilters, now: datetime,
+                 deadline_days: Mapping[str, int] = DEADLINE_WORKING_DAYS,
+                 ) -> Iterator[WarningItem]:
     cal = WorkingDayCalendar()
     result = session.execute(_filtered(Scope.of(actor), filters).execution_options(
         yield_per=500))
     for chunk in result.partitions(500):
-        yield from _items(session, actor, list(chunk), now, cal)
+        yield from _items(session, actor, list(chunk), now, cal, deadline_days)
 
 
-def warning_detail(session: Session, *, actor: Actor, warning_id: int,
-                   now: datetime) -> WarningItem:
+def warning_detail(session: Session, *, actor: Actor, warning_id: int, now: datetime,
+                   deadline_days: Mapping[str, int] = DEADLINE_WORKING_DAYS) -> WarningItem:
     visible_warning(session, actor, warning_id)
     rows = list(session.execute(_filtered(Scope.of(actor), WarningFilters())
                                 .where(WarningRow.id == warning_id)).all())
-    return _items(session, actor, rows, now, WorkingDayCalendar())[0]
+    return _items(session, actor, rows, now, WorkingDayCalendar(), deadline_days)[0]

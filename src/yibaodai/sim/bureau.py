@@ -4,6 +4,7 @@ its own real HTTP endpoint."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -67,6 +68,29 @@ class BureauPusher:
         return self._send("8202", inst, [{
             "fixmedins_code": inst.fixmedins_code, "evt_type": evt_type,
             "evt_date": evt_date.isoformat(), "evt_desc": evt_desc, "evt_amt": evt_amt}])
+
+    def push_grade_change(self, inst: SyntheticInstitution, *, new_grade: str,
+                          on: date) -> ResponseEnvelope:
+        """The bureau re-grades the institution's credit: its profile (8201) with the new
+        grade, then the event (8202) naming the move (``A→C``)."""
+        old = inst.cred_lv_name
+        profile = self.push_profile(replace(inst, cred_lv_name=new_grade))
+        if profile.infcode != 0:
+            return profile
+        return self.push_event(inst, evt_type="grade_change", evt_date=on,
+                               evt_desc=f"信用等级由{old}调整为{new_grade}（{old}→{new_grade}）")
+
+    def push_staff_points(self, inst: SyntheticInstitution, *, on: date, staff: str,
+                          points: int) -> ResponseEnvelope:
+        """Penalty points on one of the institution's doctors or pharmacists (医保医师/药师
+        记分), named by role only: no personal data reaches the bank."""
+        return self.push_event(inst, evt_type="staff_points", evt_date=on,
+                               evt_desc=f"{staff}记{points}分")
+
+    def push_designation_end(self, inst: SyntheticInstitution, *, ends: date,
+                             ) -> ResponseEnvelope:
+        """The designation agreement's end moved to ``ends`` (the profile, 8201)."""
+        return self.push_profile(replace(inst, endtime=ends))
 
     def push_settlements(self, inst: SyntheticInstitution, *, start: date,
                          end: date) -> list[ResponseEnvelope]:

@@ -126,6 +126,13 @@ _DISTRICT_GEO: Final[dict[str, tuple[float, float, float, int]]] = {
     "210283": (39.6810, 122.9670, 0.025, 6),
 }
 
+#: Further clusters of a district's institutions, chosen by sequence number so that no random
+#: draw moves (with n clusters here, n of every n + 2 sequence numbers): Ganjingzi (甘井子区)
+#: is large, and its hi-tech zone (高新园区) and Quanshui (泉水) lie far from its centre; without
+#: them the sub-branches there would have almost nobody near.
+_MORE_CENTRES: Final[dict[str, tuple[tuple[float, float], ...]]] = {
+    "210211": ((38.8640, 121.5290), (39.0010, 121.6180))}
+
 _STREETS: Final[dict[str, tuple[str, ...]]] = {
     "210202": ("人民路", "解放路", "港湾街", "鲁迅路", "五五路", "桃源街", "友好路", "延安路"),
     "210203": ("新开路", "八一路", "黄河路", "长江路", "北京街", "五四路", "大同街", "沿海街"),
@@ -278,6 +285,9 @@ def generate_city(
         used_names.add(name)
         addr = f"辽宁省大连市{DALIAN_DISTRICTS[area][0]}{street}{rng.randint(1, 899)}号"
         lat0, lon0, jitter, _ = _DISTRICT_GEO[area]
+        more = _MORE_CENTRES.get(area, ())
+        if 1 <= (k := seq % (len(more) + 2)) <= len(more):
+            lat0, lon0 = more[k - 1]
         latitude = round(lat0 + rng.gauss(0.0, jitter), 6)
         longitude = round(lon0 + rng.gauss(0.0, jitter * 1.3), 6)
 

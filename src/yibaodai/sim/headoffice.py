@@ -1,8 +1,10 @@
-"""The head-office simulator (总行微捷贷平台): receives whitelist entries on a real HTTP
-endpoint, lets customers draw loans, and reports loan status back to the branch (8601).
+"""The head-office simulator (总行微捷贷平台): receives whitelist entries (8501) and limit
+actions (8502: reduce limit, freeze) on a real HTTP endpoint, lets customers draw loans, and
+reports loan status back to the branch (8601). The limit in force per case is on
+``GET /sim/limits``.
 
-Head office checks each entry against rules of its own (``head_office_refusals``: its
-single-customer cap and a settlement account to pay into) and answers a refusal with its
+Head office checks each whitelist entry against rules of its own (``head_office_refusals``:
+its single-customer cap and a settlement account to pay into) and answers a refusal with its
 reasons (``accepted: false``); the branch records them on the case."""
 
 from __future__ import annotations
@@ -36,18 +38,38 @@ def head_office_refusals(entry: dict[str, Any], *,
     return reasons
 
 
+LIMIT_ACTIONS = ("reduce_limit", "freeze")
+
+
 def head_office_app(*, keyring: KeyRing, clock: Clock,
                     cap: Decimal = SINGLE_CUSTOMER_CAP) -> tuple[FastAPI, Inbox]:
+    limits: dict[int, dict[str, Any]] = {}  # case id -> the limit action in force
+
     def accept(infno: str, data: dict[str, Any]) -> dict[str, Any]:
         entry = data["data"][0]
+        if infno == "8502":
+            if entry.get("action") not in LIMIT_ACTIONS:
+                return {"accepted": False, "reason": "unknown action"}
+            ref = f"WJL{int(entry['warning_id']):08d}"
+            limits[int(entry["case_id"])] = {"action": entry["action"], "ho_ref": ref,
+                                             "warning_id": int(entry["warning_id"]),
+                                             "at": clock.now().isoformat()}
+            return {"accepted": True, "ho_ref": ref, "action": entry["action"]}
         ref = f"WJD{int(entry['case_id']):08d}"
         reasons = head_office_refusals(entry, cap=cap)
         if reasons:
             return {"accepted": False, "ho_ref": ref, "reasons": reasons}
         return {"accepted": True, "ho_ref": ref}
 
-    return receiving_app(title="总行模拟器 head-office simulator", path=WHITELIST_PATH,
-                         keyring=keyring, clock=clock, area="100000", on_message=accept)
+    app, inbox = receiving_app(title="总行模拟器 head-office simulator", path=WHITELIST_PATH,
+                               keyring=keyring, clock=clock, area="100000", on_message=accept)
+
+    @app.get("/sim/limits")
+    def limits_in_force() -> dict[str, Any]:
+        with inbox.lock:
+            return {"limits": {str(k): v for k, v in sorted(limits.items())}}
+
+    return app, inbox
 
 
 class LoanDesk:

@@ -1,13 +1,21 @@
 """What both simulators share: a signed receiving endpoint that remembers every message (and
-answers a repeated idempotency key with its first answer), and a sending client."""
+answers a repeated idempotency key with its first answer, without applying it again), and a
+sending client.
+
+What a receiver recorded is on its HTTP API, ``GET /sim/received``: for each idempotency key
+how many times it was delivered (repeats included) and how many times it was applied (once,
+unless the receiver broke its promise), which ``yibaodai reconcile`` compares with the bank's
+outbox. ``Inbox.delay`` makes a slow receiver (seconds spent before it records and answers)."""
 
 from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -18,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from yibaodai.clock import Clock
 from yibaodai.errors import YibaodaiError
 from yibaodai.protocol.envelope import (
+    OpenedRequest,
     ResponseEnvelope,
     open_request,
     open_response,
@@ -35,7 +44,20 @@ class Inbox:
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     deliveries: Counter[str] = field(default_factory=Counter)
+    #: How many times each key's message was applied (handed to the simulator's logic).
+    applied: Counter[str] = field(default_factory=Counter)
+    #: Seconds a delivery waits before it is recorded and answered (a slow receiver).
+    delay: float = 0.0
+    #: Deliveries being handled right now (a test kills a sender in the middle of one).
+    in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def received(self) -> dict[str, dict[str, Any]]:
+        """Per idempotency key: infno, deliveries and applications (``GET /sim/received``)."""
+        with self.lock:
+            return {key: {"infno": self.messages[key]["infno"] if key in self.messages else None,
+                          "deliveries": self.deliveries[key], "applied": self.applied[key]}
+                    for key in sorted(self.deliveries)}
 
 
 def receiving_app(*, title: str, path: str, keyring: KeyRing, clock: Clock, area: str,
@@ -55,10 +77,22 @@ def receiving_app(*, title: str, path: str, keyring: KeyRing, clock: Clock, area
                                  keyring=keyring)
         idem = key or opened.envelope.msgid
         with inbox.lock:
+            inbox.in_flight += 1
+        try:
+            if inbox.delay:
+                time.sleep(inbox.delay)
+            return record(opened, idem, now)
+        finally:
+            with inbox.lock:
+                inbox.in_flight -= 1
+
+    def record(opened: OpenedRequest, idem: str, now: datetime) -> dict[str, Any]:
+        with inbox.lock:
             inbox.deliveries[idem] += 1
             if idem in inbox.answers:
                 return inbox.answers[idem]
             output = on_message(opened.envelope.infno, opened.input)
+            inbox.applied[idem] += 1
             answer = seal_response(infcode=0, err_msg="", output=output, refmsgid_area=area,
                                    serial=next(serial), now=now, keyring=keyring)
             inbox.messages[idem] = {"infno": opened.envelope.infno, "input": opened.input}
@@ -75,6 +109,10 @@ def receiving_app(*, title: str, path: str, keyring: KeyRing, clock: Clock, area
     def messages() -> dict[str, Any]:
         with inbox.lock:
             return {"count": len(inbox.messages), "messages": list(inbox.messages.values())}
+
+    @app.get("/sim/received")
+    def received() -> dict[str, Any]:
+        return {"received": inbox.received()}
 
     return app, inbox
 

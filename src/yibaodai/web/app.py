@@ -41,6 +41,7 @@ from yibaodai.web.routes import (
     models,
     performance,
     sla,
+    workbench,
 )
 from yibaodai.web.routes import marketing as marketing_routes
 from yibaodai.web.routes import users as users_routes
@@ -54,7 +55,8 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 API_ROUTERS = (auth.router, dashboard.router, cases.router, attachments.router,
                warnings_routes.router,
                institutions.router, models.router, performance.router, admin.router,
-               users_routes.router, sla.router, marketing_routes.router)
+               users_routes.router, sla.router, marketing_routes.router,
+               workbench.router)
 
 #: pydantic error types in Chinese (the English is pydantic's own message).
 MESSAGES_ZH = {

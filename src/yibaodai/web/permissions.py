@@ -29,9 +29,11 @@ class Permission(StrEnum):
     WARNINGS_VIEW = "warnings.view"
     WARNINGS_EXPORT = "warnings.export"
     WARNINGS_HANDLE = "warnings.handle"
+    WARNINGS_LABELS = "warnings.labels"
     SETTLEMENT_VIEW = "settlement.view"
     MODELS_VIEW = "models.view"
     MODELS_MANAGE = "models.manage"
+    MODELS_EXPORT = "models.export"
     PERFORMANCE_VIEW = "performance.view"
     PERFORMANCE_EXPORT = "performance.export"
     SLA_PENALTY_LIFT = "sla.penalty_lift"
@@ -69,11 +71,17 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     P.WARNINGS_VIEW: _EVERYONE,
     P.WARNINGS_EXPORT: frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER,
                                   Role.CLIENT_MANAGER, Role.AUDITOR}),
-    P.WARNINGS_HANDLE: frozenset({Role.SUB_BRANCH_MANAGER, Role.CLIENT_MANAGER}),
+    # the branch manager: only warnings escalated to the branch (monitoring.handling_refusal)
+    P.WARNINGS_HANDLE: frozenset({Role.SUB_BRANCH_MANAGER, Role.CLIENT_MANAGER,
+                                  Role.BRANCH_MANAGER}),
+    # the outcomes per rule, to tune the rules on: department managers and above
+    P.WARNINGS_LABELS: frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER}),
     # department managers and above: settlement data and whitelist settings (DESIGN step 9)
     P.SETTLEMENT_VIEW: frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER}),
     P.MODELS_VIEW: frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER}),
     P.MODELS_MANAGE: frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER}),
+    # the workbench's reports as Excel (validation): the same people, as a permission apart
+    P.MODELS_EXPORT: frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER}),
     P.PERFORMANCE_VIEW: frozenset({Role.BRANCH_ADMIN, Role.BRANCH_MANAGER, Role.AUDITOR}),
     P.PERFORMANCE_EXPORT: frozenset({Role.BRANCH_MANAGER, Role.AUDITOR}),
     P.SLA_PENALTY_LIFT: frozenset({Role.BRANCH_MANAGER}),
@@ -129,9 +137,10 @@ ROUTES: dict[tuple[str, str], Permission] = {
     ("GET", "/api/cases/{case_id}/attachments"): P.CASES_VIEW,
     ("POST", "/api/cases/{case_id}/attachments"): P.CASES_ATTACH,
     ("GET", "/api/cases/{case_id}/attachments/{attachment_id}"): P.CASES_VIEW,
+    ("GET", "/api/cases/{case_id}/limit-actions"): P.CASES_VIEW,
     ("GET", "/api/warnings"): P.WARNINGS_VIEW,
     **_exports("/api/warnings", P.WARNINGS_EXPORT),
-    ("GET", "/api/warnings/outcomes"): P.WARNINGS_VIEW,
+    ("GET", "/api/warnings/outcomes"): P.WARNINGS_LABELS,
     ("GET", "/api/warnings/{warning_id}"): P.WARNINGS_VIEW,
     ("POST", "/api/warnings/{warning_id}/outcome"): P.WARNINGS_HANDLE,
     ("GET", "/api/institutions/{code}"): P.SETTLEMENT_VIEW,
@@ -143,6 +152,10 @@ ROUTES: dict[tuple[str, str], Permission] = {
     ("GET", "/api/models/{version_id}"): P.MODELS_VIEW,
     ("POST", "/api/models"): P.MODELS_MANAGE,
     ("POST", "/api/models/{version_id}/actions"): P.MODELS_MANAGE,
+    ("GET", "/api/models/{version_id}/validation"): P.MODELS_VIEW,
+    ("GET", "/api/models/{version_id}/validation.xlsx"): P.MODELS_EXPORT,
+    ("GET", "/api/models/{version_id}/monitoring"): P.MODELS_VIEW,
+    ("POST", "/api/models/builds"): P.MODELS_MANAGE,
     ("GET", "/api/performance"): P.PERFORMANCE_VIEW,
     **_exports("/api/performance", P.PERFORMANCE_EXPORT),
     ("GET", "/api/sla/penalties"): P.PERFORMANCE_VIEW,

@@ -10,14 +10,16 @@ publish what happened.
   which the receiver answers with its first answer.
 * **Results.** A delivery marks the row ``sent`` and publishes ``MessageDelivered`` in the
   same transaction (the cases mark a whitelist entry reported through it); a failure counts
-  the attempt and backs off exponentially; after ``MAX_ATTEMPTS`` the row is a dead letter
-  and ``DeliveryFailed`` is published.
+  the attempt and backs off exponentially with jitter (``backoff``); after ``MAX_ATTEMPTS``
+  the row is a dead letter and ``DeliveryFailed`` is published. A branch administrator sends
+  a dead letter again from the platform, with a reason (``outbound.admin.retry``).
 * **Stopping.** ``stop`` is checked between rows: a send in progress finishes and is
   recorded; rows claimed but not yet sent are released at once.
 """
 
 from __future__ import annotations
 
+import random
 import threading
 from datetime import datetime, timedelta
 
@@ -33,15 +35,34 @@ from yibaodai.outbound.connector import Connector, Endpoint
 
 log = structlog.get_logger(__name__)
 
-MAX_ATTEMPTS = 8
+#: Attempts before a message is a dead letter. With the waits below that is at most 7.4 hours
+#: of trying and 3.7 on average (``tests/unit/test_backoff.py`` measures it), so a receiver
+#: down for a morning misses nothing; a longer outage ends in the dead-letter list, and a
+#: branch administrator sends those again from the platform.
+MAX_ATTEMPTS = 16
 #: How long a claim holds: well above the connector's HTTP timeout.
 CLAIM_FOR = timedelta(seconds=120)
 CLAIM_BATCH = 20
+#: The shortest and the longest wait between two attempts.
+BACKOFF_BASE = timedelta(seconds=5)
+BACKOFF_CAP = timedelta(hours=1)
 
 
-def backoff(attempts: int) -> timedelta:
-    """Wait after the ``attempts``-th failure: 10 s, 20 s, 40 s ... at most an hour."""
-    return timedelta(seconds=min(3600, 5 * 2**attempts))
+def backoff_ceiling(attempts: int) -> timedelta:
+    """The longest wait after the ``attempts``-th failure: 10 s, 20 s, 40 s ... an hour."""
+    return min(BACKOFF_CAP, BACKOFF_BASE * (1 << min(max(attempts, 0), 20)))
+
+
+def backoff(attempts: int, *, key: str) -> timedelta:
+    """Wait after the ``attempts``-th failure of the message ``key``: "full jitter", a
+    uniform draw between ``BACKOFF_BASE`` and ``backoff_ceiling(attempts)``, so the rows that
+    failed together (a receiver down) do not all come back in the same second. The draw is
+    seeded from the key and the attempt: the same row waits the same on every worker and in
+    every test run."""
+    ceiling = backoff_ceiling(attempts).total_seconds()
+    floor = min(BACKOFF_BASE.total_seconds(), ceiling)
+    draw = random.Random(f"{key}#{attempts}").uniform(floor, ceiling)
+    return timedelta(seconds=round(draw, 3))
 
 
 def due_rows(now: datetime) -> Select[tuple[OutboxRow]]:
@@ -53,11 +74,15 @@ def due_rows(now: datetime) -> Select[tuple[OutboxRow]]:
 
 class Dispatcher:
     def __init__(self, *, db: Database, clock: Clock, connector: Connector,
-                 endpoints: dict[str, Endpoint], publish: Publish, holder: str) -> None:
+                 endpoints: dict[str, Endpoint], publish: Publish, holder: str,
+                 claim_for: timedelta = CLAIM_FOR) -> None:
         """``endpoints``: receiver by outbox destination; rows for a destination with no
-        endpoint stay pending. ``holder``: this dispatcher's name on its claims."""
+        endpoint stay pending. ``holder``: this dispatcher's name on its claims;
+        ``claim_for``: how long they hold (longer than the connector's timeout, so a slow
+        send is never taken over while it may still succeed)."""
         self.db, self.clock, self.connector = db, clock, connector
         self.endpoints, self.publish, self.holder = endpoints, publish, holder
+        self.claim_for = claim_for
 
     def close(self) -> None:
         self.connector.close()
@@ -84,7 +109,7 @@ class Dispatcher:
             rows = session.scalars(query.order_by(OutboxRow.id).limit(batch)
                                    .with_for_update(skip_locked=True)).all()
             for row in rows:
-                row.claimed_by, row.claimed_until = self.holder, now + CLAIM_FOR
+                row.claimed_by, row.claimed_until = self.holder, now + self.claim_for
             session.commit()
             return [row.id for row in rows]
 
@@ -136,7 +161,7 @@ class Dispatcher:
                 row.status = "dead"
                 self._dead_letter(session, row, now)
             else:
-                row.next_attempt_at = now + backoff(row.attempts)
+                row.next_attempt_at = now + backoff(row.attempts, key=row.idempotency_key)
             session.commit()
         log.warning("outbox.retry", id=row_id, error=error)
 
@@ -147,4 +172,5 @@ class Dispatcher:
             error=row.last_error or "")])
 
 
-__all__ = ["MAX_ATTEMPTS", "Dispatcher", "backoff", "due_rows"]
+__all__ = ["BACKOFF_BASE", "BACKOFF_CAP", "MAX_ATTEMPTS", "Dispatcher", "backoff",
+           "backoff_ceiling", "due_rows"]

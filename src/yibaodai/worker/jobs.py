@@ -15,6 +15,9 @@ job                    what it does                                 when
                        department manager
 ``monitoring``         the warning rules over every borrower        monthly: ``monitoring_day``
                                                                     at ``monitoring_hour``
+``external_sources``   ask the external sources (court list) about  every
+                       every borrower; new facts run the rules      ``external_interval_seconds``
+                                                                    (only with a source URL)
 ``retention``          delete data whose retention has run out      weekly: ``retention_weekday``
                                                                     at ``retention_hour``
 =====================  ===========================================  ============================
@@ -37,6 +40,7 @@ from yibaodai.flow.bus import MessageBus
 from yibaodai.gateway import retention
 from yibaodai.monitoring.handlers import monitor
 from yibaodai.monitoring.service import escalate_overdue
+from yibaodai.monitoring.sources import CourtEnforcementSource, ExternalSource, fetch_external
 from yibaodai.settings import Settings
 from yibaodai.worker import deferred
 from yibaodai.worker.dispatcher import Dispatcher
@@ -76,7 +80,8 @@ def standard_jobs(*, db: Database, bus: MessageBus, dispatcher: Dispatcher | Non
 
     def escalation(now: datetime, stop: threading.Event) -> dict[str, int]:
         with db.unit_of_work() as session:
-            escalated = escalate_overdue(session, now=now)
+            escalated = escalate_overdue(session, now=now, calendar=bank_calendar(settings),
+                                         deadline_days=settings.warning_deadline_days)
             session.commit()
         return {"escalated": len(escalated)}
 
@@ -86,6 +91,17 @@ def standard_jobs(*, db: Database, bus: MessageBus, dispatcher: Dispatcher | Non
             bus.publish(session, raised)
             session.commit()
         return {"warnings": len(raised)}
+
+    sources: list[ExternalSource] = []
+    if settings.court_source_url:
+        sources.append(CourtEnforcementSource(settings.court_source_url))
+
+    def external(now: datetime, stop: threading.Event) -> dict[str, int]:
+        with db.unit_of_work() as session:
+            facts = fetch_external(session, sources, now=now)
+            bus.publish(session, facts)  # deferred: the rules run for those borrowers
+            session.commit()
+        return {"facts": len(facts)}
 
     def retention_run(now: datetime, stop: threading.Event) -> dict[str, int]:
         items = retention.apply(db, now=now)
@@ -99,6 +115,9 @@ def standard_jobs(*, db: Database, bus: MessageBus, dispatcher: Dispatcher | Non
                 schedule=Every(timedelta(seconds=settings.escalation_interval_seconds))),
             Job("monitoring", monitoring, "warning rules over every borrower",
                 schedule=Monthly(settings.monitoring_day, time(settings.monitoring_hour))),
+            *([Job("external_sources", external, "ask the external sources",
+                   schedule=Every(timedelta(seconds=settings.external_interval_seconds)))]
+              if sources else []),
             Job("retention", retention_run, "delete data past its retention",
                 schedule=Weekly(settings.retention_weekday, time(settings.retention_hour)))]
     # Last: what the jobs above queue goes out in the same tick.

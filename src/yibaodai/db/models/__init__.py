@@ -34,6 +34,7 @@ from yibaodai.db.models.cases import (
 from yibaodai.db.models.integrity import (
     ChainCheckpointRow,
 )
+from yibaodai.db.models.limits import ExternalFactRow, LimitActionRow
 from yibaodai.db.models.marketing import (
     CampaignAttributionRow,
     CampaignRow,
@@ -86,12 +87,14 @@ __all__ = [
     "ChainLink",
     "DataQualityFlagRow",
     "DecisionRow",
+    "ExternalFactRow",
     "FlowEventRow",
     "FundDisbursementRow",
     "InstitutionEventRow",
     "InstitutionRow",
     "JobLeaseRow",
     "JobRunRow",
+    "LimitActionRow",
     "ListImportRow",
     "MessageOutcomeRow",
     "ModelReportRow",

@@ -6,6 +6,7 @@ their keep (false alarms) and which find real risk, so it can tune them on its o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -24,6 +25,8 @@ REPORTED_ACTIONS = frozenset({"reduce_limit", "freeze"})
 #: working days a warning of each level may stay unhandled before it escalates
 DEADLINE_WORKING_DAYS: dict[str, int] = {"red": 1, "orange": 3, "yellow": 5, "blue": 10,
                                          "high": 3, "medium": 5, "low": 10}
+#: the rules' levels, most severe first
+LEVEL_ORDER = ("red", "orange", "yellow", "blue")
 
 
 class WorkingDays(Protocol):
@@ -50,16 +53,33 @@ def handling_errors(outcome_kind: str | None, action: str | None) -> list[FieldE
     return errors
 
 
-def deadline(level: str, raised_at: datetime, calendar: WorkingDays) -> datetime:
-    return calendar.add_working_days(raised_at, DEADLINE_WORKING_DAYS.get(level, 3))
+def deadline_days_errors(days: Mapping[str, int]) -> list[str]:
+    """What is wrong with a configured table of handling deadlines (empty when it is fine):
+    every level of the rules needs a whole number of working days, 1 to 30, and a more severe
+    level may not wait longer than a milder one."""
+    errors = [f"{level}: missing" for level in LEVEL_ORDER if level not in days]
+    errors += [f"{level}: {n} (1-30 working days)" for level, n in days.items()
+               if not (isinstance(n, int) and 1 <= n <= 30)]
+    if not errors:
+        ordered = [days[level] for level in LEVEL_ORDER]
+        if ordered != sorted(ordered):
+            errors.append("a more severe level may not wait longer than a milder one")
+    return errors
+
+
+
+def deadline(level: str, raised_at: datetime, calendar: WorkingDays,
+             days: Mapping[str, int] = DEADLINE_WORKING_DAYS) -> datetime:
+    return calendar.add_working_days(raised_at, days.get(level, 3))
 
 
 def escalation_due(level: str, raised_at: datetime, now: datetime, calendar: WorkingDays,
-                   *, escalated: str | None) -> str | None:
+                   *, escalated: str | None,
+                   days_by_level: Mapping[str, int] = DEADLINE_WORKING_DAYS) -> str | None:
     """Where an unhandled warning should be now: past its deadline the sub-branch department
     manager ("department"), past twice the deadline the branch ("branch"); None when it is
-    already there or not yet late."""
-    days = DEADLINE_WORKING_DAYS.get(level, 3)
+    already there or not yet late. ``days_by_level``: the configured deadlines."""
+    days = days_by_level.get(level, 3)
     if calendar.add_working_days(raised_at, 2 * days) < now:
         target = "branch"
     elif calendar.add_working_days(raised_at, days) < now:
@@ -70,5 +90,12 @@ def escalation_due(level: str, raised_at: datetime, now: datetime, calendar: Wor
     return target if order[target] > order.get(escalated, 0) else None
 
 
-__all__ = ["ACTIONS", "DEADLINE_WORKING_DAYS", "OUTCOMES", "REPORTED_ACTIONS", "Action",
-           "OutcomeKind", "deadline", "escalation_due", "handling_errors"]
+def level_went_up(before: str, after: str) -> bool:
+    """True when ``after`` is a more severe level of the rules than ``before``."""
+    rank = {level: n for n, level in enumerate(reversed(LEVEL_ORDER))}
+    return rank.get(after, -1) > rank.get(before, -1) >= 0
+
+
+__all__ = ["ACTIONS", "DEADLINE_WORKING_DAYS", "LEVEL_ORDER", "OUTCOMES", "REPORTED_ACTIONS",
+           "Action", "OutcomeKind", "deadline", "deadline_days_errors", "escalation_due",
+           "handling_errors", "level_went_up"]

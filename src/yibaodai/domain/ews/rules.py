@@ -8,6 +8,7 @@ was computed from, so ``replay`` recomputes it exactly."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -16,13 +17,13 @@ from statistics import median
 from typing import Any, Literal
 
 from yibaodai.domain.ews.changepoint import change_points
-from yibaodai.domain.ews.history import BorrowerHistory
+from yibaodai.domain.ews.history import BorrowerHistory, BureauEvent
 from yibaodai.domain.months import month_key, previous_months
 
 Level = Literal["red", "orange", "yellow", "blue"]
 LEVEL_RANK: dict[str, int] = {"blue": 1, "yellow": 2, "orange": 3, "red": 4}
 LEVEL_ZH: dict[str, str] = {"red": "红色", "orange": "橙色", "yellow": "黄色", "blue": "蓝色"}
-RULES_VERSION = "ews-rules-2026.12-r1"
+RULES_VERSION = "ews-rules-2026.12-r2"
 HISTORY_MONTHS = 36
 
 
@@ -189,23 +190,50 @@ def w02_silence(h: BorrowerHistory, as_of: date, p: Mapping[str, Any]) -> Findin
 
 
 EVENT_LEVEL: dict[str, Level] = {"suspension": "red", "designation_end": "red",
-                                 "penalty": "orange", "grade_change": "yellow"}
+                                 "penalty": "orange", "grade_change": "yellow",
+                                 "staff_points": "yellow"}
 EVENT_ZH = {"penalty": "医保处罚", "suspension": "暂停医保结算", "designation_end": "定点协议终止",
-            "grade_change": "信用等级调整"}
+            "grade_change": "信用等级下调", "staff_points": "医保医师/药师记分"}
+GRADES = "ABCD"  # the bureau's credit grades, best first
+_GRADE_MOVE = re.compile(r"([A-D])\s*(?:→|->)\s*([A-D])")
+
+
+def grade_move(evt_desc: str) -> tuple[str, str] | None:
+    """The grades a grade-change event names (``A→C``), or None when it names none."""
+    found = _GRADE_MOVE.search(evt_desc)
+    return (found.group(1), found.group(2)) if found else None
+
+
+def _event_level(e: BureauEvent, h: BorrowerHistory, staff_points: int,
+                 p: Mapping[str, Any]) -> Level | None:
+    if e.evt_type == "grade_change":
+        move = grade_move(e.evt_desc)
+        if move is not None and GRADES.index(move[1]) <= GRADES.index(move[0]):
+            return None  # an upgrade (or no change) is no warning
+        now = h.credit_grade or (move[1] if move is not None else "")  # the profile's grade
+        return "orange" if now in ("C", "D") else "yellow"
+    if e.evt_type == "staff_points" and staff_points >= int(p["staff_points_orange"]):
+        return "orange"
+    return EVENT_LEVEL.get(e.evt_type)
 
 
 def w03_bureau(h: BorrowerHistory, as_of: date, p: Mapping[str, Any]) -> Finding | None:
     """Bureau events since the bank began watching (within ``lookback_days``): suspension or
-    end of designation red, penalty orange, a credit-grade change yellow (orange when the grade
-    is now C or D); designation ending within ``designation_days`` yellow."""
+    end of designation red, penalty orange, a credit-grade downgrade yellow (orange when the
+    profile's grade is now C or D; an upgrade, ``C→A`` in the bureau's text, is no warning),
+    penalty points on the institution's staff (医保医师/药师记分) yellow, orange from
+    ``staff_points_orange`` such events; designation ending within ``designation_days``
+    yellow."""
     since = max(h.watched_since or date.min, as_of - timedelta(days=int(p["lookback_days"])))
     events = sorted((e for e in h.events if e.evt_type in EVENT_LEVEL and
                      since <= e.evt_date <= as_of), key=lambda e: (e.evt_date, e.evt_type))
     found: list[tuple[Level, str, str, str]] = []
+    points = 0
     for e in events:
-        level = EVENT_LEVEL[e.evt_type]
-        if e.evt_type == "grade_change" and (h.credit_grade or "") in ("C", "D"):
-            level = "orange"
+        points += e.evt_type == "staff_points"
+        level = _event_level(e, h, points, p)
+        if level is None:
+            continue
         found.append((level, month_key(e.evt_date),
                       f"医保局通报{EVENT_ZH[e.evt_type]}（{e.evt_date.isoformat()}）：{e.evt_desc}",
                       f"bureau reported {e.evt_type.replace('_', ' ')} on "
@@ -225,6 +253,39 @@ def w03_bureau(h: BorrowerHistory, as_of: date, p: Mapping[str, Any]) -> Finding
                     "credit_grade": h.credit_grade,
                     "designation_end": h.designation_end.isoformat() if h.designation_end
                     else None})
+
+
+#: what an external source may report (``monitoring.sources``) and its level
+EXTERNAL_LEVEL: dict[str, Level] = {
+    "court_dishonest": "red", "registration_revoked": "red",
+    "court_enforcement": "orange", "registration_abnormal": "orange",
+    "tax_revenue_drop": "yellow"}
+EXTERNAL_ZH = {"court_dishonest": "列入失信被执行人名单", "court_enforcement": "被法院强制执行",
+               "registration_revoked": "营业执照被吊销或注销",
+               "registration_abnormal": "列入经营异常名录", "tax_revenue_drop": "纳税申报收入下降"}
+
+
+def w09_external(h: BorrowerHistory, as_of: date, p: Mapping[str, Any]) -> Finding | None:
+    """Facts from external sources (tax, business registration, court enforcement lists;
+    ``BorrowerHistory.extra["external"]``) since the bank began watching, within
+    ``lookback_days``: on the dishonest-debtor list or the licence revoked red, enforcement or
+    the abnormal-operations list orange, tax-declared revenue falling yellow."""
+    since = max(h.watched_since or date.min, as_of - timedelta(days=int(p["lookback_days"])))
+    facts = sorted((f for f in h.extra.get("external", [])
+                    if f.get("kind") in EXTERNAL_LEVEL
+                    and since <= date.fromisoformat(f["fact_date"]) <= as_of),
+                   key=lambda f: (f["fact_date"], f["kind"]))
+    if not facts:
+        return None
+    worst = max(facts, key=lambda f: (LEVEL_RANK[EXTERNAL_LEVEL[f["kind"]]], f["fact_date"]))
+    return Finding(
+        EXTERNAL_LEVEL[worst["kind"]], max(month_key(date.fromisoformat(f["fact_date"]))
+                                           for f in facts),
+        "；".join(f"{f['source']}：{EXTERNAL_ZH[f['kind']]}（{f['fact_date']}）"
+                 f"{f.get('note') or ''}" for f in facts),
+        "; ".join(f"{f['source']}: {f['kind'].replace('_', ' ')} on {f['fact_date']}"
+                  for f in facts),
+        {"external": facts})
 
 
 def w04_level_change(h: BorrowerHistory, as_of: date, p: Mapping[str, Any]) -> Finding | None:
@@ -387,8 +448,8 @@ RULES: dict[str, Rule] = {r.code: r for r in (
           "min_history": 7}, w01_shortfall),
     Rule("W02", "w02-silence-2", "结算中断", "Settlement stopped",
          {"orange_days": 30, "red_days": 60}, w02_silence),
-    Rule("W03", "w03-bureau-2", "医保局事件", "Bureau events",
-         {"lookback_days": 365, "designation_days": 60}, w03_bureau),
+    Rule("W03", "w03-bureau-3", "医保局事件", "Bureau events",
+         {"lookback_days": 365, "designation_days": 60, "staff_points_orange": 2}, w03_bureau),
     Rule("W04", "w04-level-1", "收入水平变化", "Income level change",
          {"recent_months": 6, "orange_share": 0.75, "red_share": 0.5, "min_history": 12},
          w04_level_change),
@@ -401,6 +462,8 @@ RULES: dict[str, Rule] = {r.code: r for r in (
     Rule("W07", "w07-late-1", "基金拨付逾期", "Disbursement late",
          {"months": 4, "payment_days": 28, "grace_days": 10}, w07_disbursement_late),
     Rule("W08", "w08-overdue-1", "贷款逾期", "Loan overdue", {"red_days": 30}, w08_overdue),
+    Rule("W09", "w09-external-1", "外部数据", "External sources", {"lookback_days": 365},
+         w09_external),
 )}
 
 

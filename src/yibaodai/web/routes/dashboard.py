@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 from fastapi.responses import Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from yibaodai.db.models import SubBranchRow, UserRow
+from yibaodai.auth.roles import Actor
+from yibaodai.db.models import CampaignRow, SubBranchRow, UserRow
+from yibaodai.marketing.campaigns import campaign_funnel, wan
 from yibaodai.reports.dashboard import Dashboard, dashboard
 from yibaodai.reports.labels import (
     CASE_STATES,
@@ -23,7 +29,7 @@ from yibaodai.reports.labels import (
 from yibaodai.reports.scope import Scope
 from yibaodai.web.deps import Ctx, CurrentActor, DbSession
 from yibaodai.web.routes import api_router
-from yibaodai.web.schemas import Option, Out, send
+from yibaodai.web.schemas import Link, Option, Out, send
 
 router = api_router("dashboard")
 BRANCH = ("DL000", "大连分行", "Dalian Branch")
@@ -47,9 +53,77 @@ def _options(names: Names) -> list[Option]:
     return [Option(value=str(k), label_zh=zh, label_en=en) for k, (zh, en) in names.items()]
 
 
-@router.get("/dashboard", response_model=Dashboard)
+class CampaignStep(Out):
+    stage: str
+    label_zh: str
+    label_en: str
+    count: int
+    amount: str | None
+    amount_wan: str | None
+    link: Link
+
+
+class CampaignProgress(Out):
+    """A running campaign's funnel in the viewer's scope against the scope's targets (the
+    targets count borrowers who drew and the amount they drew, as the leaderboard does)."""
+
+    id: int
+    name: str
+    starts_on: date
+    ends_on: date
+    steps: list[CampaignStep]
+    target_count: int | None
+    target_amount: str | None
+    target_amount_wan: str | None
+    count_attainment: float | None
+    amount_attainment: float | None
+    link: Link
+
+
+class DashboardOut(Dashboard):
+    campaigns: list[CampaignProgress]
+
+
+def running_campaigns(s: Session, *, actor: Actor, today: date) -> list[CampaignProgress]:
+    """Campaigns whose period includes today: each figure links to the list behind it (the
+    prospects for "listed", the campaign's funnel by sub-branch for the later stages)."""
+    scope = actor.sub_branch_scope()
+    out = []
+    for c in s.scalars(select(CampaignRow).where(CampaignRow.starts_on <= today,
+                                                 CampaignRow.ends_on >= today)
+                       .order_by(CampaignRow.starts_on, CampaignRow.id)):
+        f = campaign_funnel(s, campaign_id=c.id, sub_branches=scope)
+        page = Link(path=f"/marketing/campaigns/{c.id}", query={})
+        steps = [CampaignStep(stage=x["stage"], label_zh=x["stage_zh"], label_en=x["stage_en"],
+                              count=x["count"], amount=x["amount"], amount_wan=x["amount_wan"],
+                              link=Link(path="/marketing/prospects", query={})
+                              if x["stage"] == "listed" else
+                              Link(path=page.path, query={"stage": x["stage"]}))
+                 for x in f["total"]]
+        mine = [row for row in f["leaderboard"] if scope is None or row["sub_branch"] in scope]
+        counts = [row["target_count"] for row in mine if row["target_count"] is not None]
+        amounts = [Decimal(row["target_amount"]) for row in mine
+                   if row["target_amount"] is not None]
+        drawn = next(x for x in steps if x.stage == "drawn")
+        target_count = sum(counts) if counts else None
+        target_amount = sum(amounts, Decimal("0.00")) if amounts else None
+        out.append(CampaignProgress(
+            id=c.id, name=c.name, starts_on=c.starts_on, ends_on=c.ends_on, steps=steps,
+            target_count=target_count,
+            target_amount=f"{target_amount:.2f}" if target_amount is not None else None,
+            target_amount_wan=str(wan(target_amount)) if target_amount is not None else None,
+            count_attainment=drawn.count / target_count if target_count else None,
+            amount_attainment=float(Decimal(drawn.amount or 0) / target_amount)
+            if target_amount else None, link=page))
+    return out
+
+
+@router.get("/dashboard", response_model=DashboardOut)
 def get_dashboard(actor: CurrentActor, ctx: Ctx, s: DbSession) -> Response:
-    return send(dashboard(s, actor=actor, now=ctx.clock.now(), today=ctx.clock.today()))
+    """The scope's funnel, due work, warnings, months, and the running campaigns' progress."""
+    base = dashboard(s, actor=actor, now=ctx.clock.now(), today=ctx.clock.today())
+    return send(DashboardOut(**dict(base), campaigns=running_campaigns(
+        s, actor=actor, today=ctx.clock.today())))
 
 
 @router.get("/options")

@@ -4,7 +4,7 @@
   its bytes, size, SHA-256, who uploaded it and when, and the bytes themselves.
 
 Revision ID: 0014
-Revises: 0008
+Revises: 0015 (main's limit actions, merged first)
 Create Date: 2026-12-01 16:30:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from yibaodai.db.types import AwareDateTime
 
 revision: str = '0014'
-down_revision: str | None = '0008'
+down_revision: str | None = '0015'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
