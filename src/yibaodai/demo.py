@@ -374,6 +374,7 @@ class Demo:
                 "verified": events("verify_pass"),
                 "verification_failed": events("verify_fail"),
                 "reported": events("mark_reported"),
+                "returned_by_head_office": events("mark_ho_rejected"),
                 "drawn": events("mark_drawn"),
                 "warnings": count(WarningRow),
                 "sub_branches_with_open_warnings": int(s.scalar(

@@ -225,6 +225,13 @@ def probes(w: World) -> dict[tuple[str, str], Probe]:
             {"json": {"client_manager": "nobody", "reason": "休假 on leave"}}, 404),
         ("POST", "/api/cases/{case_id}/mismatch-override"): Probe(
             f"/api/cases/{MISSING}/mismatch-override", {"json": {"reason": "已核实 ok"}}, 404),
+        ("GET", "/api/cases/{case_id}/attachments"): Probe(
+            f"/api/cases/{a}/attachments", {}, 200, 404),
+        # an empty body: refused beside its field by whoever may attach
+        ("POST", "/api/cases/{case_id}/attachments"): Probe(
+            f"/api/cases/{MISSING}/attachments", {"params": {"filename": "执照.jpg"}}, 404),
+        ("GET", "/api/cases/{case_id}/attachments/{attachment_id}"): Probe(
+            f"/api/cases/{a}/attachments/{MISSING}", {}, 404),
         ("GET", "/api/warnings"): Probe("/api/warnings", {}, 200),
         ("GET", "/api/warnings/export.xlsx"): Probe("/api/warnings/export.xlsx", {}, 200),
         ("GET", "/api/warnings/export.csv"): Probe("/api/warnings/export.csv", {}, 200),
@@ -261,6 +268,8 @@ def probes(w: World) -> dict[tuple[str, str], Probe]:
             f"/api/sla/penalties/{MISSING}/lift", {"json": {"reason": "已整改 fixed"}}, 404),
         ("GET", "/api/sla/calendar"): Probe("/api/sla/calendar", {}, 200),
         ("GET", "/api/me/notifications"): Probe("/api/me/notifications", {}, 200),
+        ("POST", "/api/me/notifications/read"): Probe(
+            "/api/me/notifications/read", {"json": {"ids": [MISSING]}}, 200),
         ("GET", "/api/audit"): Probe("/api/audit", {}, 200),
         ("GET", "/api/audit/export.xlsx"): Probe("/api/audit/export.xlsx", {}, 200),
         ("GET", "/api/audit/export.csv"): Probe("/api/audit/export.csv", {}, 200),
@@ -395,7 +404,8 @@ def test_the_staff_journey_refuses_everyone_but_the_one_who_may(
                           ("sub_branch_manager", 409)):
         check("POST", f"/api/cases/{cid}/claim", label, status)
     detail = w.clients["client_manager"].get(f"/api/cases/{cid}").json()
-    assert detail["actions"] == {"claim": False, "verify": True, "confirm": False}
+    assert detail["actions"] == {"claim": False, "verify": True, "confirm": False,
+                                 "override": False, "reassign": False, "attach": True}
     vpath = f"/api/cases/{cid}/verification"
     for label, status, body in (("other_client_manager", 404, CHECKLIST_ALL),
                                 ("client_manager", 422, {"identity": True}),

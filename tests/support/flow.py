@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 import httpx
 
@@ -15,7 +16,12 @@ from yibaodai.bootstrap import keyring
 from yibaodai.runtime import build_dispatcher
 from yibaodai.sim.bureau import ANSWER_PATH, BureauPusher, bureau_app
 from yibaodai.sim.city import SyntheticInstitution, generate_city
-from yibaodai.sim.headoffice import WHITELIST_PATH, LoanDesk, head_office_app
+from yibaodai.sim.headoffice import (
+    SINGLE_CUSTOMER_CAP,
+    WHITELIST_PATH,
+    LoanDesk,
+    head_office_app,
+)
 from yibaodai.sim.peer import Inbox
 from yibaodai.sim.server import ServerThread
 from yibaodai.worker.dispatcher import Dispatcher
@@ -72,19 +78,23 @@ class World:
             r = self.api("POST", user, f"/api/cases/{case_id}/{path}", json=body)
             assert r.status_code == 200, r.text
 
-    def api(self, method: str, username: str, path: str, **kw: object) -> httpx.Response:
-        return httpx.request(method, f"{self.bank_url}{path}", headers=self.token(username),
+    def api(self, method: str, username: str, path: str, *,
+            headers: dict[str, str] | None = None, **kw: object) -> httpx.Response:
+        return httpx.request(method, f"{self.bank_url}{path}",
+                             headers=self.token(username) | (headers or {}),
                              timeout=30, **kw)  # type: ignore[arg-type]
 
 
 @contextmanager
-def world(installation: Installation, bank_url: str) -> Iterator[World]:
+def world(installation: Installation, bank_url: str,
+          head_office_cap: Decimal = SINGLE_CUSTOMER_CAP) -> Iterator[World]:
     keys = installation.settings.keys_dir
     clock = installation.clock
     with ExitStack() as stack:
         b_app, b_inbox = bureau_app(keyring=keyring(keys, "bureau"), clock=clock)
         bureau = stack.enter_context(ServerThread(b_app))
-        h_app, h_inbox = head_office_app(keyring=keyring(keys, "headoffice"), clock=clock)
+        h_app, h_inbox = head_office_app(keyring=keyring(keys, "headoffice"), clock=clock,
+                                         cap=head_office_cap)
         ho = stack.enter_context(ServerThread(h_app))
         dispatcher = build_dispatcher(installation.bank, bureau_url=bureau.url + ANSWER_PATH,
                                       head_office_url=ho.url + WHITELIST_PATH)
@@ -93,6 +103,6 @@ def world(installation: Installation, bank_url: str) -> Iterator[World]:
                               seed=SEED)
         stack.callback(pusher.close)
         desk = LoanDesk(inbox=h_inbox, bank_url=bank_url, keyring=keyring(keys, "headoffice"),
-                        clock=clock, seed=SEED)
+                        clock=clock, seed=SEED, cap=head_office_cap)
         stack.callback(desk.close)
         yield World(installation, bank_url, pusher, dispatcher, b_inbox, h_inbox, desk)

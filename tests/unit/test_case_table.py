@@ -5,8 +5,8 @@ The rule: a sub-branch client manager or department manager claims an assigned c
 verifies it (pass or fail); the department manager confirms a verified case, and the branch's
 department general manager may too (the service lets the branch confirm only when the
 sub-branch has nobody left who may: four eyes, ``cases.service``); reporting,
-drawing and closing are the system's moves, on head office's word. A rejected or closed case
-is final.
+drawing and closing are the system's moves, on head office's word, and so is head office
+returning a confirmed entry (its own rules). A rejected, returned or closed case is final.
 """
 
 from __future__ import annotations
@@ -28,10 +28,11 @@ ALLOWED: dict[tuple[CaseState, Command], tuple[CaseState, set[Role] | None]] = {
     (S.CLAIMED, C.VERIFY_FAIL): (S.REJECTED, SUB_BRANCH_STAFF),
     (S.VERIFIED, C.CONFIRM): (S.CONFIRMED, {Role.SUB_BRANCH_MANAGER, Role.BRANCH_MANAGER}),
     (S.CONFIRMED, C.MARK_REPORTED): (S.REPORTED, None),
+    (S.CONFIRMED, C.MARK_HO_REJECTED): (S.HO_REJECTED, None),
     (S.REPORTED, C.MARK_DRAWN): (S.DRAWN, None),
     (S.DRAWN, C.MARK_CLOSED): (S.CLOSED, None),
 }
-FINAL = {S.REJECTED, S.CLOSED}
+FINAL = {S.REJECTED, S.HO_REJECTED, S.CLOSED}
 ACTORS: list[Role | None] = [*Role, SYSTEM]
 
 
@@ -71,7 +72,8 @@ def test_the_allowed_moves_are_exactly_these() -> None:
         ("claimed", "verify_fail", "client_manager"),
         ("claimed", "verify_fail", "sub_branch_manager"),
         ("verified", "confirm", "sub_branch_manager"), ("verified", "confirm", "branch_manager"),
-        ("confirmed", "mark_reported", "None"), ("reported", "mark_drawn", "None"),
+        ("confirmed", "mark_reported", "None"), ("confirmed", "mark_ho_rejected", "None"),
+        ("reported", "mark_drawn", "None"),
         ("drawn", "mark_closed", "None")])
 
 

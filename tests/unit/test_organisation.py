@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from yibaodai.domain.codes import DALIAN_DISTRICTS
 from yibaodai.domain.organisation import (
+    TIE_KM,
     Branch,
     SubBranch,
     choose_sub_branch,
@@ -274,3 +275,38 @@ def test_an_unknown_sub_branch_code_is_none(branch: Branch) -> None:
     assert branch.sub_branch("NOPE") is None
     first = branch.sub_branches[0]
     assert branch.sub_branch(first.code) is first
+
+
+def test_sub_branches_about_as_near_split_by_their_open_load() -> None:
+    # N is 300 m nearer than F; within the tie distance, the less loaded F takes the case
+    near, far = _sub("N", 38.9000, 121.6000, ("210202",)), _sub("F", 38.9027, 121.6000,
+                                                                ("210202",))
+    branch = Branch(code="DL", name_zh="分行", name_en="branch", sub_branches=(near, far))
+    pick = choose_sub_branch(branch, district="210202", latitude=38.8990, longitude=121.6,
+                             open_load={"N": 5, "F": 1})
+    assert pick is not None and pick.code == "F"
+    even = choose_sub_branch(branch, district="210202", latitude=38.8990, longitude=121.6,
+                             open_load={"N": 1, "F": 1})
+    assert even is not None and even.code == "N"
+
+
+def test_distance_beats_load_beyond_the_tie() -> None:
+    near, far = _sub("N", 38.90, 121.60, ("210202",)), _sub("F", 38.95, 121.60, ("210202",))
+    branch = Branch(code="DL", name_zh="分行", name_en="branch", sub_branches=(near, far))
+    pick = choose_sub_branch(branch, district="210202", latitude=38.90, longitude=121.60,
+                             open_load={"N": 40, "F": 0})
+    assert pick is not None and pick.code == "N"
+
+
+@given(st.sampled_from(sorted(DALIAN_DISTRICTS)), st.floats(38.7, 39.9), st.floats(121.1, 123.1),
+       st.dictionaries(st.sampled_from([f"DL{i:03d}" for i in range(1, 18)]),
+                       st.integers(0, 50)))
+def test_with_loads_the_choice_is_never_beyond_the_tie_distance(
+        district: str, lat: float, lon: float, load: dict[str, int]) -> None:
+    branch = load_organisation()
+    chosen = choose_sub_branch(branch, district=district, latitude=lat, longitude=lon,
+                               open_load=load)
+    assert chosen is not None and district in chosen.districts
+    serving = [s for s in branch.sub_branches if district in s.districts]
+    best = min(haversine_km(lat, lon, s.latitude, s.longitude) for s in serving)
+    assert haversine_km(lat, lon, chosen.latitude, chosen.longitude) <= best + TIE_KM

@@ -6,6 +6,8 @@ from dataclasses import FrozenInstanceError
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from yibaodai.clock import SHANGHAI
 from yibaodai.domain.calendar import WorkingDayCalendar
@@ -18,6 +20,7 @@ from yibaodai.domain.sla import (
     find_breach,
     penalty_until,
     verification_deadline,
+    working_hours_between,
 )
 
 CAL = WorkingDayCalendar()
@@ -175,3 +178,37 @@ def test_every_step_at_the_same_instant_is_in_order_and_on_time() -> None:
     assert breach(claimed=ASSIGNED, verified=ASSIGNED, now=ASSIGNED) is None
     assert breach(now=ASSIGNED) is None
     assert breach(claimed=CLAIM_DUE, verified=CLAIM_DUE, now=CLAIM_DUE) is None
+
+
+# -- working hours (the performance board) ---------------------------------------------------
+
+
+def test_working_hours_count_only_nine_to_five_on_working_days() -> None:
+    # Friday 27 Nov 2026 16:00 -> Monday 30 Nov 10:00: one hour on Friday, one on Monday
+    assert working_hours_between(sh(2026, 11, 27, 16), sh(2026, 11, 30, 10), CAL) == 2.0
+    # inside one morning
+    assert working_hours_between(sh(2026, 12, 1, 9, 30), sh(2026, 12, 1, 11), CAL) == 1.5
+    # a night outside hours counts nothing
+    assert working_hours_between(sh(2026, 12, 1, 18), sh(2026, 12, 2, 8), CAL) == 0.0
+
+
+def test_working_hours_skip_the_spring_festival_and_count_its_make_up_saturday() -> None:
+    # Friday 13 Feb 2026 09:00 -> Tuesday 24 Feb 09:00: Fri 13 (8h) + make-up Sat 14 (8h);
+    # 15-23 Feb are the holiday
+    assert working_hours_between(sh(2026, 2, 13, 9), sh(2026, 2, 24, 9), CAL) == 16.0
+
+
+def test_working_hours_refuse_an_end_before_the_start() -> None:
+    with pytest.raises(ValueError):
+        working_hours_between(sh(2026, 12, 2), sh(2026, 12, 1), CAL)
+
+
+@given(st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 1)),
+       st.integers(0, 14 * 24 * 60))
+def test_working_hours_are_at_most_eight_a_day_and_never_more_than_elapsed(
+        start: datetime, minutes: int) -> None:
+    a = start.replace(tzinfo=SHANGHAI)
+    b = a + timedelta(minutes=minutes)
+    hours = working_hours_between(a, b, CAL)
+    assert 0 <= hours <= minutes / 60 + 1e-9
+    assert hours <= 8 * ((b.date() - a.date()).days + 1)

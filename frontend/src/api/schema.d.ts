@@ -223,6 +223,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cases/{case_id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Attachments
+         * @description The case's attachments, oldest first, and what may be uploaded.
+         */
+        get: operations["list_attachments_api_cases__case_id__attachments_get"];
+        put?: never;
+        /**
+         * Post Attachment
+         * @description The holder attaches a JPG, PNG or PDF (type judged by its bytes) to the checklist.
+         */
+        post: operations["post_attachment_api_cases__case_id__attachments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cases/{case_id}/attachments/{attachment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Attachment
+         * @description The file itself, as uploaded (audited).
+         */
+        get: operations["get_attachment_api_cases__case_id__attachments__attachment_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cases/{case_id}/claim": {
         parameters: {
             query?: never;
@@ -694,11 +738,32 @@ export interface paths {
         };
         /**
          * My Notifications
-         * @description The caller's own reminders and escalations, newest first (at most 200).
+         * @description The caller's own reminders, escalations and head-office returns, newest first (at
+         *     most 200), with the count still unread (the bell in the layout).
          */
         get: operations["my_notifications_api_me_notifications_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark Read
+         * @description Mark the caller's notices read (those given, or all); the count left unread.
+         */
+        post: operations["mark_read_api_me_notifications_read_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1297,6 +1362,37 @@ export interface components {
             /** Verified By */
             verified_by: string | null;
         };
+        /** AttachmentList */
+        AttachmentList: {
+            /** Allowed Types */
+            allowed_types: string[];
+            /** Items */
+            items: components["schemas"]["AttachmentOut"][];
+            /** Max Bytes */
+            max_bytes: number;
+        };
+        /** AttachmentOut */
+        AttachmentOut: {
+            /** Content Type */
+            content_type: string;
+            /** Filename */
+            filename: string;
+            /** Id */
+            id: number;
+            /** Item */
+            item: string | null;
+            /** Sha256 */
+            sha256: string;
+            /** Size */
+            size: number;
+            /**
+             * Uploaded At
+             * Format: date-time
+             */
+            uploaded_at: string;
+            /** Uploaded By */
+            uploaded_by: string;
+        };
         /** AuditItem */
         AuditItem: {
             /** Action */
@@ -1527,10 +1623,16 @@ export interface components {
         };
         /** CaseActions */
         CaseActions: {
+            /** Attach */
+            attach: boolean;
             /** Claim */
             claim: boolean;
             /** Confirm */
             confirm: boolean;
+            /** Override */
+            override: boolean;
+            /** Reassign */
+            reassign: boolean;
             /** Verify */
             verify: boolean;
         };
@@ -1654,6 +1756,8 @@ export interface components {
             bureau: components["schemas"]["BureauFact"][];
             /** Checked */
             checked: boolean | null;
+            /** Fields */
+            fields: components["schemas"]["FindingField"][];
             /** Found */
             found: components["schemas"]["OnSiteFinding"][];
             /** Key */
@@ -1891,6 +1995,18 @@ export interface components {
             count: number;
             link: components["schemas"]["Link"];
         };
+        /**
+         * FindingField
+         * @description A value the verifier may record on site for this item (``domain.verification.FIELDS``).
+         */
+        FindingField: {
+            /** Field */
+            field: string;
+            /** Label En */
+            label_en: string;
+            /** Label Zh */
+            label_zh: string;
+        };
         /** FlagOut */
         FlagOut: {
             /** Details */
@@ -1966,6 +2082,19 @@ export interface components {
             overdue_days: number | null;
             /** Reported At */
             reported_at: string | null;
+            /** Returned At */
+            returned_at: string | null;
+            /** Returned Reasons */
+            returned_reasons: components["schemas"]["HeadOfficeReason"][];
+        };
+        /** HeadOfficeReason */
+        HeadOfficeReason: {
+            /** Code */
+            code: string;
+            /** Text En */
+            text_en: string;
+            /** Text Zh */
+            text_zh: string;
         };
         /** Health */
         Health: {
@@ -2049,6 +2178,8 @@ export interface components {
         Inbox: {
             /** Items */
             items: components["schemas"]["Notice"][];
+            /** Unread */
+            unread: number;
         };
         /** InstitutionCase */
         InstitutionCase: {
@@ -2227,6 +2358,14 @@ export interface components {
         LocaleChoice: {
             /** Locale */
             locale: string;
+        };
+        /**
+         * MarkRead
+         * @description The notices to mark read (the caller's own; others are ignored), or all when absent.
+         */
+        MarkRead: {
+            /** Ids */
+            ids?: number[] | null;
         };
         /** MatchEntry */
         MatchEntry: {
@@ -2440,6 +2579,8 @@ export interface components {
             message_en: string;
             /** Message Zh */
             message_zh: string;
+            /** Read At */
+            read_at: string | null;
         };
         /**
          * OnSiteFinding
@@ -2674,6 +2815,8 @@ export interface components {
         };
         /** PerformanceRow */
         PerformanceRow: {
+            /** Active Penalties */
+            active_penalties: number;
             /** Active Penalty */
             active_penalty: boolean;
             /** Assigned */
@@ -2684,6 +2827,10 @@ export interface components {
             claimed: number;
             /** Conversion */
             conversion: number | null;
+            /** Conversion Reported */
+            conversion_reported: number | null;
+            /** Conversion Reported Drawn */
+            conversion_reported_drawn: number | null;
             /** Drawn */
             drawn: number;
             link: components["schemas"]["Link"];
@@ -2691,8 +2838,14 @@ export interface components {
             median_hours_to_claim: number | null;
             /** Median Hours To Verify */
             median_hours_to_verify: number | null;
+            /** P90 Hours To Claim */
+            p90_hours_to_claim: number | null;
+            /** P90 Hours To Verify */
+            p90_hours_to_verify: number | null;
             /** Penalty Until */
             penalty_until: string | null;
+            /** Reported */
+            reported: number;
             /** Sub Branch Code */
             sub_branch_code: string;
             /** Sub Branch Name En */
@@ -2884,11 +3037,14 @@ export interface components {
         };
         /**
          * Reassignment
-         * @description To a sub-branch (it claims afresh) or to a client manager (by username).
+         * @description To a sub-branch (it claims afresh) or to a client manager (by username or user id,
+         *     as the options' cascader gives it).
          */
         Reassignment: {
             /** Client Manager */
             client_manager?: string | null;
+            /** Client Manager Id */
+            client_manager_id?: number | null;
             /** Reason */
             reason: string;
             /** Sub Branch Code */
@@ -3142,6 +3298,11 @@ export interface components {
             token: string;
             /** Token Id */
             token_id: number;
+        };
+        /** Unread */
+        Unread: {
+            /** Unread */
+            unread: number;
         };
         /** UserChange */
         UserChange: {
@@ -4430,6 +4591,242 @@ export interface operations {
             };
             /** @description 请求体过大 the request body is over the limit */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_attachments_api_cases__case_id__attachments_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentList"];
+                };
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    post_attachment_api_cases__case_id__attachments_post: {
+        parameters: {
+            query: {
+                filename: string;
+                item?: string | null;
+            };
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/pdf": string;
+                "image/jpeg": string;
+                "image/png": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentOut"];
+                };
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_attachment_api_cases__case_id__attachments__attachment_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: number;
+                attachment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6737,6 +7134,84 @@ export interface operations {
             };
             /** @description 请求体过大 the request body is over the limit */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 输入不合法（逐字段说明）bad input, field by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 登录失败次数过多 too many failed log-ins (log-in and token only) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    mark_read_api_me_notifications_read_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkRead"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unread"];
+                };
+            };
+            /** @description 未登录或会话已过期 not signed in, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 无权限或 CSRF 校验失败 not allowed (role, CSRF, origin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 不存在或不在数据范围内 unknown, or outside your data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 当前状态不允许 the state does not allow it */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -21,6 +21,26 @@ from yibaodai.errors import Conflict, FieldError, PermissionDenied, ValidationFa
 MAY_OVERRIDE = frozenset({Role.SUB_BRANCH_MANAGER, Role.BRANCH_MANAGER})
 
 
+def override_refusal(session: Session, actor: Actor,
+                     case: CaseRow) -> PermissionDenied | Conflict | None:
+    """Why ``actor`` may not override the case's mismatches now, or None (the case page's
+    button asks the same)."""
+    if actor.role not in MAY_OVERRIDE:
+        return PermissionDenied("只有部门经理可以放行不一致项", "only a department manager may "
+                                "override mismatches", code="role_not_allowed")
+    if case.state != CaseState.VERIFIED.value or not outstanding_mismatches(session, case):
+        return Conflict("没有待放行的不一致项", "no mismatches to override",
+                        code="no_mismatches")
+    verifier = session.scalars(select(CaseEventRow.actor_id).where(
+        CaseEventRow.case_id == case.id, CaseEventRow.event == "verify_pass")
+        .order_by(CaseEventRow.id.desc()).limit(1)).first()
+    if verifier == actor.user_id:
+        return PermissionDenied("核实人不能放行自己的不一致项",
+                                "the verifier may not override their own findings",
+                                code="four_eyes")
+    return None
+
+
 def override_mismatches(session: Session, *, actor: Actor, case_id: int, reason: str,
                         now: datetime) -> CaseRow:
     case = visible_case(session, actor, case_id)
@@ -33,17 +53,10 @@ def override_mismatches(session: Session, *, actor: Actor, case_id: int, reason:
                                code="invalid_reason", fields=[FieldError(
                                    "reason", "须填写2至500字的理由",
                                    "give a reason of 2 to 500 characters")])
+    refused = override_refusal(session, actor, case)
+    if refused is not None:
+        raise refused
     mismatched = outstanding_mismatches(session, case)
-    if case.state != CaseState.VERIFIED.value or not mismatched:
-        raise Conflict("没有待放行的不一致项", "no mismatches to override",
-                       code="no_mismatches")
-    verifier = session.scalars(select(CaseEventRow.actor_id).where(
-        CaseEventRow.case_id == case.id, CaseEventRow.event == "verify_pass")
-        .order_by(CaseEventRow.id.desc()).limit(1)).first()
-    if verifier == actor.user_id:
-        raise PermissionDenied("核实人不能放行自己的不一致项",
-                               "the verifier may not override their own findings",
-                               code="four_eyes")
     details = {"reason": text, "mismatches": mismatched}
     append_case_event(session, case_id=case.id, at=now, event=OVERRIDE_EVENT,
                       from_state=case.state, to_state=case.state, actor_id=actor.user_id,

@@ -19,7 +19,7 @@ from yibaodai.cases.service import visible_case
 from yibaodai.cases.sla_policy import bank_calendar
 from yibaodai.db.models import CaseRow, SubBranchRow, UserRow
 from yibaodai.domain.calendar import WorkingDayCalendar
-from yibaodai.domain.case import CaseState, reassignment_refusal
+from yibaodai.domain.case import REASSIGNABLE, CaseState, reassignment_refusal
 from yibaodai.domain.roles import Role
 from yibaodai.domain.sla import DEFAULT_POLICY, SlaPolicy, due
 from yibaodai.errors import (
@@ -35,15 +35,18 @@ def _invalid(field: str, zh: str, en: str) -> ValidationFailed:
                             fields=[FieldError(field, zh, en)])
 
 
-def _target(session: Session, *, sub_branch_code: str | None,
-            client_manager: str | None) -> tuple[str, UserRow | None]:
-    if (sub_branch_code is None) == (client_manager is None):
+def _target(session: Session, *, sub_branch_code: str | None, client_manager: str | None,
+            client_manager_id: int | None = None) -> tuple[str, UserRow | None]:
+    named = client_manager is not None or client_manager_id is not None
+    if (sub_branch_code is None) == (not named) or (
+            client_manager is not None and client_manager_id is not None):
         raise _invalid("to", "须指定目标支行或客户经理（二选一）",
                        "give either a sub-branch or a client manager")
-    if client_manager is not None:
+    if named:
+        who = (UserRow.username == client_manager if client_manager is not None
+               else UserRow.id == client_manager_id)
         user = session.scalars(select(UserRow).where(
-            UserRow.username == client_manager, UserRow.active.is_(True),
-            UserRow.role == Role.CLIENT_MANAGER.value)).first()
+            who, UserRow.active.is_(True), UserRow.role == Role.CLIENT_MANAGER.value)).first()
         if user is None or user.sub_branch_code is None:
             raise _invalid("client_manager", "不是在岗的客户经理",
                            "not an active client manager")
@@ -54,8 +57,18 @@ def _target(session: Session, *, sub_branch_code: str | None,
     return sub_branch_code, None
 
 
+def reassign_allowed(actor: Actor, case: CaseRow) -> bool:
+    """Whether the case page offers the reassignment form: a branch manager, or the case's
+    own sub-branch manager, before verification (the target is checked on submit)."""
+    if CaseState(case.state) not in REASSIGNABLE:
+        return False
+    return actor.role == Role.BRANCH_MANAGER or (
+        actor.role == Role.SUB_BRANCH_MANAGER and actor.sub_branch_code == case.sub_branch_code)
+
+
 def reassign(session: Session, *, actor: Actor, case_id: int, reason: str, now: datetime,
              sub_branch_code: str | None = None, client_manager: str | None = None,
+             client_manager_id: int | None = None,
              calendar: WorkingDayCalendar | None = None,
              policy: SlaPolicy = DEFAULT_POLICY) -> CaseRow:
     case = visible_case(session, actor, case_id)
@@ -63,7 +76,8 @@ def reassign(session: Session, *, actor: Actor, case_id: int, reason: str, now: 
     if not 2 <= len(text) <= 500:
         raise _invalid("reason", "须填写2至500字的改派理由", "give a reason of 2 to 500 characters")
     target_sub, user = _target(session, sub_branch_code=sub_branch_code,
-                               client_manager=client_manager)
+                               client_manager=client_manager,
+                               client_manager_id=client_manager_id)
     refused = reassignment_refusal(
         state=CaseState(case.state), role=actor.role, actor_sub_branch=actor.sub_branch_code,
         case_sub_branch=case.sub_branch_code, target_sub_branch=target_sub,

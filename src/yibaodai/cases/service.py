@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from yibaodai.audit.log import record as audit
 from yibaodai.auth.roles import CAN_CLAIM, Actor
 from yibaodai.cases.events import append_case_event
+from yibaodai.cases.notify import LoggingNotifier, notify_once
 from yibaodai.cases.sla_policy import bank_calendar
 from yibaodai.cases.verification import (
     check_findings,
@@ -233,12 +234,51 @@ def confirm(session: Session, *, actor: Actor, case_id: int, now: datetime,
 
 
 def mark_reported(session: Session, *, case_id: int, now: datetime, ack: dict[str, Any]) -> None:
+    """Head office's answer to a whitelist entry: accepted (reported), or refused with its
+    reasons (``accepted: false``). A second copy of the answer changes nothing."""
     case = session.get(CaseRow, case_id)
     if case is None:
         raise NotFound("案件不存在", "case not found", code="case_not_found")
-    if case.state == CaseState.CONFIRMED.value:
-        _apply(session, case, Command.MARK_REPORTED, actor=None, now=now, details=ack)
-        case.reported_at = now
+    if case.state != CaseState.CONFIRMED.value:
+        return
+    if ack.get("accepted") is False:
+        _reject_by_head_office(session, case, now=now, ack=ack)
+        return
+    _apply(session, case, Command.MARK_REPORTED, actor=None, now=now, details=ack)
+    case.reported_at = now
+
+
+#: Head office's reasons are kept as sent, bounded (a peer's text is not trusted to be small).
+MAX_HO_REASONS, MAX_HO_REASON_CHARS = 10, 300
+
+
+def head_office_reasons(ack: dict[str, Any]) -> list[dict[str, str]]:
+    """The refusal's reasons as ``{code, text_zh, text_en}``; a refusal without any says so."""
+    raw = ack.get("reasons")
+    items = raw if isinstance(raw, list) else []
+    out = [{key: str(item.get(key) or "")[:MAX_HO_REASON_CHARS]
+            for key in ("code", "text_zh", "text_en")}
+           for item in items[:MAX_HO_REASONS] if isinstance(item, dict)]
+    return out or [{"code": "unspecified", "text_zh": "总行未说明原因",
+                     "text_en": "head office gave no reason"}]
+
+
+def _reject_by_head_office(session: Session, case: CaseRow, *, now: datetime,
+                           ack: dict[str, Any]) -> None:
+    reasons = head_office_reasons(ack)
+    _apply(session, case, Command.MARK_HO_REJECTED, actor=None, now=now,
+           details={"ho_ref": str(ack.get("ho_ref") or "")[:40], "reasons": reasons})
+    if case.client_manager_id is not None:
+        text_zh = "；".join(r["text_zh"] for r in reasons)
+        text_en = "; ".join(r["text_en"] for r in reasons)
+        notice = notify_once(
+            session, key=f"ho-rejected-{case.id}", user_id=case.client_manager_id, at=now,
+            kind="ho_rejected", case_id=case.id,
+            message_zh=f"案件{case.id}的白名单被总行退回：{text_zh}",
+            message_en=f"Head office returned the whitelist entry of case {case.id}: {text_en}")
+        if notice is not None:
+            session.flush()
+            LoggingNotifier().send(notice)  # the default way out, as the sweep's notices
 
 
 def loan_status_refusal(case: CaseRow, *, status: str, drawn: Decimal,

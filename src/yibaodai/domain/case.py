@@ -19,6 +19,7 @@ class CaseState(StrEnum):
     REJECTED = "rejected"        # 核实不通过
     CONFIRMED = "confirmed"      # 部门经理已确认，待上报
     REPORTED = "reported"        # 已上报总行
+    HO_REJECTED = "ho_rejected"  # 总行退回（白名单未被接受）
     DRAWN = "drawn"              # 已放款
     CLOSED = "closed"            # 已结清
 
@@ -30,11 +31,14 @@ STATE_NAMES_ZH = {
     CaseState.REJECTED: "核实不通过",
     CaseState.CONFIRMED: "已确认待上报",
     CaseState.REPORTED: "已上报总行",
+    CaseState.HO_REJECTED: "总行退回",
     CaseState.DRAWN: "已放款",
     CaseState.CLOSED: "已结清",
 }
 
-TERMINAL = frozenset({CaseState.REJECTED, CaseState.CLOSED})
+#: A whitelist entry head office refused ends the case: the reasons stay on it, and the
+#: institution's next admission opens a new one (fixed data, a new limit).
+TERMINAL = frozenset({CaseState.REJECTED, CaseState.HO_REJECTED, CaseState.CLOSED})
 
 #: Who acts for system-driven moves (head office acknowledgements and loan status).
 SYSTEM = "system"
@@ -46,6 +50,7 @@ class Command(StrEnum):
     VERIFY_FAIL = "verify_fail"
     CONFIRM = "confirm"
     MARK_REPORTED = "mark_reported"
+    MARK_HO_REJECTED = "mark_ho_rejected"
     MARK_DRAWN = "mark_drawn"
     MARK_CLOSED = "mark_closed"
 
@@ -58,6 +63,8 @@ TRANSITIONS: dict[Command, tuple[frozenset[CaseState], CaseState, frozenset[Role
     Command.CONFIRM: (frozenset({CaseState.VERIFIED}), CaseState.CONFIRMED,
                       CAN_CONFIRM | {Role.BRANCH_MANAGER}),
     Command.MARK_REPORTED: (frozenset({CaseState.CONFIRMED}), CaseState.REPORTED, SYSTEM),
+    Command.MARK_HO_REJECTED: (frozenset({CaseState.CONFIRMED}), CaseState.HO_REJECTED,
+                               SYSTEM),
     Command.MARK_DRAWN: (frozenset({CaseState.REPORTED}), CaseState.DRAWN, SYSTEM),
     Command.MARK_CLOSED: (frozenset({CaseState.DRAWN}), CaseState.CLOSED, SYSTEM),
 }

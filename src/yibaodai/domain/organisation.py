@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -249,6 +249,20 @@ def _nearest(candidates: Iterable[SubBranch], lat: float, lon: float) -> SubBran
     )
 
 
+#: Distances within this many kilometres count as a tie, broken by the open load.
+TIE_KM = 0.5
+
+
+def _nearest_by_load(candidates: list[SubBranch], lat: float, lon: float,
+                     open_load: Mapping[str, int]) -> SubBranch:
+    """The nearest candidate; those within ``TIE_KM`` of the nearest are a tie, and the one
+    with the fewest open cases (then the nearer, then the code) takes it."""
+    dist = {s.code: haversine_km(lat, lon, s.latitude, s.longitude) for s in candidates}
+    best = min(dist.values())
+    tied = [s for s in candidates if dist[s.code] <= best + TIE_KM]
+    return min(tied, key=lambda s: (open_load.get(s.code, 0), dist[s.code], s.code))
+
+
 def choose_sub_branch(
     branch: Branch,
     *,
@@ -256,12 +270,15 @@ def choose_sub_branch(
     latitude: float | None,
     longitude: float | None,
     excluded: frozenset[str] = frozenset(),
+    open_load: Mapping[str, int] | None = None,
 ) -> SubBranch | None:
     """The assignment rule (step 4 of the brief).
 
     1. Among sub-branches that serve ``district`` and are not ``excluded`` (e.g. penalised for a
        missed deadline), the nearest to the institution's coordinates; without coordinates,
-       the first in file order (the file lists the district's main sub-branch first).
+       the first in file order (the file lists the district's main sub-branch first). Given
+       ``open_load`` (open cases per sub-branch), sub-branches about as near as the nearest
+       (``TIE_KM``) are a tie that the least loaded takes.
     2. If every serving sub-branch is excluded, the nearest non-excluded sub-branch overall,
        measured from the institution, or — without coordinates — from the centroid of the
        district's serving sub-branches, so the case stays as close to home as possible.
@@ -275,6 +292,8 @@ def choose_sub_branch(
     serving = [s for s in available if district in s.districts]
     if serving:
         if latitude is not None and longitude is not None:
+            if open_load is not None:
+                return _nearest_by_load(serving, latitude, longitude, open_load)
             return _nearest(serving, latitude, longitude)
         return serving[0]
     if latitude is not None and longitude is not None:

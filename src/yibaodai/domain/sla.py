@@ -174,3 +174,32 @@ def find_breach_under(policy: SlaPolicy, *, assigned_at: datetime, claimed_at: d
 def penalty_end(policy: SlaPolicy, breach: SlaBreach) -> datetime:
     """End of the sub-branch's exclusion from new cases under ``policy``."""
     return breach.detected_at + timedelta(days=policy.penalty_calendar_days)
+
+
+# -- working hours, for the performance board ----------------------------------------------
+
+OPENING_HOUR = 9
+CLOSING_HOUR = 17
+"""The working day the board measures in: 09:00-17:00 Asia/Shanghai on working days (the
+same day the reminder's "half a working day" is half of)."""
+
+
+def working_hours_between(start: datetime, end: datetime, cal: WorkingDayCalendar) -> float:
+    """Hours of working time between two instants: only 09:00-17:00 of working days count, so
+    a case assigned on Friday evening and claimed on Monday at 10:00 took one working hour,
+    and a week of Spring Festival adds nothing. ``end`` before ``start`` is ValueError."""
+    first, last = to_shanghai(start), to_shanghai(end)
+    if last < first:
+        raise ValueError(f"end ({last.isoformat()}) is before start ({first.isoformat()})")
+    seconds = 0.0
+    day = first.date()
+    while day <= last.date():
+        if cal.is_working_day(day):
+            opens = first.replace(year=day.year, month=day.month, day=day.day,
+                                  hour=OPENING_HOUR, minute=0, second=0, microsecond=0)
+            closes = opens.replace(hour=CLOSING_HOUR)
+            lo, hi = max(opens, first), min(closes, last)
+            if hi > lo:
+                seconds += (hi - lo).total_seconds()
+        day += timedelta(days=1)
+    return seconds / 3600

@@ -15,6 +15,9 @@ from sqlalchemy.orm import Session
 
 from yibaodai.audit.log import record as audit
 from yibaodai.auth.roles import Actor
+from yibaodai.cases.attachments import attach_refusal
+from yibaodai.cases.overrides import override_refusal
+from yibaodai.cases.reassignment import reassign_allowed
 from yibaodai.cases.service import (
     CHECKLIST,
     claim_refusal,
@@ -125,6 +128,14 @@ class OnSiteFinding(Out):
     match: bool
 
 
+class FindingField(Out):
+    """A value the verifier may record on site for this item (``domain.verification.FIELDS``)."""
+
+    field: str
+    label_zh: str
+    label_en: str
+
+
 class ChecklistItem(Out):
     key: str
     label_zh: str
@@ -132,6 +143,7 @@ class ChecklistItem(Out):
     bureau: list[BureauFact]
     checked: bool | None
     found: list[OnSiteFinding]
+    fields: list[FindingField]
 
 
 class Approval(Out):
@@ -141,8 +153,17 @@ class Approval(Out):
     confirmed_at: datetime | None
 
 
+class HeadOfficeReason(Out):
+    code: str
+    text_zh: str
+    text_en: str
+
+
 class HeadOffice(Out):
     reported_at: datetime | None
+    #: When head office returned the whitelist entry, and its reasons (``ho_rejected``).
+    returned_at: datetime | None
+    returned_reasons: list[HeadOfficeReason]
     limit_signed: str | None
     loan_status: str | None
     loan_status_zh: str
@@ -156,6 +177,12 @@ class CaseActions(Out):
     claim: bool
     verify: bool
     confirm: bool
+    #: the department manager may let the outstanding mismatches through (with a reason)
+    override: bool
+    #: may move the case: anywhere (branch) or to a colleague (sub-branch manager)
+    reassign: bool
+    #: may attach on-site evidence (the holder, while verifying or awaiting sign-off)
+    attach: bool
 
 
 class CaseDetail(Out):
@@ -255,7 +282,9 @@ def _checklist(inst: InstitutionOut, ticked: dict[str, bool] | None,
     }
     return [ChecklistItem(key=k, label_zh=zh, label_en=en, bureau=bureau[k],
                           checked=None if ticked is None else bool(ticked.get(k)),
-                          found=(found or {}).get(k, []))
+                          found=(found or {}).get(k, []),
+                          fields=[FindingField(field=f, label_zh=fzh, label_en=fen)
+                                  for f, (item, fzh, fen) in FIELDS.items() if item == k])
             for k, (zh, en) in CHECKLIST.items()]
 
 
@@ -284,6 +313,7 @@ def case_detail(session: Session, *, actor: Actor, case_id: int, rules: MaskingR
                         fields=unmasked_fields(inst, actor=actor, rules=rules), now=now)
     loan_zh, loan_en = name(LOAN_STATUSES, case_row.loan_status)
     reported = case_row.reported_at is not None
+    returned = next((e for e in events if e.event == "mark_ho_rejected"), None)
     out_decisions = [decision_out(d, sees_settlement=sees) for d in decisions]
     return CaseDetail(
         case=item, version=case_row.version, institution=institution,
@@ -302,6 +332,9 @@ def case_detail(session: Session, *, actor: Actor, case_id: int, rules: MaskingR
             confirmed_at=confirmation.at if confirmation else None),
         head_office=HeadOffice(
             reported_at=case_row.reported_at,
+            returned_at=returned.at if returned else None,
+            returned_reasons=[HeadOfficeReason.model_validate(r) for r in
+                              (returned.details.get("reasons") or [])] if returned else [],
             limit_signed=money(case_row.credit_limit) if reported else None,
             loan_status=case_row.loan_status, loan_status_zh=loan_zh, loan_status_en=loan_en,
             drawn=money(case_row.loan_drawn), balance=money(case_row.loan_balance),
@@ -309,7 +342,36 @@ def case_detail(session: Session, *, actor: Actor, case_id: int, rules: MaskingR
         actions=CaseActions(
             claim=claim_refusal(actor, case_row) is None,
             verify=verify_refusal(actor, case_row) is None,
-            confirm=confirm_refusal(session, actor, case_row) is None))
+            confirm=confirm_refusal(session, actor, case_row) is None,
+            override=override_refusal(session, actor, case_row) is None,
+            reassign=reassign_allowed(actor, case_row),
+            attach=attach_refusal(actor, case_row) is None))
+
+
+#: How the assignment read the district (``domain.address.DistrictReading.source``).
+DISTRICT_SOURCES = {
+    "area_code": ("按医保区划代码", "by the bureau's area code"),
+    "address": ("按登记地址解析", "parsed from the registered address"),
+    "address_over_code": ("登记地址与区划代码不符，按地址", "the address overrides the area code"),
+    "institution_code": ("按机构编号区划", "by the institution code's district"),
+}
+
+
+def _event_note(details: dict[str, Any]) -> tuple[str, str]:
+    """The part of an event's details a person reads on the timeline: the note, the reason,
+    head office's reasons, an attachment's name, how the district was read."""
+    if details.get("reasons"):
+        reasons = details["reasons"]
+        return ("；".join(str(r.get("text_zh", "")) for r in reasons),
+                "; ".join(str(r.get("text_en", "")) for r in reasons))
+    for key in ("note", "reason", "filename"):
+        if details.get(key):
+            return str(details[key]), str(details[key])
+    source = DISTRICT_SOURCES.get(str(details.get("district_source")))
+    if source is not None:
+        return (f"{details.get('sub_branch')}（{source[0]}）",
+                f"{details.get('sub_branch')} ({source[1]})")
+    return "", ""
 
 
 def _timeline(session: Session, case_row: CaseRow, events: Any, decisions: Any,
@@ -318,12 +380,12 @@ def _timeline(session: Session, case_row: CaseRow, events: Any, decisions: Any,
     for e in events:
         zh, en = name(CASE_EVENTS, e.event)
         to_zh, to_en = name(CASE_STATES, e.to_state)
-        note = str((e.details or {}).get("note") or "")
+        note_zh, note_en = _event_note(e.details or {})
         out.append(TimelineEntry(
             at=e.at, kind="case", event=e.event, label_zh=zh, label_en=en,
             actor=names.get(e.actor_id) if e.actor_id else None,
-            detail_zh=f"→ {to_zh}" + (f"；{note}" if note else ""),
-            detail_en=f"→ {to_en}" + (f"; {note}" if note else "")))
+            detail_zh=f"→ {to_zh}" + (f"；{note_zh}" if note_zh else ""),
+            detail_en=f"→ {to_en}" + (f"; {note_en}" if note_en else "")))
     for d in decisions:
         result_zh, result_en = name(DECISION_RESULTS, d.result)
         trigger_zh, trigger_en = trigger_name(d.trigger)

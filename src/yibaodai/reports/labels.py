@@ -26,6 +26,7 @@ CASE_STATES: Names = {
     CaseState.REJECTED: ("核实不通过", "Verification failed"),
     CaseState.CONFIRMED: ("已确认待上报", "Confirmed, to report"),
     CaseState.REPORTED: ("已上报总行", "Reported to head office"),
+    CaseState.HO_REJECTED: ("总行退回", "Returned by head office"),
     CaseState.DRAWN: ("已放款", "Loan drawn"),
     CaseState.CLOSED: ("已结清", "Loan closed"),
 }
@@ -43,8 +44,9 @@ FUNNEL: Names = {
 #: Funnel stage -> the case states that have reached it.
 STAGE_STATES: dict[str, tuple[str, ...]] = {
     "admitted": tuple(s.value for s in CaseState),
-    "claimed": ("claimed", "verified", "rejected", "confirmed", "reported", "drawn", "closed"),
-    "verified": ("verified", "confirmed", "reported", "drawn", "closed"),
+    "claimed": ("claimed", "verified", "rejected", "confirmed", "ho_rejected", "reported",
+                "drawn", "closed"),
+    "verified": ("verified", "confirmed", "ho_rejected", "reported", "drawn", "closed"),
     "reported": ("reported", "drawn", "closed"),
     "drawn": ("drawn", "closed"),
 }
@@ -103,12 +105,14 @@ CASE_EVENTS: Names = {
     "verify_fail": ("核实不通过", "Verification failed"),
     "confirm": ("部门经理确认", "Confirmed by the department manager"),
     "mark_reported": ("已上报总行", "Reported to head office"),
+    "mark_ho_rejected": ("总行退回", "Returned by head office"),
     "mark_drawn": ("已放款", "Loan drawn"),
     "mark_closed": ("已结清", "Loan closed"),
     "loan_status": ("总行贷款状态", "Loan status from head office"),
     "sla_breach": ("时效超时", "SLA deadline missed"),
     "reassigned": ("改派", "Reassigned"),
     "mismatch_override": ("不一致项放行", "Mismatches overridden"),
+    "attachment_added": ("上传核实附件", "Attachment added"),
     "limit_action_requested": ("额度措施报送总行", "Limit action sent to head office"),
     "limit_action_acknowledged": ("总行确认额度措施", "Limit action acknowledged by head office"),
 }
@@ -127,6 +131,7 @@ AUDIT_ACTIONS: Names = {
     "case.claim": ("认领案件", "Case claimed"), "case.verify_pass": ("核实通过", "Verified"),
     "case.verify_fail": ("核实不通过", "Verification failed"),
     "case.confirm": ("部门经理确认", "Confirmed"), "case.mark_reported": ("上报总行", "Reported"),
+    "case.mark_ho_rejected": ("总行退回", "Returned by head office"),
     "case.mark_drawn": ("放款", "Drawn"), "case.mark_closed": ("结清", "Closed"),
     "warning.raised": ("预警产生", "Warning raised"),
     "warning.escalated": ("预警升级", "Warning escalated"),
@@ -136,6 +141,8 @@ AUDIT_ACTIONS: Names = {
     "sla.penalty_lifted": ("解除时效处罚", "SLA penalty lifted"),
     "case.loan_status": ("总行贷款状态", "Loan status"),
     "case.reassigned": ("改派案件", "Case reassigned"),
+    "case.attachment_added": ("上传核实附件", "Attachment added"),
+    "case.attachment_downloaded": ("下载核实附件", "Attachment downloaded"),
     "case.mismatch_override": ("放行不一致项", "Mismatches overridden"),
     "retention.delete": ("数据到期删除", "Retention delete"),
     "user.created": ("新建用户", "User created"), "user.updated": ("修改用户", "User updated"),

@@ -1,7 +1,11 @@
 """The head-office simulator (总行微捷贷平台): receives whitelist entries (8501) and limit
 actions (8502: reduce limit, freeze) on a real HTTP endpoint, lets customers draw loans, and
 reports loan status back to the branch (8601). The limit in force per case is on
-``GET /sim/limits``."""
+``GET /sim/limits``.
+
+Head office checks each whitelist entry against rules of its own (``head_office_refusals``:
+its single-customer cap and a settlement account to pay into) and answers a refusal with its
+reasons (``accepted: false``); the branch records them on the case."""
 
 from __future__ import annotations
 
@@ -17,12 +21,28 @@ from yibaodai.sim.peer import Inbox, SendingClient, receiving_app
 
 HEAD_OFFICE_SENDER_CODE = "HO0000000001"
 WHITELIST_PATH = "/fsi/api/headoffice/callService"
+#: Head office's own cap on one customer's online limit (yuan), above the branch's policy.
+SINGLE_CUSTOMER_CAP = Decimal("2000000")
+
+
+def head_office_refusals(entry: dict[str, Any], *,
+                         cap: Decimal = SINGLE_CUSTOMER_CAP) -> list[dict[str, str]]:
+    """Why head office would not whitelist ``entry`` (empty: it accepts)."""
+    reasons = []
+    if Decimal(str(entry.get("credit_limit") or "0")) > cap:
+        reasons.append({"code": "HO_CAP", "text_zh": f"额度超过总行单户上限{cap:,.0f}元",
+                        "text_en": f"limit above head office's single-customer cap {cap:,.0f}"})
+    if not entry.get("bankacct"):
+        reasons.append({"code": "HO_NO_ACCOUNT", "text_zh": "缺少医保结算账户，无法放款",
+                        "text_en": "no settlement account to pay the loan into"})
+    return reasons
 
 
 LIMIT_ACTIONS = ("reduce_limit", "freeze")
 
 
-def head_office_app(*, keyring: KeyRing, clock: Clock) -> tuple[FastAPI, Inbox]:
+def head_office_app(*, keyring: KeyRing, clock: Clock,
+                    cap: Decimal = SINGLE_CUSTOMER_CAP) -> tuple[FastAPI, Inbox]:
     limits: dict[int, dict[str, Any]] = {}  # case id -> the limit action in force
 
     def accept(infno: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -35,7 +55,11 @@ def head_office_app(*, keyring: KeyRing, clock: Clock) -> tuple[FastAPI, Inbox]:
                                              "warning_id": int(entry["warning_id"]),
                                              "at": clock.now().isoformat()}
             return {"accepted": True, "ho_ref": ref, "action": entry["action"]}
-        return {"accepted": True, "ho_ref": f"WJD{int(entry['case_id']):08d}"}
+        ref = f"WJD{int(entry['case_id']):08d}"
+        reasons = head_office_refusals(entry, cap=cap)
+        if reasons:
+            return {"accepted": False, "ho_ref": ref, "reasons": reasons}
+        return {"accepted": True, "ho_ref": ref}
 
     app, inbox = receiving_app(title="总行模拟器 head-office simulator", path=WHITELIST_PATH,
                                keyring=keyring, clock=clock, area="100000", on_message=accept)
@@ -52,8 +76,8 @@ class LoanDesk:
     """Customers drawing on their whitelist limits in online banking."""
 
     def __init__(self, *, inbox: Inbox, bank_url: str, keyring: KeyRing, clock: Clock,
-                 seed: int) -> None:
-        self.inbox, self.rng = inbox, random.Random(seed)
+                 seed: int, cap: Decimal = SINGLE_CUSTOMER_CAP) -> None:
+        self.inbox, self.rng, self.cap = inbox, random.Random(seed), cap
         self.reported: set[int] = set()
         self.client = SendingClient(url=f"{bank_url}/fsi/api/bank/headoffice/callService",
                                     keyring=keyring, peer_party="bank",
@@ -67,7 +91,7 @@ class LoanDesk:
         drawn = 0
         for entry in entries:
             case_id = int(entry["case_id"])
-            if case_id in self.reported:
+            if case_id in self.reported or head_office_refusals(entry, cap=self.cap):
                 continue
             self.reported.add(case_id)
             if self.rng.random() > share:

@@ -33,6 +33,7 @@ from yibaodai.web.edge import BodyLimit, edge_rules
 from yibaodai.web.permissions import check_routes
 from yibaodai.web.routes import (
     admin,
+    attachments,
     auth,
     cases,
     dashboard,
@@ -51,7 +52,8 @@ STATUS = {ValidationFailed: 422, NotFound: 404, PermissionDenied: 403, Conflict:
 #: Where the front-end build lands (``make frontend``; not committed).
 SPA = Path(__file__).parent / "static" / "app"
 IMMUTABLE = "public, max-age=31536000, immutable"
-API_ROUTERS = (auth.router, dashboard.router, cases.router, warnings_routes.router,
+API_ROUTERS = (auth.router, dashboard.router, cases.router, attachments.router,
+               warnings_routes.router,
                institutions.router, models.router, performance.router, admin.router,
                users_routes.router, sla.router, marketing_routes.router,
                workbench.router)

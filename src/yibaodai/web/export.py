@@ -31,7 +31,7 @@ from yibaodai.web.context import AppContext
 
 MAX_ROWS = 100_000
 Format = Literal["xlsx", "csv"]
-Kind = Literal["text", "money", "date", "datetime", "int", "ratio", "bool"]
+Kind = Literal["text", "money", "date", "datetime", "int", "ratio", "bool", "decimal1"]
 MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
          "csv": "text/csv; charset=utf-8"}
 
@@ -84,6 +84,7 @@ def write_xlsx(path: str, spec: ExportSpec, rows: Iterable[Mapping[str, Any]], *
                    "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
                    "datetime": wb.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
                    "int": wb.add_format({"num_format": "0"}),
+                   "decimal1": wb.add_format({"num_format": "0.0"}),
                    "ratio": wb.add_format({"num_format": "0.00%"})}
         cols = spec.columns
         for n, c in enumerate(cols):
@@ -122,6 +123,8 @@ def _cell(ws: Any, r: int, n: int, kind: Kind, value: Any, formats: dict[str, An
         ws.write_number(r, n, float(value), formats["ratio"])
     elif kind == "int":
         ws.write_number(r, n, int(value), formats["int"])
+    elif kind == "decimal1":  # a measure such as hours, one decimal shown
+        ws.write_number(r, n, float(value), formats["decimal1"])
     elif kind == "datetime" and isinstance(value, datetime):
         ws.write_datetime(r, n, _local(value), formats["datetime"])
     elif kind == "date" and isinstance(value, date):

@@ -25,6 +25,7 @@ class Permission(StrEnum):
     CASES_CONFIRM = "cases.confirm"
     CASES_REASSIGN = "cases.reassign"
     CASES_OVERRIDE = "cases.override"
+    CASES_ATTACH = "cases.attach"
     WARNINGS_VIEW = "warnings.view"
     WARNINGS_EXPORT = "warnings.export"
     WARNINGS_HANDLE = "warnings.handle"
@@ -65,6 +66,8 @@ _GRANTS: dict[Permission, frozenset[Role]] = {
     P.CASES_REASSIGN: frozenset({Role.SUB_BRANCH_MANAGER, Role.BRANCH_MANAGER}),
     # department managers let mismatched findings through, with a reason (cases.overrides)
     P.CASES_OVERRIDE: frozenset({Role.SUB_BRANCH_MANAGER, Role.BRANCH_MANAGER}),
+    # the holder attaches on-site evidence (cases.attachments checks that it is the holder)
+    P.CASES_ATTACH: frozenset({Role.SUB_BRANCH_MANAGER, Role.CLIENT_MANAGER}),
     P.WARNINGS_VIEW: _EVERYONE,
     P.WARNINGS_EXPORT: frozenset({Role.BRANCH_MANAGER, Role.SUB_BRANCH_MANAGER,
                                   Role.CLIENT_MANAGER, Role.AUDITOR}),
@@ -131,6 +134,9 @@ ROUTES: dict[tuple[str, str], Permission] = {
     ("POST", "/api/cases/{case_id}/confirmation"): P.CASES_CONFIRM,
     ("POST", "/api/cases/{case_id}/reassignment"): P.CASES_REASSIGN,
     ("POST", "/api/cases/{case_id}/mismatch-override"): P.CASES_OVERRIDE,
+    ("GET", "/api/cases/{case_id}/attachments"): P.CASES_VIEW,
+    ("POST", "/api/cases/{case_id}/attachments"): P.CASES_ATTACH,
+    ("GET", "/api/cases/{case_id}/attachments/{attachment_id}"): P.CASES_VIEW,
     ("GET", "/api/cases/{case_id}/limit-actions"): P.CASES_VIEW,
     ("GET", "/api/warnings"): P.WARNINGS_VIEW,
     **_exports("/api/warnings", P.WARNINGS_EXPORT),
@@ -156,6 +162,7 @@ ROUTES: dict[tuple[str, str], Permission] = {
     ("POST", "/api/sla/penalties/{penalty_id}/lift"): P.SLA_PENALTY_LIFT,
     ("GET", "/api/sla/calendar"): P.OPTIONS_VIEW,
     ("GET", "/api/me/notifications"): P.SELF,
+    ("POST", "/api/me/notifications/read"): P.SELF,
     ("GET", "/api/audit"): P.AUDIT_VIEW,
     **_exports("/api/audit", P.AUDIT_EXPORT),
     ("GET", "/api/outbox"): P.OUTBOX_VIEW,

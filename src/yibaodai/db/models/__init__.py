@@ -26,6 +26,7 @@ from yibaodai.db.models.bureau import (
     SettlementFactRow,
 )
 from yibaodai.db.models.cases import (
+    CaseAttachmentRow,
     CaseEventRow,
     CaseRow,
     DecisionRow,
@@ -80,6 +81,7 @@ __all__ = [
     "CampaignAttributionRow",
     "CampaignRow",
     "CampaignTargetRow",
+    "CaseAttachmentRow",
     "CaseEventRow",
     "CaseRow",
     "ChainCheckpointRow",

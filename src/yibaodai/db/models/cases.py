@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -98,3 +99,22 @@ class WarningRow(Base):
     action: Mapped[str | None] = mapped_column(String(20))
     escalation: Mapped[str | None] = mapped_column(String(20))  # department / branch
     __table_args__ = (UniqueConstraint("case_id", "rule_code", "period"),)
+
+
+class CaseAttachmentRow(Base):
+    """A file the holder attached to the verification checklist (a licence photo, a bank
+    statement): kept in the database beside the case, so a backup carries it, with its size,
+    the type read from its bytes and its SHA-256 for the audit trail. ``content`` is
+    deferred: lists never load the bytes."""
+
+    __tablename__ = "case_attachments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    item: Mapped[str | None] = mapped_column(String(30))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(60))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)

@@ -17,7 +17,7 @@ from yibaodai.reports.cases import CaseFilters, CaseListItem, case_page
 from yibaodai.reports.cases import case_rows as all_case_rows
 from yibaodai.reports.masking import masking_rules
 from yibaodai.web.deps import Ctx, CurrentActor, DbSession
-from yibaodai.web.edge import NoteText, VisibleText
+from yibaodai.web.edge import NoteText, RecordId, VisibleText
 from yibaodai.web.export import Column, ExportSpec, export_list
 from yibaodai.web.routes import api_router
 from yibaodai.web.schemas import Page, StateChange, send
@@ -53,10 +53,12 @@ class CasePage(Page[CaseListItem]):
 
 
 class Reassignment(BaseModel):
-    """To a sub-branch (it claims afresh) or to a client manager (by username)."""
+    """To a sub-branch (it claims afresh) or to a client manager (by username or user id,
+    as the options' cascader gives it)."""
 
     sub_branch_code: str | None = Field(default=None, max_length=10)
     client_manager: str | None = Field(default=None, max_length=50)
+    client_manager_id: RecordId | None = None
     reason: VisibleText = Field(max_length=500)
 
 
@@ -143,6 +145,7 @@ def reassign_case(case_id: int, body: Reassignment, actor: CurrentActor, ctx: Ct
     client manager of the same sub-branch. Always with a reason (a case event)."""
     case = reassign(s, actor=actor, case_id=case_id, reason=body.reason, now=ctx.clock.now(),
                     sub_branch_code=body.sub_branch_code, client_manager=body.client_manager,
+                    client_manager_id=body.client_manager_id,
                     calendar=bank_calendar(ctx.settings), policy=policy_of(ctx.settings))
     s.commit()
     return StateChange(id=case.id, state=case.state)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, field_validator, model_validator
 from starlette.responses import FileResponse
 
 from yibaodai.cases.performance import SubBranchPerformance, performance_board
+from yibaodai.cases.sla_policy import bank_calendar
 from yibaodai.reports.cases import day_start
 from yibaodai.web.deps import Ctx, CurrentActor, DbSession
 from yibaodai.web.export import Column, ExportSpec, export_list
@@ -18,8 +19,9 @@ from yibaodai.web.schemas import Link, Out, sort_key
 
 router = api_router("performance")
 DEFAULT_DAYS = 90
-SORTS = ("sub_branch_code", "assigned", "conversion", "median_hours_to_claim",
-         "median_hours_to_verify", "claim_breaches", "verification_breaches")
+SORTS = ("sub_branch_code", "assigned", "conversion", "conversion_reported",
+         "median_hours_to_claim", "p90_hours_to_claim", "median_hours_to_verify",
+         "p90_hours_to_verify", "claim_breaches", "verification_breaches", "active_penalties")
 
 PERFORMANCE_EXPORT = ExportSpec("performance", "支行绩效", "Sub-branch performance", (
     Column("sub_branch_code", "支行代码", "Code", width=9),
@@ -28,13 +30,23 @@ PERFORMANCE_EXPORT = ExportSpec("performance", "支行绩效", "Sub-branch perfo
     Column("claimed", "认领", "Claimed", "int", 8),
     Column("verified", "核实", "Verified", "int", 8),
     Column("drawn", "放款", "Drawn", "int", 8),
-    Column("median_hours_to_claim", "认领用时中位数（小时）", "Median hours to claim", width=12),
-    Column("median_hours_to_verify", "核实用时中位数（小时）", "Median hours to verify",
-           width=12),
+    Column("reported", "上报", "Reported", "int", 8),
+    Column("median_hours_to_claim", "认领用时中位数（工作小时）", "Median working hours to claim",
+           "decimal1", 12),
+    Column("p90_hours_to_claim", "认领用时90分位（工作小时）", "P90 working hours to claim",
+           "decimal1", 12),
+    Column("median_hours_to_verify", "核实用时中位数（工作小时）",
+           "Median working hours to verify", "decimal1", 12),
+    Column("p90_hours_to_verify", "核实用时90分位（工作小时）", "P90 working hours to verify",
+           "decimal1", 12),
     Column("claim_breaches", "认领超时", "Claim breaches", "int", 9),
     Column("verification_breaches", "核实超时", "Verification breaches", "int", 9),
-    Column("active_penalty", "处罚中", "Penalised", "bool", 8),
+    Column("active_penalties", "生效处罚", "Active penalties", "int", 8),
     Column("penalty_until", "处罚截至", "Penalty until", "datetime", 17),
+    Column("conversion_reported", "准入至上报转化率", "Conversion admitted to reported",
+           "ratio", 12),
+    Column("conversion_reported_drawn", "上报至放款转化率", "Conversion reported to drawn",
+           "ratio", 12),
     Column("conversion", "准入至放款转化率", "Conversion admitted to drawn", "ratio", 12),
 ))
 
@@ -74,7 +86,8 @@ def _board(actor: CurrentActor, ctx: Ctx, s: DbSession, f: PerformanceFilters) -
     last = f.assigned_to or today
     first = f.assigned_from or last - timedelta(days=DEFAULT_DAYS)
     rows = performance_board(s, since=day_start(first), until=day_start(last + timedelta(days=1)),
-                             now=ctx.clock.now(), sub_branches=actor.sub_branch_scope())
+                             now=ctx.clock.now(), sub_branches=actor.sub_branch_scope(),
+                             calendar=bank_calendar(ctx.settings))
     key = f.sort.removeprefix("-")
 
     def order(r: SubBranchPerformance) -> tuple[bool, object]:
