@@ -4674,6 +4674,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -4759,6 +4768,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -4827,6 +4845,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5073,6 +5100,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7219,6 +7255,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -7555,6 +7600,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7984,6 +8038,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -8063,6 +8126,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description 输入不合法（逐字段说明）bad input, field by field */
             422: {
                 headers: {
@@ -8133,6 +8205,15 @@ export interface operations {
             };
             /** @description 当前状态不允许 the state does not allow it */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description 请求体过大 the request body is over the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
