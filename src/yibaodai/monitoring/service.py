@@ -20,6 +20,7 @@ from yibaodai.db.models import (
     UserRow,
     WarningRow,
 )
+from yibaodai.cases.sla_policy import bank_calendar
 from yibaodai.domain.calendar import WorkingDayCalendar
 from yibaodai.domain.case import CaseState
 from yibaodai.domain.ews.handling import OUTCOMES, escalation_due, handling_errors
@@ -153,7 +154,7 @@ def escalate_overdue(session: Session, *, now: datetime,
                      calendar: WorkingDayCalendar | None = None) -> list[WarningRow]:
     """Unhandled warnings past their level's deadline (``domain.ews.handling``) go to the
     sub-branch department manager; past twice the deadline the branch is told too."""
-    cal = calendar or WorkingDayCalendar()
+    cal = calendar or bank_calendar()
     escalated: list[WarningRow] = []
     for warning in session.scalars(select(WarningRow).where(
             WarningRow.state.in_(OPEN_STATES)).order_by(WarningRow.id)):

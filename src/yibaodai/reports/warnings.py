@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased
 
 from yibaodai.auth.roles import Actor
 from yibaodai.db.models import AuditRow, CaseRow, InstitutionRow, SubBranchRow, UserRow, WarningRow
+from yibaodai.cases.sla_policy import bank_calendar
 from yibaodai.domain.calendar import WorkingDayCalendar
 from yibaodai.domain.ews.handling import deadline as level_deadline
 from yibaodai.monitoring.service import handling_refusal, visible_warning
@@ -194,17 +195,19 @@ def _items(session: Session, actor: Actor, rows: list[Any], now: datetime,
 
 
 def warning_page(session: Session, *, actor: Actor, filters: WarningFilters, now: datetime,
-                 page: int, page_size: int) -> tuple[list[WarningItem], int]:
+                 page: int, page_size: int,
+                 calendar: WorkingDayCalendar | None = None) -> tuple[list[WarningItem], int]:
     stmt = _filtered(Scope.of(actor), filters)
     total = session.scalar(select(func.count()).select_from(
         stmt.with_only_columns(WarningRow.id).order_by(None).subquery())) or 0
     rows = list(session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all())
-    return _items(session, actor, rows, now, WorkingDayCalendar()), int(total)
+    return _items(session, actor, rows, now, calendar or bank_calendar()), int(total)
 
 
 def warning_rows(session: Session, *, actor: Actor, filters: WarningFilters,
-                 now: datetime) -> Iterator[WarningItem]:
-    cal = WorkingDayCalendar()
+                 now: datetime, calendar: WorkingDayCalendar | None = None
+                 ) -> Iterator[WarningItem]:
+    cal = calendar or bank_calendar()
     result = session.execute(_filtered(Scope.of(actor), filters).execution_options(
         yield_per=500))
     for chunk in result.partitions(500):
@@ -212,8 +215,8 @@ def warning_rows(session: Session, *, actor: Actor, filters: WarningFilters,
 
 
 def warning_detail(session: Session, *, actor: Actor, warning_id: int,
-                   now: datetime) -> WarningItem:
+                   now: datetime, calendar: WorkingDayCalendar | None = None) -> WarningItem:
     visible_warning(session, actor, warning_id)
     rows = list(session.execute(_filtered(Scope.of(actor), WarningFilters())
                                 .where(WarningRow.id == warning_id)).all())
-    return _items(session, actor, rows, now, WorkingDayCalendar())[0]
+    return _items(session, actor, rows, now, calendar or bank_calendar())[0]

@@ -76,7 +76,7 @@ def standard_jobs(*, db: Database, bus: MessageBus, dispatcher: Dispatcher | Non
 
     def escalation(now: datetime, stop: threading.Event) -> dict[str, int]:
         with db.unit_of_work() as session:
-            escalated = escalate_overdue(session, now=now)
+            escalated = escalate_overdue(session, now=now, calendar=bank_calendar(settings))
             session.commit()
         return {"escalated": len(escalated)}
 

@@ -8,6 +8,7 @@ from fastapi import Query
 from pydantic import BaseModel, Field
 from starlette.responses import FileResponse, Response
 
+from yibaodai.cases.sla_policy import bank_calendar
 from yibaodai.monitoring.service import handle_warning, outcome_counts
 from yibaodai.reports.warnings import (
     WarningFilters,
@@ -68,14 +69,16 @@ class OutcomeCounts(BaseModel):
 def list_warnings(actor: CurrentActor, ctx: Ctx, s: DbSession, filters: Filters,
                   page: PageNo = 1, page_size: PageSize = 20) -> Response:
     items, total = warning_page(s, actor=actor, filters=filters, now=ctx.clock.now(),
-                                page=page, page_size=page_size)
+                                page=page, page_size=page_size,
+                                calendar=bank_calendar(ctx.settings))
     return send(WarningPage(items=items, total=total, page=page, page_size=page_size))
 
 
 def _export(fmt: Literal["xlsx", "csv"], actor: CurrentActor, ctx: Ctx, s: DbSession,
             filters: WarningFilters) -> FileResponse:
     now = ctx.clock.now()
-    rows = (w.model_dump() for w in warning_rows(s, actor=actor, filters=filters, now=now))
+    rows = (w.model_dump() for w in warning_rows(s, actor=actor, filters=filters, now=now,
+                                                     calendar=bank_calendar(ctx.settings)))
     return export_list(s, ctx, actor=actor, spec=WARNINGS_EXPORT, fmt=fmt, rows=rows,
                        filters=filters.as_query())
 
@@ -99,7 +102,8 @@ def warning_outcomes(actor: CurrentActor, s: DbSession) -> OutcomeCounts:
 
 @router.get("/warnings/{warning_id}")
 def get_warning(warning_id: int, actor: CurrentActor, ctx: Ctx, s: DbSession) -> WarningItem:
-    return warning_detail(s, actor=actor, warning_id=warning_id, now=ctx.clock.now())
+    return warning_detail(s, actor=actor, warning_id=warning_id, now=ctx.clock.now(),
+                          calendar=bank_calendar(ctx.settings))
 
 
 @router.post("/warnings/{warning_id}/outcome")
