@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from yibaodai.audit.log import record as audit
 from yibaodai.auth.roles import CAN_HANDLE_WARNING, Actor, Role
+from yibaodai.cases.sla_policy import bank_calendar
 from yibaodai.db.models import (
     CaseRow,
     FundDisbursementRow,
@@ -20,7 +21,6 @@ from yibaodai.db.models import (
     UserRow,
     WarningRow,
 )
-from yibaodai.cases.sla_policy import bank_calendar
 from yibaodai.domain.calendar import WorkingDayCalendar
 from yibaodai.domain.case import CaseState
 from yibaodai.domain.ews.handling import OUTCOMES, escalation_due, handling_errors

@@ -13,8 +13,8 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from yibaodai.auth.roles import Actor
-from yibaodai.db.models import AuditRow, CaseRow, InstitutionRow, SubBranchRow, UserRow, WarningRow
 from yibaodai.cases.sla_policy import bank_calendar
+from yibaodai.db.models import AuditRow, CaseRow, InstitutionRow, SubBranchRow, UserRow, WarningRow
 from yibaodai.domain.calendar import WorkingDayCalendar
 from yibaodai.domain.ews.handling import deadline as level_deadline
 from yibaodai.monitoring.service import handling_refusal, visible_warning
