@@ -133,3 +133,12 @@ def test_lines_after_the_header() -> None:
     assert kind("注：仅供营销使用", "大连康宁诊所") is RowKind.DATA  # not one repeated note
     assert kind("大连注册诊所") is RowKind.DATA
     assert classify(["", "机构名称"], Layout((0,), {Column.NAME: (5,)})) is RowKind.DATA
+
+
+def test_notes_repeated_across_cells_and_layouts_without_a_name_column() -> None:
+    # the same remark in two cells, spaced differently: one note
+    assert kind("注：仅供 test", "注：仅供test") is RowKind.NOTE
+    assert kind("注：仅供 test", "注：仅供 best") is RowKind.DATA
+    bare = Layout((0,), {Column.ADDRESS: (0,)})
+    assert classify(["人民路1号", "x"], bare) is RowKind.DATA
+    assert classify(["合计", "x"], bare) is RowKind.TOTAL

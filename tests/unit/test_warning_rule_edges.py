@@ -267,3 +267,16 @@ def test_evaluate_runs_every_rule_once() -> None:
     got = [(s.rule_code, s.level) for s in evaluate(h, AS_OF)]
     assert ("W01", "orange") in got and ("W02", "red") in got and ("W08", "red") in got
     assert len({c for c, _ in got}) == len(got)
+
+
+def test_w07_december_money_is_due_in_february() -> None:
+    # December's claim is made by 10 January; 28 + 10 days later is 17 February
+    months = {m: MonthFigures(100_000.0, 1_000, 10, 0.5)
+              for m in previous_months(date(2026, 2, 18), 24)}
+    paid_before = (Disbursement("2025-10", date(2025, 11, 28), 95_000.0),
+                   Disbursement("2025-11", date(2025, 12, 28), 95_000.0))
+    h = BorrowerHistory(months=months, last_settlement=date(2026, 2, 16),
+                        disbursements=paid_before)
+    assert level("W07", h, date(2026, 2, 17)) is None
+    signal = run_rule(RULES["W07"], h, date(2026, 2, 18), record=False)
+    assert signal is not None and signal.inputs["missing"] == ["2025-12"]
