@@ -280,3 +280,25 @@ def test_w07_december_money_is_due_in_february() -> None:
     assert level("W07", h, date(2026, 2, 17)) is None
     signal = run_rule(RULES["W07"], h, date(2026, 2, 18), record=False)
     assert signal is not None and signal.inputs["missing"] == ["2025-12"]
+
+
+@pytest.mark.parametrize(("as_of", "low", "previous"), [
+    (date(2026, 4, 2), ("2026-01", "2026-02", "2026-03"), "2026-02"),  # after Jan+Feb
+    (date(2026, 3, 2), ("2025-12", "2026-01", "2026-02"), "2025-12"),  # Jan+Feb after Dec
+    (date(2026, 5, 2), ("2026-03", "2026-04"), "2026-03"),
+])
+def test_w01_two_breaches_running_across_the_spring_festival_are_red(
+        as_of: date, low: tuple[str, ...], previous: str) -> None:
+    months = {m: income(100_000.0) for m in previous_months(as_of, 24)}
+    months |= {m: income(40_000.0) for m in low}
+    h = BorrowerHistory(months=months, last_settlement=as_of - timedelta(days=2))
+    signal = run_rule(RULES["W01"], h, as_of, record=False)
+    assert signal is not None and signal.level == "red"
+    assert signal.inputs["previous_ratio"] == pytest.approx(0.4, abs=1e-4)
+    # the month before recovered: a first breach is orange
+    months[previous] = income(100_000.0)
+    if previous.endswith("-02"):
+        months[previous[:5] + "01"] = income(100_000.0)
+    once = run_rule(RULES["W01"], BorrowerHistory(
+        months=months, last_settlement=as_of - timedelta(days=2)), as_of, record=False)
+    assert once is not None and once.level == "orange"
