@@ -163,3 +163,13 @@ def test_keys_strip_prefixes_repeatedly_and_every_district_from_addresses() -> N
     assert address_key("辽宁省大连市沙河口区西岗区人民路1号") == "人民路1号"
     assert address_key("大连市旅顺口区 黄河路 1-2 号") == "黄河路12号"
     assert address_key("ABC路") == "abc路"
+
+
+def test_a_row_alike_to_two_coded_institutions_joins_the_closer_whatever_the_order() -> None:
+    for near, far in ((0, 1), (1, 0)):
+        records = [r(near, N13, A5, code="P1"), r(far, N12_88, A5_80, code="P2"),
+                   r(2, N13, A5)]
+        result = cluster(sorted(records, key=lambda x: x.key))
+        assert (near, 2) in result.groups or (2, near) in result.groups
+        assert (far,) in result.groups
+        assert result.links[2].other == near and result.links[2].score == 100
