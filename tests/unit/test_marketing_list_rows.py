@@ -173,3 +173,10 @@ def test_a_table_counts_what_it_skips_and_keeps_only_the_first_refusal_of_a_row(
     assert [(i.row, i.code) for i in table.refused] == [(5, "name_missing")]
     assert [(i.row, i.code) for i in table.warnings] == [(7, "uscc_missing"),
                                                          (7, "invalid_phone")]
+
+
+def test_a_ragged_row_shorter_than_the_header_reads_as_empty_cells() -> None:
+    row, issues = parse_row(4, ["大连康宁诊所"], LAYOUT)
+    assert row is None and [i.code for i in issues] == ["district_unknown", "uscc_missing"]
+    row, issues = parse_row(4, ["大连康宁诊所", None, None, "中山区人民路1号"], LAYOUT)
+    assert row is not None and row.district == "210202" and row.phones == ()
