@@ -191,3 +191,11 @@ def test_kinds(cell: str, name: str, kind: str | None) -> None:
 ])
 def test_coordinates_inside_the_box_both_ends_included(text: str, value: float | None) -> None:
     assert parse_coordinate(text, low=38.5, high=40.2) == value
+
+
+def test_the_district_named_first_in_an_address_wins_even_if_another_comes_back() -> None:
+    assert district_in_address("西岗区中山区西岗区路1号") == "210203"
+    # three-character aliases are generic (every city has a 开发区, a 高新区): not read
+    assert district_in_address("开发区辽河西路1号") is None
+    assert district_in_address("高新区黄浦路1号") is None
+    assert district_in_address("大连开发区辽河西路1号") == "210213"
