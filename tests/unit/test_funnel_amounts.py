@@ -65,6 +65,10 @@ def test_the_leaderboard_ranks_by_amount_then_count_then_authorizations() -> Non
     assert [(s.rank, s.sub_branch) for s in board] == [
         (1, "S4"), (2, "S3"), (3, "S2"), (3, "S5"), (5, "S1"), (6, "S6")]
     assert board[-1].drawn_amount == D("0.00") and board[-1].drawn_count == 0
+    # more loans beat more authorizations at the same amount
+    board = leaderboard({"A": funnel(_steps("100", 2, 2)), "B": funnel(_steps("100", 1, 3))},
+                        targets={}, sub_branches=["B", "A"])
+    assert [s.sub_branch for s in board] == ["A", "B"]
 
 
 def test_attainment_is_drawn_against_target() -> None:
