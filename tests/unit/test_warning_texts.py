@@ -33,6 +33,10 @@ def feb_history() -> BorrowerHistory:
     return BorrowerHistory(months=months, last_settlement=date(2026, 2, 28))
 
 
+def stepped(after: float) -> BorrowerHistory:
+    return history({m: inc(100_123.4) for m in MONTHS[:-5]} | {m: inc(after) for m in MONTHS[-5:]})
+
+
 CASES = {
     "W01 yellow": (("W01", history({"2026-09": inc(65_432.1)}), AS_OF),
         Signal(
@@ -124,6 +128,27 @@ CASES = {
         text_zh='已连续45天无医保结算',
         text_en='no settlement for 45 days',
         inputs={'last_settlement': '2026-08-18', 'days': 45})),
+    # a clean step five months ago: any change-point detector finds it (docs/ews.md W04)
+    "W04 red": (("W04", stepped(35_432.1), AS_OF),
+        Signal(
+        rule_code='W04',
+        rule_version='w04-level-1',
+        level='red',
+        period='2026-09',
+        text_zh='统筹结算收入自2026-05起降至原水平的35%（变点检测）',
+        text_en='fund income fell to 35% of its former level from 2026-05 (change point)',
+        inputs={'change_month': '2026-05', 'share': 0.3539, 'before': 100123.4,
+                'after': 35432.1})),
+    "W04 orange": (("W04", stepped(70_321.5), AS_OF),
+        Signal(
+        rule_code='W04',
+        rule_version='w04-level-1',
+        level='orange',
+        period='2026-09',
+        text_zh='统筹结算收入自2026-05起降至原水平的70%（变点检测）',
+        text_en='fund income fell to 70% of its former level from 2026-05 (change point)',
+        inputs={'change_month': '2026-05', 'share': 0.7023, 'before': 100123.4,
+                'after': 70321.5})),
 }
 
 
