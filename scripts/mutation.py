@@ -156,8 +156,16 @@ def judge(exit_codes: Mapping[str, int | None], *, message_only: Iterable[str],
     return out
 
 
-def count(mutants: Iterable[Mutant]) -> dict[str, ModuleCount]:
-    by_module: dict[str, ModuleCount] = {}
+def domain_modules(root: Path = ROOT) -> list[str]:
+    """Every module under ``domain/`` (``__init__`` files aside), so the report lists the ones
+    with nothing to mutate (plain data: ``events``, ``roles``) instead of leaving them out."""
+    base = root / "src"
+    return sorted(".".join(p.relative_to(base).with_suffix("").parts)
+                  for p in (root / DOMAIN).rglob("*.py") if p.name != "__init__.py")
+
+
+def count(mutants: Iterable[Mutant], modules: Iterable[str] = ()) -> dict[str, ModuleCount]:
+    by_module: dict[str, ModuleCount] = {m: ModuleCount(m) for m in modules}
     for m in mutants:
         c = by_module.setdefault(m.module, ModuleCount(m.module))
         c.mutants += 1
@@ -378,10 +386,11 @@ def render(counts: Mapping[str, ModuleCount], mutants: list[Mutant], command: st
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for c in counts.values():
+        percent = f"{c.percent:.1f}" if c.mutants else "no functions"
         lines.append(f"| `{c.module.removeprefix('yibaodai.')}` | {c.mutants} | {c.unchecked} | "
                      f"{c.excluded} | "
                      f"{c.accepted} | {c.counted} | {c.killed} | {len(c.survivors)} | "
-                     f"{c.percent:.1f} |")
+                     f"{percent} |")
     lines += ["", summary_line(counts)]
     unchecked = sum(c.unchecked for c in counts.values())
     if unchecked:
@@ -424,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     for m in mutants:
         if m.status == SURVIVED:
             m.diff = diff_of(m.name)
-    counts = count(mutants)
+    counts = count(mutants, domain_modules())
     REPORT.write_text(render(counts, mutants, command.strip()), "utf-8")
     for c in counts.values():
         print(f"{c.module:40} {c.killed:5} of {c.counted:5} killed ({c.percent:.1f}%)")

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck
+from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -31,7 +31,9 @@ from yibaodai.sim.server import ServerThread
 
 use_cheapest_parameters_for_tests()
 # `make mutation` (pyproject [tool.mutmut]) runs the unit tests under mutmut's tracing, many
-# times slower and once per mutant: no deadlines, and the same examples every time.
+# times slower and once per mutant: no deadlines, and the same examples every time. No
+# shrinking either: the first failing example already kills the mutant, and shrinking it
+# under the tracer can outlast mutmut's time limit (a slow "timeout" instead of a kill).
 # The default: no per-example deadline and no "too slow" health check — speed is measured by
 # the benchmarks, never by a test, and the shared 2-core machine makes timings noisy.
 hypothesis_settings.register_profile("default-timing-free", deadline=None,
@@ -39,7 +41,8 @@ hypothesis_settings.register_profile("default-timing-free", deadline=None,
 if not os.environ.get("HYPOTHESIS_PROFILE"):
     hypothesis_settings.load_profile("default-timing-free")
 hypothesis_settings.register_profile("mutation", deadline=None, derandomize=True,
-                                     database=None, suppress_health_check=list(HealthCheck))
+                                     database=None, suppress_health_check=list(HealthCheck),
+                                     phases=[Phase.explicit, Phase.reuse, Phase.generate])
 # Whatever finds its settings in the environment (the CLI, a Database given no chain keys)
 # gets a scratch folder, never the working copy's ./var.
 os.environ["YIBAODAI_VAR_DIR"] = tempfile.mkdtemp(prefix="yibaodai-test-var-")

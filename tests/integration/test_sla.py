@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -184,3 +186,32 @@ def test_sla_sweep_command_runs_the_same_idempotent_sweep(
     over = run_cli(installation.settings, "sla", "lift", penalty_id, "--reason", "已整改",
                    "--user", "gm")  # the system clock is past the 30 days of 2026-09-03
     assert over.exit_code == 1 and "penalty_not_active" in over.stderr
+
+
+def test_the_screen_says_when_coming_deadlines_pass_the_official_calendar(
+        installation: Installation, bank_server: ServerThread, tmp_path: Path) -> None:
+    """``GET /api/sla/calendar`` as the clock moves past chinese_calendar's years (to 2026),
+    then with the bank's holiday table for 2027 configured."""
+    account = installation.accounts["gm"]
+
+    def status() -> dict[str, object]:  # signs in again: a moved clock ends the session
+        token = httpx.post(f"{bank_server.url}/api/auth/token", json={
+            "username": account.username, "password": account.password}).json()["token"]
+        r = httpx.get(f"{bank_server.url}/api/sla/calendar", timeout=60,
+                      headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200, r.text
+        body: dict[str, object] = r.json()
+        return body
+
+    installation.clock.set(at(2026, 11, 1, 9))
+    assert status()["covered"] is True and status()["warning"] is None
+    installation.clock.set(at(2026, 12, 1, 9))  # 45 days ahead reach 2027
+    uncovered = status()
+    assert uncovered["covered"] is False
+    assert "2027" in str(uncovered["warning"]) and "节假日" in str(uncovered["warning"])
+    table = tmp_path / "holidays.json"
+    table.write_text(json.dumps({"2027-01-01": False, "2027-02-20": True}), "utf-8")
+    installation.settings.holidays_file = table
+    assert status()["covered"] is True
+    installation.clock.set(at(2027, 12, 1, 9))
+    assert "2028" in str(status()["warning"])

@@ -156,3 +156,18 @@ INITIAL = {"pharmacy": _card(20_000)}
 '''
     assert mutation.import_time_functions(source) == {"_card", "_bins", "_check"}
     assert mutation.import_time_functions("def f():\n    return 1\n\n\nX = 1\n") == set()
+
+
+def test_every_domain_module_is_listed_even_with_nothing_to_mutate(
+        mutation: ModuleType) -> None:
+    modules = mutation.domain_modules()
+    assert {"yibaodai.domain.events", "yibaodai.domain.roles", "yibaodai.domain.verification",
+            "yibaodai.domain.ews.rules", "yibaodai.domain.marketing.rows"} <= set(modules)
+    assert not any(m.endswith("__init__") for m in modules)
+    mutants = mutation.judge({"yibaodai.domain.a.x_f__mutmut_1": 1}, message_only=(),
+                             accepted={})
+    counts = mutation.count(mutants, ["yibaodai.domain.a", "yibaodai.domain.roles"])
+    assert counts["yibaodai.domain.roles"].mutants == 0
+    report = mutation.render(counts, mutants, "cmd")
+    assert "| `domain.roles` | 0 | 0 | 0 | 0 | 0 | 0 | 0 | no functions |" in report
+    assert "| `domain.a` | 1 | 0 | 0 | 0 | 1 | 1 | 0 | 100.0 |" in report

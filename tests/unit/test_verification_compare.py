@@ -39,3 +39,8 @@ def test_only_fields_recorded_on_site_are_compared_and_differences_are_named() -
     assert mismatches(findings) == ["address"]
     assert mismatches(compare({"legal_representative": "张三"}, bureau)) == [
         "legal_representative"]  # the bureau has no value: not confirmed
+
+
+def test_the_normal_form_upper_cases_letters() -> None:
+    assert normal_form("91210202ma0q5k2x0y") == "91210202MA0Q5K2X0Y"
+    assert normal_form(" ａｂ c ") == "ABC"

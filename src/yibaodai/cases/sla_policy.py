@@ -1,12 +1,16 @@
 """The SLA policy and working-day calendar as the bank configured them (``Settings.sla_*``,
 ``Settings.holidays_file``). Every calendar the cases build comes from :func:`bank_calendar`,
-so the bank's holiday table applies everywhere, and :func:`calendar_warning` says (in the
-structured log and to the API) when a deadline was counted Monday-Friday because no holiday
-table covers its year."""
+so the bank's holiday table applies everywhere (case SLAs, warning-handling deadlines and
+escalation, the warning reports), and the structured log says when a deadline was counted
+Monday-Friday because no holiday table covers its year: each such deadline logs
+``sla.deadline_uncovered`` (:class:`BankCalendar`), and :func:`calendar_warning` tells the API
+(``GET /api/sla/calendar``) and the log when coming deadlines will be."""
 
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -46,12 +50,38 @@ def _holidays(path: Path) -> dict[date, bool]:
     return table
 
 
+class BankCalendar(WorkingDayCalendar):
+    """The working-day calendar the system counts deadlines on. The domain calendar falls
+    back to Monday-Friday past the years it knows; this one also says so in the structured
+    log when a deadline is counted over such a year, so the fallback is never silent — once
+    an hour per uncovered span, not for every deadline (a list page counts one per row)."""
+
+    #: Seconds between two log lines about the same uncovered span.
+    REPEAT_AFTER = 3600.0
+
+    def __init__(self, extra_holidays: Mapping[date, bool] | None = None) -> None:
+        super().__init__(extra_holidays)
+        self._said: dict[str, float] = {}
+
+    def add_working_days(self, start: datetime, days: int) -> datetime:
+        due = super().add_working_days(start, days)
+        first = to_shanghai(start).date()
+        warning = self.coverage_warning_between(first, due.date())
+        if warning is not None:
+            now = time.monotonic()
+            if now - self._said.get(warning, -self.REPEAT_AFTER) >= self.REPEAT_AFTER:
+                self._said[warning] = now
+                log.warning("sla.deadline_uncovered", start=start.isoformat(),
+                            working_days=days, deadline=due.isoformat(), warning=warning)
+        return due
+
+
 @lru_cache(maxsize=8)
-def _calendar(path: Path | None) -> WorkingDayCalendar:
-    return WorkingDayCalendar(_holidays(path) if path is not None else None)
+def _calendar(path: Path | None) -> BankCalendar:
+    return BankCalendar(_holidays(path) if path is not None else None)
 
 
-def bank_calendar(settings: Settings | None = None) -> WorkingDayCalendar:
+def bank_calendar(settings: Settings | None = None) -> BankCalendar:
     """The calendar with the bank's holiday table (none configured: the package's years)."""
     return _calendar(settings.holidays_file if settings is not None else None)
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from yibaodai.audit.log import record as audit
 from yibaodai.auth.roles import CAN_HANDLE_WARNING, Actor, Role
 from yibaodai.cases.notify import notifier, notify_once
+from yibaodai.cases.sla_policy import bank_calendar
 from yibaodai.db.models import (
     CaseRow,
     FundDisbursementRow,
@@ -183,7 +184,7 @@ def escalate_overdue(session: Session, *, now: datetime,
     go to the sub-branch department manager; past twice the deadline the branch's managers
     are told too. Each step is written once (the warning's ``escalation``) and each person
     told once (the inbox key), so running again changes nothing."""
-    cal = calendar or WorkingDayCalendar()
+    cal = calendar or bank_calendar()
     escalated: list[WarningRow] = []
     notices: list[NotificationRow] = []
     for warning in session.scalars(select(WarningRow).where(

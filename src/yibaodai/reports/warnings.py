@@ -13,6 +13,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from yibaodai.auth.roles import Actor
+from yibaodai.cases.sla_policy import bank_calendar
 from yibaodai.db.models import AuditRow, CaseRow, InstitutionRow, SubBranchRow, UserRow, WarningRow
 from yibaodai.domain.calendar import WorkingDayCalendar
 from yibaodai.domain.ews.handling import DEADLINE_WORKING_DAYS
@@ -197,18 +198,20 @@ def _items(session: Session, actor: Actor, rows: list[Any], now: datetime,
 def warning_page(session: Session, *, actor: Actor, filters: WarningFilters, now: datetime,
                  page: int, page_size: int,
                  deadline_days: Mapping[str, int] = DEADLINE_WORKING_DAYS,
+                 calendar: WorkingDayCalendar | None = None,
                  ) -> tuple[list[WarningItem], int]:
     stmt = _filtered(Scope.of(actor), filters)
     total = session.scalar(select(func.count()).select_from(
         stmt.with_only_columns(WarningRow.id).order_by(None).subquery())) or 0
     rows = list(session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all())
-    return _items(session, actor, rows, now, WorkingDayCalendar(), deadline_days), int(total)
+    return _items(session, actor, rows, now, calendar or bank_calendar(),
+                  deadline_days), int(total)
 
 
 def warning_rows(session: Session, *, actor: Actor, filters: WarningFilters, now: datetime,
                  deadline_days: Mapping[str, int] = DEADLINE_WORKING_DAYS,
-                 ) -> Iterator[WarningItem]:
-    cal = WorkingDayCalendar()
+                 calendar: WorkingDayCalendar | None = None) -> Iterator[WarningItem]:
+    cal = calendar or bank_calendar()
     result = session.execute(_filtered(Scope.of(actor), filters).execution_options(
         yield_per=500))
     for chunk in result.partitions(500):
@@ -216,8 +219,9 @@ def warning_rows(session: Session, *, actor: Actor, filters: WarningFilters, now
 
 
 def warning_detail(session: Session, *, actor: Actor, warning_id: int, now: datetime,
-                   deadline_days: Mapping[str, int] = DEADLINE_WORKING_DAYS) -> WarningItem:
+                   deadline_days: Mapping[str, int] = DEADLINE_WORKING_DAYS,
+                   calendar: WorkingDayCalendar | None = None) -> WarningItem:
     visible_warning(session, actor, warning_id)
     rows = list(session.execute(_filtered(Scope.of(actor), WarningFilters())
                                 .where(WarningRow.id == warning_id)).all())
-    return _items(session, actor, rows, now, WorkingDayCalendar(), deadline_days)[0]
+    return _items(session, actor, rows, now, calendar or bank_calendar(), deadline_days)[0]

@@ -143,8 +143,10 @@ def w01_shortfall(h: BorrowerHistory, as_of: date, p: Mapping[str, Any]) -> Find
     judged = "1-2月合计" if last.endswith("-02") else f"{last}月"
     judged_en = "January+February" if last.endswith("-02") else last
     if ratio < p["breach"]:
-        prev_month = _month_before(last, 2 if last.endswith("-03") else 1)
-        prev = None if prev_month.endswith("-01") else _shortfall_ratio(h, prev_month, window)
+        # the month judged before: February (as January+February) for March, December for
+        # February, else the month before
+        prev_month = _month_before(last, 2 if last.endswith("-02") else 1)
+        prev = _shortfall_ratio(h, prev_month, window)
         level: Level = "red" if prev is not None and prev < p["breach"] else "orange"
         facts["previous_ratio"] = None if prev is None else round(prev, 4)
         return Finding(level, last, f"{judged}统筹结算收入仅为自身季节性预期的{ratio:.0%}，"
@@ -443,7 +445,7 @@ def w08_overdue(h: BorrowerHistory, as_of: date, p: Mapping[str, Any]) -> Findin
 
 
 RULES: dict[str, Rule] = {r.code: r for r in (
-    Rule("W01", "w01-shortfall-2", "季节性收入缺口", "Seasonal income shortfall",
+    Rule("W01", "w01-shortfall-3", "季节性收入缺口", "Seasonal income shortfall",
          {"window": 6, "near_breach": 0.7, "breach": 0.5, "declines": 3, "decline_floor": 0.85,
           "min_history": 7}, w01_shortfall),
     Rule("W02", "w02-silence-2", "结算中断", "Settlement stopped",

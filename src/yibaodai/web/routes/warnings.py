@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import FileResponse, Response
 
 from yibaodai.cases.service import visible_case
+from yibaodai.cases.sla_policy import bank_calendar
 from yibaodai.db.models import UserRow
 from yibaodai.domain.ews.handling import ACTIONS
 from yibaodai.monitoring.limit_actions import case_limit_actions
@@ -115,7 +116,8 @@ def list_warnings(actor: CurrentActor, ctx: Ctx, s: DbSession, filters: Filters,
                   page: PageNo = 1, page_size: PageSize = 20) -> Response:
     items, total = warning_page(s, actor=actor, filters=filters, now=ctx.clock.now(),
                                 page=page, page_size=page_size,
-                                deadline_days=ctx.settings.warning_deadline_days)
+                                deadline_days=ctx.settings.warning_deadline_days,
+                                calendar=bank_calendar(ctx.settings))
     return send(WarningPage(items=items, total=total, page=page, page_size=page_size))
 
 
@@ -124,7 +126,8 @@ def _export(fmt: Literal["xlsx", "csv"], actor: CurrentActor, ctx: Ctx, s: DbSes
     now = ctx.clock.now()
     rows = (w.model_dump() for w in warning_rows(
         s, actor=actor, filters=filters, now=now,
-        deadline_days=ctx.settings.warning_deadline_days))
+        deadline_days=ctx.settings.warning_deadline_days,
+        calendar=bank_calendar(ctx.settings)))
     return export_list(s, ctx, actor=actor, spec=WARNINGS_EXPORT, fmt=fmt, rows=rows,
                        filters=filters.as_query())
 
@@ -159,7 +162,8 @@ def warning_outcomes(actor: CurrentActor, s: DbSession) -> OutcomeCounts:
 @router.get("/warnings/{warning_id}")
 def get_warning(warning_id: int, actor: CurrentActor, ctx: Ctx, s: DbSession) -> WarningItem:
     return warning_detail(s, actor=actor, warning_id=warning_id, now=ctx.clock.now(),
-                          deadline_days=ctx.settings.warning_deadline_days)
+                          deadline_days=ctx.settings.warning_deadline_days,
+                          calendar=bank_calendar(ctx.settings))
 
 
 @router.post("/warnings/{warning_id}/outcome")
