@@ -64,6 +64,8 @@ CHECKLIST_ITEMS = ("identity", "licence", "address", "settlement_account", "oper
 #: The last wave: institutions authorizing on the demo's last day, a few per sub-branch, so
 #: that every sub-branch opens the platform with cases to claim and cases to verify.
 LAST_WAVE_PER_SUB_BRANCH = 3
+#: Rounds of the last wave's top-up (``Demo._top_up``).
+TOP_UP_ROUNDS = 3
 #: Archetypes the bureau's list shows as sound businesses (the last wave is drawn from them).
 SOUND = ("growing", "stable", "seasonal")
 #: One sub-branch in this many gets a penalty notice for a borrower; the others a grade change.
@@ -181,6 +183,8 @@ class Demo:
         wave2 = authorizing[len(wave1):]
         self.authorizing = authorizing
         last_wave = self._last_wave([i for i in city if i not in authorizing])
+        first_of_last = [inst for code in sorted(last_wave)
+                         for inst in last_wave[code][:LAST_WAVE_PER_SUB_BRANCH]]
         self.campaign = start_campaign(self.staff.call, city=city, seed=self.seed,
                                        authorizing={i.fixmedins_code for i in authorizing},
                                        say=self._say)
@@ -217,26 +221,68 @@ class Demo:
             self._say("贷后监测 post-loan monitoring of the new month")
         self._advance_to(datetime(2026, 11, 9, 9, 0, tzinfo=SHANGHAI))
         self._tick()
-        self._onboard(last_wave, "第三批授权机构 wave 3 (work waiting)")
-        self.authorizing += last_wave
+        self._onboard(first_of_last, "第三批授权机构 wave 3 (work waiting)")
+        self.authorizing += first_of_last
         self._tick()
+        self._top_up(last_wave, used={i.fixmedins_code for i in first_of_last})
         self._claim_half()
 
-    def _last_wave(self, pool: list[SyntheticInstitution]) -> list[SyntheticInstitution]:
-        """A few sound institutions per sub-branch (by where the bank will assign them) from
-        those that have not authorized: the bureau plays their authorization last."""
+    def _last_wave(self, pool: list[SyntheticInstitution]
+                   ) -> dict[str, list[SyntheticInstitution]]:
+        """Operating institutions per sub-branch, the sound ones first (by where the bank
+        would assign them, before penalties and load), from those that have not authorized:
+        the bureau plays the first few of each sub-branch's authorizations last, and more
+        where the bank's own assignment left a sub-branch short (``_top_up``)."""
         branch = load_organisation()
         by_sub: dict[str, list[SyntheticInstitution]] = {}
-        for inst in pool:
-            if inst.archetype not in SOUND or inst.biz_stas != "1" \
-                    or inst.cred_lv_name not in ("A", "B"):
+
+        def sound(inst: SyntheticInstitution) -> bool:
+            return inst.archetype in SOUND and inst.cred_lv_name in ("A", "B")
+
+        # the sound ones first; the others (which the model may refuse) only for top-ups
+        for inst in sorted(pool, key=lambda i: not sound(i)):
+            if inst.biz_stas != "1":
                 continue
             sub = choose_sub_branch(branch, district=inst.area_code, latitude=inst.latitude,
                                     longitude=inst.longitude, excluded=frozenset())
             if sub is not None:
                 by_sub.setdefault(sub.code, []).append(inst)
-        return [inst for code in sorted(by_sub)
-                for inst in by_sub[code][:LAST_WAVE_PER_SUB_BRANCH]]
+        return by_sub
+
+    def _top_up(self, candidates: dict[str, list[SyntheticInstitution]], *,
+                used: set[str]) -> None:
+        """Where the bank's assignment (penalties, open load, the parsed address) left a
+        sub-branch with fewer than two new cases, one more institution authorizes that the
+        assignment rule, given today's open load, sends there, for at most ``TOP_UP_ROUNDS``
+        rounds: each sub-branch needs one case to claim and one claimed to verify."""
+        branch = load_organisation()
+        pool = [i for code in sorted(candidates) for i in candidates[code]]
+        for _ in range(TOP_UP_ROUNDS):
+            waiting: dict[str, int] = {}
+            load: dict[str, int] = {}
+            for state in ("assigned", "claimed"):
+                for case in self.staff.cases("gm", state=state):
+                    code = str(case["sub_branch_code"])
+                    load[code] = load.get(code, 0) + 1
+                    if state == "assigned":
+                        waiting[code] = waiting.get(code, 0) + 1
+            short = {s.code for s in branch.sub_branches if waiting.get(s.code, 0) < 2}
+            extra: list[SyntheticInstitution] = []
+            for inst in pool:
+                if not short or inst.fixmedins_code in used:
+                    continue
+                sub = choose_sub_branch(branch, district=inst.area_code,
+                                        latitude=inst.latitude, longitude=inst.longitude,
+                                        excluded=frozenset(), open_load=load)
+                if sub is not None and sub.code in short:
+                    extra.append(inst)
+                    used.add(inst.fixmedins_code)
+                    short.discard(sub.code)
+            if not extra:
+                return
+            self._onboard(extra, "第三批补充授权 wave 3, top-up")
+            self.authorizing += extra
+            self._tick()
 
     def _claim_half(self) -> None:
         """The last wave's morning: in every sub-branch, a client manager claims all but one
