@@ -80,6 +80,7 @@ class ModuleCount:
     unchecked: int = 0
     killed: int = 0
     survivors: list[Mutant] = field(default_factory=list)
+    carried_from: str = ""
 
     @property
     def counted(self) -> int:
@@ -374,6 +375,34 @@ def import_time_kills(survivors: list[str], root: Path = MUTANTS) -> set[str]:
     return {n for n, k in result.items() if k}
 
 
+def carried_counts(rev: str, counts: Mapping[str, ModuleCount]) -> dict[str, ModuleCount]:
+    """Rows of the report at git ``rev`` for the modules this run did not check at all and
+    whose source is unchanged since ``rev``: mutmut resets every verdict when its settings
+    change, so an earlier full run's figures stand for such a module, marked as carried."""
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                              check=False)
+
+    old = git("show", f"{rev}:docs/mutation.md").stdout
+    rows = {f"yibaodai.{m}": [int(x) for x in nums.split(" | ")[:7]] for m, nums in
+            re.findall(r"^\| `([\w.]+)` \| ([\d |]+) \| [\d.]+ \|$", old, re.MULTILINE)}
+    survivors = re.findall(r"^- `(yibaodai\.domain\.[^`]+)`$", old.split("## Remaining")[-1],
+                           re.MULTILINE)
+    out: dict[str, ModuleCount] = {}
+    for module, c in counts.items():
+        path = str(DOMAIN.parent.parent / (module.replace(".", "/") + ".py"))
+        if (c.mutants and c.unchecked < c.mutants) or module not in rows:
+            continue
+        if git("diff", "--quiet", rev, "HEAD", "--", path).returncode != 0:
+            continue
+        mutants, _, excluded, accepted, _, killed, _ = rows[module]
+        out[module] = ModuleCount(
+            module, mutants, excluded, accepted, 0, killed,
+            [Mutant(n, module, SURVIVED, diff=f"(survivor of the run at {rev})")
+             for n in survivors if module_of(n) == module], carried_from=rev)
+    return out
+
+
 def render(counts: Mapping[str, ModuleCount], mutants: list[Mutant], command: str) -> str:
     lines = [
         "# Mutation testing of `domain/`",
@@ -387,8 +416,9 @@ def render(counts: Mapping[str, ModuleCount], mutants: list[Mutant], command: st
     ]
     for c in counts.values():
         percent = f"{c.percent:.1f}" if c.mutants else "no functions"
-        lines.append(f"| `{c.module.removeprefix('yibaodai.')}` | {c.mutants} | {c.unchecked} | "
-                     f"{c.excluded} | "
+        carried = f" (from {c.carried_from})" if c.carried_from else ""
+        lines.append(f"| `{c.module.removeprefix('yibaodai.')}`{carried} | {c.mutants} | "
+                     f"{c.unchecked} | {c.excluded} | "
                      f"{c.accepted} | {c.counted} | {c.killed} | {len(c.survivors)} | "
                      f"{percent} |")
     lines += ["", summary_line(counts)]
@@ -414,6 +444,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--no-fresh", action="store_true", help="skip the fresh-import check")
     parser.add_argument("--max-children", type=int, default=2)
+    parser.add_argument("--carry-from", metavar="REV", default="",
+                        help="take unchecked, unchanged modules' rows from the report at REV")
     parser.add_argument("names", nargs="*", help="mutant names or globs for mutmut run")
     args = parser.parse_args(argv)
     command = "python scripts/mutation.py " + " ".join(argv or sys.argv[1:])
@@ -434,6 +466,8 @@ def main(argv: list[str] | None = None) -> int:
         if m.status == SURVIVED:
             m.diff = diff_of(m.name)
     counts = count(mutants, domain_modules())
+    if args.carry_from:
+        counts = {**counts, **carried_counts(args.carry_from, counts)}
     REPORT.write_text(render(counts, mutants, command.strip()), "utf-8")
     for c in counts.values():
         print(f"{c.module:40} {c.killed:5} of {c.counted:5} killed ({c.percent:.1f}%)")
