@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 
 from yibaodai.domain.address import (
     FUNCTIONAL_AREAS,
+    DistrictReading,
+    ParsedAddress,
     district_centre,
     normalise,
     parse_address,
@@ -134,3 +136,26 @@ def test_the_address_wins_when_the_code_disagrees_or_is_missing() -> None:
 def test_neither_code_nor_address_falls_back_to_the_institution_code() -> None:
     reading = read_district(area_code=None, address=None, institution_code_area="210211")
     assert (reading.district, reading.source) == ("210211", "institution_code")
+
+
+@pytest.mark.parametrize(("address", "district", "method"), [
+    ("大连市沙河口区黄河路668号", "210204", "cpca"),             # the administrative name
+    ("大连高新园区软件园路8号", "210211", "functional_area"),    # no 区 name, a functional area
+    ("大连甘井子红旗西路99号", "210211", "short_name"),          # only the short name
+])
+def test_the_reading_says_how_the_district_was_found(address: str, district: str,
+                                                       method: str) -> None:
+    assert parse_address(address) == ParsedAddress(district, method)
+
+
+def test_the_reading_keeps_the_bureaus_code_and_what_the_address_said() -> None:
+    """The assigned event records both inputs, so a wrong assignment can be traced."""
+    assert read_district(area_code="210204", address="大连市沙河口区黄河路1号",
+                         institution_code_area="210204") == DistrictReading(
+        "210204", "area_code", "210204", "210204")
+    assert read_district(area_code="210204", address="大连市中山区人民路23号",
+                         institution_code_area="210204") == DistrictReading(
+        "210202", "address_over_code", "210204", "210202")
+    assert read_district(area_code="999999", address="一楼门面",
+                         institution_code_area="210202") == DistrictReading(
+        "210202", "institution_code", "999999", None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from itertools import pairwise
 
 import pytest
@@ -147,3 +148,71 @@ def test_leave_one_out_chooses_the_configuration_that_works_on_the_others() -> N
 def test_leave_one_out_needs_two_series() -> None:
     with pytest.raises(ValueError, match="two series"):
         leave_one_out([step_series(1)])
+
+
+# Leave-one-out on a detector given as a table (series -> configuration -> points), so which
+# configuration wins on which series is set by hand. Every series has 20 points and one true
+# change at 10 (metrics.score: [10] scores (1, 1), [8] (1, 0.82), [6] (1, 0.66), [10, 11]
+# (0.8, 0.95), [3] (0.5, 0.47), [] (0.67, 0.5)).
+_X = ChangePointConfig(threshold=1.5)
+_Y = ChangePointConfig(threshold=2.0)
+_PREDICTED: dict[int, dict[ChangePointConfig, list[int]]] = {
+    0: {_X: [8], _Y: [10], DEFAULT: [10, 11]},      # Y is best here, X close behind
+    1: {_X: [10], _Y: [3], DEFAULT: [10, 11]},
+    2: {_X: [10], _Y: [3], DEFAULT: [10, 11]},
+    3: {_X: [6], _Y: [10, 11], DEFAULT: []},        # X finds more, Y covers better
+    4: {_X: [], _Y: [], DEFAULT: []},
+}
+
+
+def _table_detector(values: Sequence[float | None], config: ChangePointConfig) -> list[int]:
+    return _PREDICTED[int(values[0] or 0)][config]
+
+
+def _series(k: int) -> Labelled:
+    return Labelled(f"s{k}", [float(k)] + [0.0] * 19, [[10]])
+
+
+def _mean_of(points: list[list[int]]) -> dict[str, float]:
+    pairs = [score([[10]], p, 20) for p in points]
+    return {"f1": round(sum(p[0] for p in pairs) / len(pairs), 4),
+            "cover": round(sum(p[1] for p in pairs) / len(pairs), 4)}
+
+
+def test_leave_one_out_scores_each_series_with_what_won_on_the_others() -> None:
+    """Y is best on series 0 alone, so picking on the series itself would flatter it; on the
+    four others X wins (F1 + covering summed), and is what series 0 is scored with. The
+    per-series best reads the labels and sums F1 and covering: on series 3 that is Y's
+    [10, 11], not X's higher F1."""
+    report = leave_one_out([_series(k) for k in range(5)], [_X, _Y, DEFAULT], _table_detector)
+    x_points = [_PREDICTED[k][_X] for k in range(5)]
+    assert report == {
+        "series": 5,
+        "configurations": 3,
+        "held_out": _mean_of(x_points),
+        "chosen_when_held_out": {"threshold 1.5, bandwidth m^0.50, min_segment 3": 5},
+        "best_on_all": {"configuration": "threshold 1.5, bandwidth m^0.50, min_segment 3",
+                        **_mean_of(x_points)},
+        "default": {"configuration": "threshold 3, bandwidth m^0.50, min_segment 3",
+                    **_mean_of([_PREDICTED[k][DEFAULT] for k in range(5)])},
+        "per_series_best_upper_bound": _mean_of([[10], [10], [10], [10, 11], []]),
+    }
+    assert report["held_out"] == {"f1": 0.9333, "cover": 0.7948}  # 4 decimals, not more
+
+
+@pytest.mark.parametrize(("grid", "chosen"), [
+    ([_X, DEFAULT, _Y], DEFAULT),  # a tie goes to the default...
+    ([_X, _Y], _X),                # ...and without it to the earlier configuration
+])
+def test_leave_one_out_breaks_ties_towards_the_default_then_the_earlier_one(
+        grid: list[ChangePointConfig], chosen: ChangePointConfig) -> None:
+    same = {k: {config: [10] for config in grid} for k in (0, 1)}
+
+    def detector(values: Sequence[float | None], config: ChangePointConfig) -> list[int]:
+        return same[int(values[0] or 0)][config]
+
+    report = leave_one_out([_series(0), _series(1)], grid, detector)  # two series suffice
+    label = (f"threshold {chosen.threshold:g}, bandwidth m^0.50, "
+             f"min_segment {chosen.min_segment}")
+    assert report["chosen_when_held_out"] == {label: 2}
+    assert report["best_on_all"]["configuration"] == label

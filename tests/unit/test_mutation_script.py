@@ -171,3 +171,18 @@ def test_every_domain_module_is_listed_even_with_nothing_to_mutate(
     report = mutation.render(counts, mutants, "cmd")
     assert "| `domain.roles` | 0 | 0 | 0 | 0 | 0 | 0 | 0 | no functions |" in report
     assert "| `domain.a` | 1 | 0 | 0 | 0 | 1 | 1 | 0 | 100.0 |" in report
+
+
+def test_only_unchecked_modules_unchanged_since_the_old_run_are_carried(
+        mutation: ModuleType) -> None:
+    """eabf8ab is the commit of the full run on the old base: months has not changed since
+    and is carried with that run's figures; sla changed (working_hours_between), and a module
+    this run checked is never replaced."""
+    mc = mutation.ModuleCount
+    counts = {"yibaodai.domain.months": mc("yibaodai.domain.months", 15, unchecked=15),
+              "yibaodai.domain.sla": mc("yibaodai.domain.sla", 207, unchecked=207),
+              "yibaodai.domain.case": mc("yibaodai.domain.case", 127, killed=127)}
+    carried = mutation.carried_counts("eabf8ab", counts)
+    assert list(carried) == ["yibaodai.domain.months"]
+    months = carried["yibaodai.domain.months"]
+    assert (months.counted, months.killed, months.carried_from) == (15, 15, "eabf8ab")

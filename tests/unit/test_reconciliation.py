@@ -85,3 +85,61 @@ def test_unanswered_pushes_and_missing_decisions_are_faults_refused_pushes_are_n
         "superseded": 0, "missing": 0, "duplicated": 0, "rows_expected": 0, "rows_stored": 0,
         "faults": [], "ok": False}
     assert (kinds["8201"]["stored"], kinds["8201"]["missing"]) == (1, 1)
+
+
+def _keys(prefix: str, n: int = 21) -> list[str]:
+    return [f"{prefix}{i:02d}" for i in range(n)]
+
+
+def test_the_outbound_report_counts_every_kind_of_fault_and_names_at_most_twenty() -> None:
+    """21 sent keys the bureau never saw, one it saw but never applied, 21 it applied twice
+    (after three deliveries) and 21 it has that were never queued; and a receiver with no
+    records at all (the CRM) whose one sent key is missing."""
+    queued = [Queued("bureau", k, "sent") for k in _keys("s") + _keys("dup") + ["z"]]
+    queued += [Queued("bureau", "p1", "pending"), Queued("bureau", "d1", "dead"),
+               Queued("crm", "c1", "sent")]
+    recorded = {"bureau": [Recorded(k, 1, 1) for k in _keys("u")]
+                + [Recorded(k, 3, 2) for k in _keys("dup")] + [Recorded("z", 1, 0)]}
+    assert outbound(queued, recorded) == {
+        "bureau": {"queued": 45, "sent": 43, "pending": 1, "dead": 1,
+                   "received": 42,            # z was delivered but never applied
+                   "deliveries": 21 + 63 + 1, "redelivered": 21,
+                   "missing": 22, "duplicates": 21, "unexpected": 21,
+                   "faults": {"missing": _keys("s", 20), "duplicates": _keys("dup", 20),
+                              "unexpected": _keys("u", 20)},
+                   "ok": False},
+        "crm": {"queued": 1, "sent": 1, "pending": 0, "dead": 0, "received": 0,
+                "deliveries": 0, "redelivered": 0, "missing": 1, "duplicates": 0,
+                "unexpected": 0, "faults": {"missing": ["c1"], "duplicates": [],
+                                            "unexpected": []},
+                "ok": False},
+    }
+
+
+def test_the_inbound_report_counts_each_push_once_by_its_fate_and_names_twenty() -> None:
+    pushes = [
+        Push("ok1", "2201", True, True, expected_rows=3, stored_rows=3),
+        Push("ok2", "2201", True, True),                       # a kind without rows
+        Push("old1", "2201", True, True, expected_rows=4, stored_rows=2, superseded=True),
+        Push("old2", "2201", True, True, expected_rows=1, stored_rows=0, superseded=True),
+        Push("lost", "2201", True, True, expected_rows=2, stored_rows=0),
+        Push("twice", "2201", True, True, expected_rows=1, stored_rows=2),
+        Push("nodecision", "2201", True, True, decision_id=7, decision_found=False),
+        Push("no1", "2201", True, False), Push("no2", "2201", True, False),
+        *(Push(k, "2201", False, False) for k in _keys("un")),
+        Push("fine", "2202", True, True, decision_id=8),
+    ]
+    result = report([], {}, pushes)
+    assert result == {"ok": False, "receivers": {}, "pushes": {
+        "2201": {"archived": 30, "accepted": 7, "refused": 2, "unanswered": 21, "stored": 2,
+                 "superseded": 2, "missing": 2, "duplicated": 1,
+                 "rows_expected": 3 + 4 + 1 + 2 + 1, "rows_stored": 3 + 2 + 0 + 0 + 2,
+                 "faults": [{"msgid": "lost", "fault": "missing"},
+                            {"msgid": "twice", "fault": "duplicated"},
+                            {"msgid": "nodecision", "fault": "missing"},
+                            *({"msgid": k, "fault": "unanswered"} for k in _keys("un", 17))],
+                 "ok": False},
+        "2202": {"archived": 1, "accepted": 1, "refused": 0, "unanswered": 0, "stored": 1,
+                 "superseded": 0, "missing": 0, "duplicated": 0, "rows_expected": 0,
+                 "rows_stored": 0, "faults": [], "ok": True}}}
+    assert report([], {}, pushes[-1:])["ok"] is True

@@ -212,3 +212,23 @@ def test_working_hours_are_at_most_eight_a_day_and_never_more_than_elapsed(
     hours = working_hours_between(a, b, CAL)
     assert 0 <= hours <= minutes / 60 + 1e-9
     assert hours <= 8 * ((b.date() - a.date()).days + 1)
+
+
+def test_working_hours_cross_a_month_and_a_year_end() -> None:
+    # Monday 30 Nov 16:00 -> Tuesday 1 Dec 10:00: each day opens at its own 09:00
+    assert working_hours_between(sh(2026, 11, 30, 16), sh(2026, 12, 1, 10), CAL) == 2.0
+    # Thursday 31 Dec 2026 16:00 -> Monday 4 Jan 2027 10:00 (2-3 Jan a weekend)
+    new_year = 8.0 if CAL.is_working_day(date(2027, 1, 1)) else 0.0
+    assert working_hours_between(sh(2026, 12, 31, 16), sh(2027, 1, 4, 10), CAL) == 2.0 + new_year
+
+
+def test_the_next_day_opens_at_nine_sharp_whatever_the_minute_of_the_start() -> None:
+    """The start's minutes, seconds and microseconds belong to the start only: the next
+    working day still counts from 09:00:00.000000."""
+    evening = datetime(2026, 12, 1, 18, 30, 30, 500000, tzinfo=SHANGHAI)
+    assert working_hours_between(evening, sh(2026, 12, 2, 11), CAL) == 2.0
+
+
+def test_an_end_before_the_start_is_refused_naming_both_instants() -> None:
+    with pytest.raises(ValueError, match=r"end \(2026-12-01T09:00:00\+08:00\) is before start"):
+        working_hours_between(sh(2026, 12, 1, 10), sh(2026, 12, 1, 9), CAL)

@@ -45,3 +45,11 @@ def test_a_table_is_accepted_exactly_when_more_severe_levels_wait_no_longer(
 @given(st.sampled_from(LEVEL_ORDER), st.sampled_from(LEVEL_ORDER))
 def test_a_level_goes_up_only_towards_red(before: str, after: str) -> None:
     assert level_went_up(before, after) == (LEVEL_ORDER.index(after) < LEVEL_ORDER.index(before))
+
+
+@pytest.mark.parametrize("level", LEVEL_ORDER)
+def test_a_level_the_rules_do_not_know_is_never_a_step_up_nor_a_step_from(level: str) -> None:
+    """A warning re-scored to (or from) a level outside the rules' four, e.g. from an older
+    rule set, must not page the client manager: only a known level can go up."""
+    assert level_went_up(level, "critical") is False
+    assert level_went_up("critical", level) is False
