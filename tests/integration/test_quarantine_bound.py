@@ -104,3 +104,25 @@ def test_a_signed_message_replayed_after_its_window_is_not_recorded_without_boun
         assert r.json()["infcode"] == 1201
     rows, _ = _stored(bureau)
     assert 1 <= rows - before <= 20  # the rate's worth, then on record already
+
+
+def test_the_anonymous_rate_window_moves_with_the_gateways_clock(bureau: Bureau) -> None:
+    """The per-source window runs on the injected clock, not the wall clock: once the rate's
+    worth is recorded, further junk is not stored until the clock moves past the window."""
+    def junk() -> None:
+        r = httpx.post(bureau.url, content=os.urandom(64).hex().encode(),
+                       headers={"content-type": "application/json"})
+        assert r.json()["infcode"] == 1002
+
+    before, _ = _stored(bureau)
+    for _ in range(25):
+        junk()
+    full, _ = _stored(bureau)
+    assert full - before == 20  # settings.quarantine_rate: 20/minute
+    bureau.clock.advance(timedelta(seconds=30))
+    junk()
+    assert _stored(bureau)[0] == full  # half a minute later: still within the window
+    bureau.clock.advance(timedelta(seconds=31))
+    for _ in range(3):
+        junk()
+    assert _stored(bureau)[0] == full + 3  # a minute on the clock after the first: room again

@@ -54,9 +54,15 @@ class BankCalendar(WorkingDayCalendar):
     """The working-day calendar the system counts deadlines on. The domain calendar falls
     back to Monday-Friday past the years it knows; this one also says so in the structured
     log when a deadline is counted over such a year, so the fallback is never silent — once
-    an hour per uncovered span, not for every deadline (a list page counts one per row)."""
+    an hour per uncovered span, not for every deadline (a list page counts one per row).
 
-    #: Seconds between two log lines about the same uncovered span.
+    That hour is the one exception to the injected clock, on purpose: it throttles log lines
+    for the operator reading the log in real time, decides nothing about a case, and the
+    deadlines themselves are counted from the ``start`` the caller gives (its clock). Under
+    the demo's simulated clock, business days pass in seconds; counting this hour on that
+    clock would repeat the line every few seconds."""
+
+    #: Seconds (of ``time.monotonic``, real time) between two log lines about one span.
     REPEAT_AFTER = 3600.0
 
     def __init__(self, extra_holidays: Mapping[date, bool] | None = None) -> None:
