@@ -276,6 +276,10 @@ def probes(w: World) -> dict[tuple[str, str], Probe]:
         ("GET", "/api/outbox"): Probe("/api/outbox", {"params": {"status": "dead"}}, 200),
         ("POST", "/api/outbox/{outbox_id}/retry"): Probe(
             f"/api/outbox/{MISSING}/retry", {"json": {"reason": "peer back up"}}, 404),
+        ("GET", "/api/outbox/events"): Probe("/api/outbox/events", {"params": {"status": "dead"}},
+                                             200),
+        ("POST", "/api/outbox/events/{event_id}/retry"): Probe(
+            f"/api/outbox/events/{MISSING}/retry", {"json": {"reason": "handler mended"}}, 404),
         ("GET", "/api/users"): Probe("/api/users", {}, 200),
         ("POST", "/api/users"): Probe("/api/users", bad, 422),
         ("PATCH", "/api/users/{user_id}"): Probe(f"/api/users/{MISSING}", {"json": {}}, 404),

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -20,6 +21,7 @@ from yibaodai.bootstrap import keyring
 from yibaodai.cli import app
 from yibaodai.clock import SHANGHAI, SimulatedClock
 from yibaodai.db.models import (
+    AuditRow,
     CaseEventRow,
     CaseRow,
     FlowEventRow,
@@ -35,6 +37,7 @@ from yibaodai.runtime import build_worker
 from yibaodai.sim.peer import receiving_app
 from yibaodai.sim.server import ServerThread
 from yibaodai.worker import deferred, leases
+from yibaodai.worker.dispatcher import HANDLER_FAILED, MAX_ATTEMPTS, Dispatcher
 from yibaodai.worker.runner import RETRY_AFTER, Job, Worker
 from yibaodai.worker.schedules import Every
 
@@ -227,6 +230,132 @@ def test_a_failing_deferred_handler_is_retried_then_left_dead_with_its_error(
         assert deferred.handle_due(db, bus, now=now - timedelta(seconds=1)).failed == 0
     assert status == "dead" and len(calls) == deferred.MAX_ATTEMPTS
     assert deferred.handle_due(db, bus, now=now + timedelta(days=1)).failed == 0
+
+
+def test_a_failing_handler_of_a_delivery_ends_as_a_dead_letter_an_admin_retries(
+        live: World) -> None:
+    """A send that succeeds but whose ``MessageDelivered`` handler fails is counted as a
+    failed attempt (rolled back, backed off), not retried for ever: after ``MAX_ATTEMPTS`` it
+    is a dead letter on the outbox page, and the branch admin's retry, once the handler is
+    mended, delivers it (the receiver answers the same idempotency key once)."""
+    broken: list[int] = []
+    mended: list[int] = []
+
+    def receipt_breaks(session: Any, event: MessageDelivered) -> None:
+        broken.append(event.outbox_id)
+        raise RuntimeError("receipt bug")
+
+    def receipt_works(session: Any, event: MessageDelivered) -> None:
+        mended.append(event.outbox_id)
+
+    db, clock = live.installation.bank.db, live.installation.clock
+    with db.unit_of_work() as s:
+        row = OutboxRow(destination="bureau", kind="admission_result",
+                        idempotency_key="handler-breaks", created_at=clock.now(),
+                        status="pending", attempts=0, next_attempt_at=clock.now(),
+                        payload={"fixmedins_code": "P21020200001", "fixmedins_name": "药房"})
+        s.add(row)
+        s.commit()
+        row_id = row.id
+    dispatcher = Dispatcher(
+        db=db, clock=clock, connector=live.dispatcher.connector,
+        endpoints={"bureau": live.dispatcher.endpoints["bureau"]}, holder="handler-test",
+        publish=MessageBus(handlers={MessageDelivered: [receipt_breaks]}, deferred={}).publish)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        assert dispatcher.dispatch_due() == 0
+        with db.unit_of_work() as s:
+            got = s.get(OutboxRow, row_id)
+            assert got is not None and got.attempts == attempt and got.claimed_until is None
+            assert got.last_error == f"{HANDLER_FAILED}RuntimeError: receipt bug"
+            assert got.sent_at is None
+            status, due = got.status, got.next_attempt_at
+        if attempt < MAX_ATTEMPTS:
+            assert status == "pending" and due > clock.now()
+            assert dispatcher.dispatch_due() == 0 and len(broken) == attempt  # not yet due
+            clock.set(due)
+    assert status == "dead" and len(broken) == MAX_ATTEMPTS
+    clock.advance(timedelta(days=1))
+    assert dispatcher.dispatch_due() == 0 and len(broken) == MAX_ATTEMPTS  # stays dead
+
+    admin = live.token("admin")
+    listed = httpx.get(f"{live.bank_url}/api/outbox", params={"status": "dead"},
+                       headers=admin).json()["items"]
+    (shown,) = [i for i in listed if i["id"] == row_id]
+    assert shown["last_error"].startswith(HANDLER_FAILED) and shown["attempts"] == MAX_ATTEMPTS
+    dispatcher.publish = MessageBus(handlers={MessageDelivered: [receipt_works]},
+                                    deferred={}).publish
+    r = httpx.post(f"{live.bank_url}/api/outbox/{row_id}/retry", headers=admin,
+                   json={"reason": "回执处理已修复 / receipt handler mended"})
+    assert r.status_code == 200, r.text
+    assert dispatcher.dispatch_due() == 1 and mended == [row_id]
+    with db.unit_of_work() as s:
+        got = s.get(OutboxRow, row_id)
+        assert got is not None and got.status == "sent" and got.attempts == 1
+    assert live.bureau_inbox.applied["handler-breaks"] == 1
+
+
+def test_a_dead_deferred_event_is_on_the_outbox_page_and_an_admin_retries_it(
+        live: World) -> None:
+    """Monitoring after new data (a deferred handler) that fails ``MAX_ATTEMPTS`` times is not
+    lost in ``flow_events``: the outbox page lists it as dead with its error, a retry needs a
+    reason and is audited, and the mended handler then handles it once."""
+    state = {"broken": True, "handled": 0}
+
+    def watch(session: Any, event: ProfileChanged) -> None:
+        if state["broken"]:
+            raise ValueError("monitoring bug")
+        state["handled"] += 1
+
+    bus = MessageBus(handlers={}, deferred={ProfileChanged: [watch]})
+    db, clock = live.installation.bank.db, live.installation.clock
+    with db.unit_of_work() as s:
+        bus.publish(s, [ProfileChanged(at=clock.now(), fixmedins_code="P21020200001",
+                                       msgid="M-dead")])
+        s.commit()
+        (event_id,) = s.scalars(select(FlowEventRow.id).where(
+            FlowEventRow.handler.endswith("watch")))
+    for _ in range(deferred.MAX_ATTEMPTS):
+        assert deferred.handle_due(db, bus, now=clock.now()).failed == 1
+        with db.unit_of_work() as s:
+            due = s.get(FlowEventRow, event_id).next_attempt_at  # type: ignore[union-attr]
+        clock.set(max(due, clock.now()))
+
+    admin = live.token("admin")
+    page = httpx.get(f"{live.bank_url}/api/outbox/events", params={"status": "dead"},
+                     headers=admin)
+    assert page.status_code == 200, page.text
+    (shown,) = [i for i in page.json()["items"] if i["id"] == event_id]
+    assert (shown["status"], shown["status_zh"], shown["attempts"]) == (
+        "dead", "已停止重试", deferred.MAX_ATTEMPTS)
+    assert shown["last_error"] == "ValueError: monitoring bug"
+    assert shown["event_type"] == "ProfileChanged" and shown["handler"].endswith("watch")
+    assert event_id not in [i["id"] for i in httpx.get(
+        f"{live.bank_url}/api/outbox/events", params={"status": "failed"},
+        headers=admin).json()["items"]]
+    bad = httpx.get(f"{live.bank_url}/api/outbox/events", params={"status": "lost"},
+                    headers=admin)
+    assert bad.status_code == 422
+    cm = live.token("cm_dl001_1")
+    assert httpx.get(f"{live.bank_url}/api/outbox/events", headers=cm).status_code == 403
+
+    retry_url = f"{live.bank_url}/api/outbox/events/{event_id}/retry"
+    blank = httpx.post(retry_url, headers=admin, json={"reason": "  "})
+    assert blank.status_code == 422 and "reason" in blank.text
+    with db.unit_of_work() as s:
+        assert s.get(FlowEventRow, event_id).status == "dead"  # type: ignore[union-attr]
+    state["broken"] = False
+    r = httpx.post(retry_url, headers=admin, json={"reason": "监测程序已修复 / monitoring mended"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["attempts"]) == ("pending", 0)
+    assert deferred.handle_due(db, bus, now=clock.now()).handled == 1
+    assert state["handled"] == 1
+    again = httpx.post(retry_url, headers=admin, json={"reason": "再试一次 / once more"})
+    assert again.status_code == 409  # handled: nothing to retry
+    with db.unit_of_work() as s:
+        (audited,) = s.scalars(select(AuditRow).where(
+            AuditRow.action == "flow_event.retry", AuditRow.target == f"flow_event:{event_id}"))
+        assert audited.actor == "admin" and audited.details["was"] == "dead"
+        assert "修复" in audited.details["reason"]
 
 
 def test_a_stop_finishes_the_send_in_progress_and_releases_the_rest(live: World) -> None:

@@ -122,6 +122,17 @@ describe('ReasonDialog', () => {
     expect(reasonBox().value).toBe('')
   })
 
+  it('names the reason field as the caller asks, 理由 by default', async () => {
+    host()
+    await flushPromises()
+    expect(byId('x-dialog').querySelector('label')?.textContent).toBe('理由')
+    mounted.splice(0).forEach((w) => w.unmount())
+    document.body.innerHTML = ''
+    host({ label: '重试原因（将记入审计日志）' })
+    await flushPromises()
+    expect(byId('x-dialog').querySelector('label')?.textContent).toBe('重试原因（将记入审计日志）')
+  })
+
   it('puts extra fields from the slot above the reason, inside the same form', async () => {
     host({}, () => h('input', { 'data-testid': 'x-target' }))
     await flushPromises()

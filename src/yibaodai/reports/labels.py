@@ -82,6 +82,10 @@ MODEL_STAGES: Names = {
 OUTBOX_STATUSES: Names = {
     "pending": ("待发送", "Pending"), "failed": ("发送失败重试中", "Failed, retrying"),
     "dead": ("已停止重试", "Dead"), "sent": ("已发送", "Sent")}
+#: The deferred handlers' events (``flow_events``) as the outbox page shows them.
+EVENT_STATUSES: Names = {
+    "pending": ("待处理", "Pending"), "failed": ("处理失败重试中", "Failed, retrying"),
+    "dead": ("已停止重试", "Dead"), "done": ("已处理", "Handled")}
 OUTBOX_KINDS: Names = {
     "admission_result": ("准入结果（医保局）", "Admission result (bureau)"),
     "whitelist_entry": ("白名单上报（总行）", "Whitelist entry (head office)"),
@@ -151,6 +155,7 @@ AUDIT_ACTIONS: Names = {
     "user.locale": ("切换语言", "Language"),
     "export": ("导出", "Export"), "personal_data.view": ("查看个人信息", "Personal data viewed"),
     "outbox.retry": ("发件重试", "Outbox retry"),
+    "flow_event.retry": ("延后事件重试", "Deferred event retry"),
 }
 
 

@@ -167,6 +167,8 @@ ROUTES: dict[tuple[str, str], Permission] = {
     **_exports("/api/audit", P.AUDIT_EXPORT),
     ("GET", "/api/outbox"): P.OUTBOX_VIEW,
     ("POST", "/api/outbox/{outbox_id}/retry"): P.OUTBOX_RETRY,
+    ("GET", "/api/outbox/events"): P.OUTBOX_VIEW,
+    ("POST", "/api/outbox/events/{event_id}/retry"): P.OUTBOX_RETRY,
     ("GET", "/api/users"): P.USERS_MANAGE,
     ("POST", "/api/users"): P.USERS_MANAGE,
     ("PATCH", "/api/users/{user_id}"): P.USERS_MANAGE,

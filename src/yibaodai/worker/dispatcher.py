@@ -13,6 +13,14 @@ publish what happened.
   the attempt and backs off exponentially with jitter (``backoff``); after ``MAX_ATTEMPTS``
   the row is a dead letter and ``DeliveryFailed`` is published. A branch administrator sends
   a dead letter again from the platform, with a reason (``outbound.admin.retry``).
+* **Handlers of a delivery.** ``MessageDelivered`` is handled in the transaction that marks
+  the row sent. When one of its handlers fails, that transaction is rolled back and the
+  attempt is counted as a failure like a failed send (``last_error`` starts with
+  ``HANDLER_FAILED``): the row backs off, is sent again under the same idempotency key (the
+  receiver gives its first answer again) and, after ``MAX_ATTEMPTS``, is a dead letter on
+  the outbox page, which an administrator retries once the cause is mended. Before this, the
+  row stayed pending with its claim, was resent whenever the claim ran out and never
+  counted an attempt: it was retried for ever and never dead-lettered.
 * **Stopping.** ``stop`` is checked between rows: a send in progress finishes and is
   recorded; rows claimed but not yet sent are released at once.
 """
@@ -40,6 +48,8 @@ log = structlog.get_logger(__name__)
 #: down for a morning misses nothing; a longer outage ends in the dead-letter list, and a
 #: branch administrator sends those again from the platform.
 MAX_ATTEMPTS = 16
+#: How ``last_error`` begins when the send succeeded but a handler of the delivery failed.
+HANDLER_FAILED = "handler: "
 #: How long a claim holds: well above the connector's HTTP timeout.
 CLAIM_FOR = timedelta(seconds=120)
 CLAIM_BATCH = 20
@@ -135,17 +145,23 @@ class Dispatcher:
         except Exception as exc:  # every failure is retried; the row keeps the reason
             self._record_failure(row_id, f"{type(exc).__name__}: {exc}"[:2000], now)
             return False
-        with self.db.unit_of_work() as session:
-            row = session.get(OutboxRow, row_id)
-            if row is None or row.status != "pending":
-                return False  # another dispatcher, whose claim outlived ours, recorded it
-            row.attempts += 1
-            row.status, row.sent_at, row.response = "sent", now, answer
-            row.claimed_by, row.claimed_until = self.holder, None  # who sent it stays
-            self.publish(session, [MessageDelivered(
-                at=now, outbox_id=row.id, destination=row.destination, kind=kind,
-                idempotency_key=key, payload=payload, answer=answer)])
-            session.commit()
+        try:
+            with self.db.unit_of_work() as session:
+                row = session.get(OutboxRow, row_id)
+                if row is None or row.status != "pending":
+                    return False  # another dispatcher, whose claim outlived ours, recorded it
+                row.attempts += 1
+                row.status, row.sent_at, row.response = "sent", now, answer
+                row.claimed_by, row.claimed_until = self.holder, None  # who sent it stays
+                self.publish(session, [MessageDelivered(
+                    at=now, outbox_id=row.id, destination=row.destination, kind=kind,
+                    idempotency_key=key, payload=payload, answer=answer)])
+                session.commit()
+        except Exception as exc:  # a handler of the delivery failed: rolled back, counted
+            self._record_failure(row_id, f"{HANDLER_FAILED}{type(exc).__name__}: {exc}"[:2000],
+                                 now)
+            log.exception("outbox.delivered_handler_failed", id=row_id, kind=kind)
+            return False
         log.info("outbox.sent", id=row_id, kind=kind, destination=endpoint.party)
         return True
 
@@ -172,5 +188,5 @@ class Dispatcher:
             error=row.last_error or "")])
 
 
-__all__ = ["BACKOFF_BASE", "BACKOFF_CAP", "MAX_ATTEMPTS", "Dispatcher", "backoff",
+__all__ = ["BACKOFF_BASE", "BACKOFF_CAP", "HANDLER_FAILED", "MAX_ATTEMPTS", "Dispatcher", "backoff",
            "backoff_ceiling", "due_rows"]

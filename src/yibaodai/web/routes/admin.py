@@ -11,10 +11,16 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 from starlette.responses import FileResponse
 
-from yibaodai.db.models import AuditRow, OutboxRow
-from yibaodai.outbound.admin import retry, shown_status
+from yibaodai.db.models import AuditRow, FlowEventRow, OutboxRow
+from yibaodai.outbound.admin import retry, retry_event, shown_event_status, shown_status
 from yibaodai.reports.cases import day_start
-from yibaodai.reports.labels import OUTBOX_KINDS, OUTBOX_STATUSES, action_name, name
+from yibaodai.reports.labels import (
+    EVENT_STATUSES,
+    OUTBOX_KINDS,
+    OUTBOX_STATUSES,
+    action_name,
+    name,
+)
 from yibaodai.web.deps import Ctx, CurrentActor, DbSession
 from yibaodai.web.edge import VisibleText
 from yibaodai.web.export import Column, ExportSpec, export_list
@@ -204,3 +210,71 @@ def retry_message(outbox_id: int, body: RetryRequest, actor: CurrentActor, ctx: 
                 now=ctx.clock.now())
     s.commit()
     return _outbox_item(row)
+
+
+# --- the deferred handlers' events --------------------------------------------------------
+
+
+class EventFilters(BaseModel):
+    status: str | None = None
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, v: str | None) -> str | None:
+        return one_of(v, EVENT_STATUSES, "status")
+
+
+class DeferredEventItem(Out):
+    """An event waiting for (or past) its deferred handler, e.g. monitoring after new data."""
+
+    id: int
+    event_type: str
+    handler: str
+    status: str
+    status_zh: str
+    status_en: str
+    attempts: int
+    published_at: datetime
+    next_attempt_at: datetime
+    handled_at: datetime | None
+    last_error: str | None
+
+
+class DeferredEventPage(Page[DeferredEventItem]):
+    pass
+
+
+def _event_item(r: FlowEventRow) -> DeferredEventItem:
+    status = shown_event_status(r)
+    zh, en = name(EVENT_STATUSES, status)
+    return DeferredEventItem(id=r.id, event_type=r.event_type, handler=r.handler,
+                             status=status, status_zh=zh, status_en=en, attempts=r.attempts,
+                             published_at=r.published_at, next_attempt_at=r.next_attempt_at,
+                             handled_at=r.handled_at, last_error=r.last_error)
+
+
+@router.get("/outbox/events")
+def list_deferred_events(s: DbSession, filters: Annotated[EventFilters, Query()],
+                         page: PageNo = 1, page_size: PageSize = 20) -> DeferredEventPage:
+    """The deferred handlers' events; ``status=dead``: those that stopped being retried."""
+    stmt = select(FlowEventRow)
+    if filters.status == "failed":
+        stmt = stmt.where(FlowEventRow.status == "pending", FlowEventRow.attempts > 0)
+    elif filters.status == "pending":
+        stmt = stmt.where(FlowEventRow.status == "pending", FlowEventRow.attempts == 0)
+    elif filters.status:
+        stmt = stmt.where(FlowEventRow.status == filters.status)
+    rows = s.scalars(stmt.order_by(FlowEventRow.id.desc()).limit(page_size)
+                     .offset((page - 1) * page_size)).all()
+    return DeferredEventPage(items=[_event_item(r) for r in rows], total=_count(s, stmt),
+                             page=page, page_size=page_size)
+
+
+@router.post("/outbox/events/{event_id}/retry")
+def retry_deferred_event(event_id: int, body: RetryRequest, actor: CurrentActor, ctx: Ctx,
+                         s: DbSession) -> DeferredEventItem:
+    """Back to its handler's queue, due now; the reason goes to the audit log."""
+    row = retry_event(s, event_id=event_id, reason=body.reason, actor=actor.username,
+                      now=ctx.clock.now())
+    s.commit()
+    return _event_item(row)
