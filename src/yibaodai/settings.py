@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     #: Weekly retention: weekday (0 = Monday .. 6 = Sunday) and hour.
     retention_weekday: int = Field(default=6, ge=0, le=6)
     retention_hour: int = Field(default=2, ge=0, le=23)
+    #: The retention job also prunes ``job_runs`` older than this many days (each job's last
+    #: run of each outcome stays, whatever its age).
+    job_runs_keep_days: int = Field(default=90, ge=1)
     #: How long a worker holds a job's lease before another may take it over.
     job_lease_seconds: int = Field(default=900, ge=10)
 

@@ -38,6 +38,7 @@ from yibaodai.sim.peer import receiving_app
 from yibaodai.sim.server import ServerThread
 from yibaodai.worker import deferred, leases
 from yibaodai.worker.dispatcher import HANDLER_FAILED, MAX_ATTEMPTS, Dispatcher
+from yibaodai.worker.jobs import standard_jobs
 from yibaodai.worker.runner import RETRY_AFTER, Job, Worker
 from yibaodai.worker.schedules import Every
 
@@ -356,6 +357,51 @@ def test_a_dead_deferred_event_is_on_the_outbox_page_and_an_admin_retries_it(
             AuditRow.action == "flow_event.retry", AuditRow.target == f"flow_event:{event_id}"))
         assert audited.actor == "admin" and audited.details["was"] == "dead"
         assert "修复" in audited.details["reason"]
+
+
+def test_the_retention_job_prunes_old_job_runs_but_keeps_each_jobs_last_ones(
+        installation: Installation) -> None:
+    """``job_runs`` older than ``job_runs_keep_days`` go with the weekly retention job; each
+    job's last run of each outcome stays whatever its age (the schedule counts from them)."""
+    db, clock = installation.bank.db, installation.clock
+    start = clock.now()
+
+    def run(job: str, days_ago: int, outcome: str = "ok") -> None:
+        at = start - timedelta(days=days_ago)
+        leases.record_run(db, job=job, holder="h", started_at=at, finished_at=at,
+                          outcome=outcome, counts={}, error=None)
+
+    for days_ago in range(200, 0, -10):  # every 10 days for 200 days
+        run("sla_sweep", days_ago)
+    run("sla_sweep", 150, "failed")  # its only failure: old, but its last
+    run("monitoring", 120)  # a rare job, run once long ago
+    settings = installation.settings.model_copy(update={"job_runs_keep_days": 90})
+    (job,) = [j for j in standard_jobs(db=db, bus=installation.bank.bus, dispatcher=None,
+                                       settings=settings) if j.name == "retention"]
+
+    def left() -> dict[str, list[int]]:
+        with db.unit_of_work() as s:
+            return {name: sorted((start - r.started_at).days for r in s.scalars(
+                select(JobRunRow).where(JobRunRow.job == name))) for name in
+                ("sla_sweep", "monitoring")}
+
+    counts = job.run(clock.now(), threading.Event())
+    assert counts["job_runs"] == 11  # 200 .. 100 days ago: 11 runs
+    assert left() == {"sla_sweep": [10, 20, 30, 40, 50, 60, 70, 80, 90, 150],
+                      "monitoring": [120]}
+    assert job.run(clock.now(), threading.Event())["job_runs"] == 0  # nothing more to do
+    clock.advance(timedelta(days=35))  # five weeks on: the runs of 60 .. 90 days ago are old
+    assert job.run(clock.now(), threading.Event())["job_runs"] == 4
+    assert left() == {"sla_sweep": [10, 20, 30, 40, 50, 150], "monitoring": [120]}
+    short = settings.model_copy(update={"job_runs_keep_days": 7})
+    (job,) = [j for j in standard_jobs(db=db, bus=installation.bank.bus, dispatcher=None,
+                                       settings=short) if j.name == "retention"]
+    assert job.run(clock.now(), threading.Event())["job_runs"] == 4
+    assert left() == {"sla_sweep": [10, 150], "monitoring": [120]}  # the last ok, failed
+    with db.unit_of_work() as s:
+        audited = [a.details["deleted"] for a in s.scalars(select(AuditRow).where(
+            AuditRow.action == "retention.job_runs").order_by(AuditRow.id))]
+    assert audited == [11, 4, 4]
 
 
 def test_a_stop_finishes_the_send_in_progress_and_releases_the_rest(live: World) -> None:

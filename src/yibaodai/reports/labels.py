@@ -156,6 +156,7 @@ AUDIT_ACTIONS: Names = {
     "export": ("导出", "Export"), "personal_data.view": ("查看个人信息", "Personal data viewed"),
     "outbox.retry": ("发件重试", "Outbox retry"),
     "flow_event.retry": ("延后事件重试", "Deferred event retry"),
+    "retention.job_runs": ("作业运行记录到期删除", "Job runs pruned"),
 }
 
 

@@ -18,8 +18,8 @@ job                    what it does                                 when
 ``external_sources``   ask the external sources (court list) about  every
                        every borrower; new facts run the rules      ``external_interval_seconds``
                                                                     (only with a source URL)
-``retention``          delete data whose retention has run out      weekly: ``retention_weekday``
-                                                                    at ``retention_hour``
+``retention``          delete data whose retention has run out;     weekly: ``retention_weekday``
+                       prune ``job_runs`` (``job_runs_keep_days``)  at ``retention_hour``
 =====================  ===========================================  ============================
 
 The demo runs exactly these (``Worker.run_due`` after moving its clock).
@@ -32,6 +32,7 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 
+from yibaodai.audit.log import record as audit
 from yibaodai.cases.sla_policy import bank_calendar, policy_of
 from yibaodai.cases.sla_sweep import run_sweep
 from yibaodai.db.models import OutboxRow
@@ -42,7 +43,7 @@ from yibaodai.monitoring.handlers import monitor
 from yibaodai.monitoring.service import escalate_overdue
 from yibaodai.monitoring.sources import CourtEnforcementSource, ExternalSource, fetch_external
 from yibaodai.settings import Settings
-from yibaodai.worker import deferred
+from yibaodai.worker import deferred, leases
 from yibaodai.worker.dispatcher import Dispatcher
 from yibaodai.worker.runner import Job
 from yibaodai.worker.schedules import Every, Monthly, Weekly
@@ -105,7 +106,17 @@ def standard_jobs(*, db: Database, bus: MessageBus, dispatcher: Dispatcher | Non
 
     def retention_run(now: datetime, stop: threading.Event) -> dict[str, int]:
         items = retention.apply(db, now=now)
-        return {"institutions": len(items), "rows": sum(item.total for item in items)}
+        keep = timedelta(days=settings.job_runs_keep_days)
+        with db.unit_of_work() as session:
+            runs = leases.prune_runs(session, now=now, keep=keep)
+            if runs:
+                audit(session, at=now, actor=retention.RETENTION_ACTOR,
+                      action="retention.job_runs", target="job_runs", details={
+                          "deleted": runs, "rule": f"runs older than {keep.days} days, "
+                          "each job's last run of each outcome kept"})
+            session.commit()
+        return {"institutions": len(items), "rows": sum(item.total for item in items),
+                "job_runs": runs}
 
     jobs = [Job("deferred_events", handle_deferred, "run deferred event handlers",
                 pending=lambda: deferred.next_due(db)),

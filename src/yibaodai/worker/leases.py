@@ -1,4 +1,5 @@
-"""Job leases and the record of job runs.
+"""Job leases and the record of job runs (pruned by the weekly retention job:
+:func:`prune_runs`).
 
 A lease is one ``job_leases`` row per job, taken with a conditional UPDATE: it succeeds only
 when the lease is free, expired, or already this holder's, and on PostgreSQL a concurrent
@@ -11,8 +12,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import CursorResult, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from yibaodai.db.models import JobLeaseRow, JobRunRow
 from yibaodai.db.session import Database
@@ -54,6 +56,18 @@ def record_run(db: Database, *, job: str, holder: str, started_at: datetime,
                               finished_at=finished_at, outcome=outcome, counts=counts,
                               error=error))
         session.commit()
+
+
+def prune_runs(session: Session, *, now: datetime, keep: timedelta) -> int:
+    """Delete ``job_runs`` rows started before ``now - keep`` (inside the caller's
+    transaction), always keeping each job's last run of each outcome: the schedule counts
+    from a job's last ``ok`` run and waits ``RETRY_AFTER`` after its last ``failed`` one
+    (:meth:`Worker.next_due`), and ``jobs list`` shows when a rare job last ran. Returns
+    how many rows went."""
+    last = select(func.max(JobRunRow.id)).group_by(JobRunRow.job, JobRunRow.outcome)
+    gone = session.execute(delete(JobRunRow).where(
+        JobRunRow.started_at < now - keep, JobRunRow.id.not_in(last.scalar_subquery())))
+    return int(getattr(gone, "rowcount", 0) or 0)
 
 
 def last_started(db: Database, job: str, *, outcome: str | None = None) -> datetime | None:
