@@ -73,3 +73,46 @@ def test_an_accepted_flow_reconciles_and_each_kind_of_loss_is_named(
 
         code, report = _reconcile(installation, "http://127.0.0.1:9/sim/received", head_office)
         assert code == 1 and "bureau" in report["unreachable"]
+
+
+def test_since_compares_only_what_happened_from_that_day_on(
+        installation: Installation, bank_server: ServerThread) -> None:
+    first, second = likely_admitted(city())[:2]
+    with world(installation, bank_server.url) as w:
+        w.onboard(first)
+        w.dispatcher.dispatch_due()
+        bureau = w.dispatcher.endpoints["bureau"].url.rsplit("/fsi/", 1)[0] + "/sim/received"
+        head_office = (w.dispatcher.endpoints["headoffice"].url.rsplit("/fsi/", 1)[0]
+                       + "/sim/received")
+        with installation.bank.db.unit_of_work() as s:  # an old loss, before the window
+            row = enqueue(s, destination=BUREAU, kind="admission_result",
+                          idempotency_key="lost-long-ago", now=installation.clock.now(),
+                          payload={"fixmedins_code": first.fixmedins_code})
+            row.status = "sent"
+            s.commit()
+        _, everything = _reconcile(installation, bureau, head_office)
+        installation.clock.advance(timedelta(days=3))
+        day = installation.clock.today().isoformat()
+        w.onboard(second)
+        w.dispatcher.dispatch_due()
+
+        code, whole = _reconcile(installation, bureau, head_office)
+        assert code == 1 and whole["since"] is None
+        assert whole["receivers"]["bureau"]["faults"]["missing"] == ["lost-long-ago"]
+        result = run_cli(installation.settings, "reconcile", "--json", "--bureau", bureau,
+                         "--head-office", head_office, "--since", day)
+        recent = json.loads(result.stdout)
+        assert (result.exit_code, recent["ok"]) == (0, True), recent
+        assert recent["since"] == f"{day}T00:00:00+08:00"
+        assert recent["receivers"]["bureau"]["sent"] == (
+            whole["receivers"]["bureau"]["sent"] - everything["receivers"]["bureau"]["sent"]
+        ) >= 1  # only the second institution's answer
+        assert 1 <= recent["pushes"]["8301"]["accepted"] == (
+            whole["pushes"]["8301"]["accepted"] - everything["pushes"]["8301"]["accepted"])
+
+        for bad, says in (("2026-02-30", "不是日期"), ("yesterday", "not a date"),
+                          ("2999-01-01", "不能晚于今天")):
+            refused = run_cli(installation.settings, "reconcile", "--bureau", bureau,
+                              "--head-office", head_office, "--since", bad)
+            assert refused.exit_code == 2, refused.output
+            assert says in refused.output and "--since" in refused.output

@@ -2,12 +2,17 @@
 the gateway's archive from the bank's database, and each receiver's record of what it got,
 read over the receiver's HTTP API (the simulators' ``GET /sim/received``: per idempotency
 key, deliveries and applications). A receiver that cannot be read makes the report not ok:
-an unverified delivery is not a verified one."""
+an unverified delivery is not a verified one.
+
+``since`` narrows the comparison to what happened from that moment on (``yibaodai reconcile
+--since DATE``: from 00:00 Asia/Shanghai of that day): outbox rows created since then, and
+messages archived since then. A receiver's record of a key the outbox queued before then is
+left out with it; a key the outbox never queued at all is still *unexpected*."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -57,9 +62,19 @@ def read_receiver(url: str, *, timeout: float = 30.0) -> list[Recorded]:
             for key, r in answer.json()["received"].items()]
 
 
-def _queued(session: Session) -> list[Queued]:
-    return [Queued(destination=d, idempotency_key=k, status=s) for d, k, s in session.execute(
-        select(OutboxRow.destination, OutboxRow.idempotency_key, OutboxRow.status))]
+def _queued(session: Session, since: datetime | None) -> tuple[list[Queued], set[str]]:
+    """The outbox rows created since ``since`` (all without it), and the keys of the rows
+    created before it."""
+    queued: list[Queued] = []
+    earlier: set[str] = set()
+    for d, k, s, created in session.execute(select(
+            OutboxRow.destination, OutboxRow.idempotency_key, OutboxRow.status,
+            OutboxRow.created_at)):
+        if since is not None and created < since:
+            earlier.add(k)
+        else:
+            queued.append(Queued(destination=d, idempotency_key=k, status=s))
+    return queued, earlier
 
 
 def _replaced(session: Session, msgid: str, ring: KeyRing | None) -> bool:
@@ -84,17 +99,19 @@ def _replaced(session: Session, msgid: str, ring: KeyRing | None) -> bool:
     return wanted <= stored  # each key is there, under this message or a later one
 
 
-def _pushes(session: Session, ring: KeyRing | None) -> list[Push]:
+def _pushes(session: Session, ring: KeyRing | None, since: datetime | None) -> list[Push]:
     stored: dict[str, dict[str, int]] = {}
     for infno, (table, _) in ROWS_BY_MSGID.items():
         stored[infno] = dict(session.execute(  # type: ignore[arg-type]
             select(table.source_msgid, func.count()).group_by(table.source_msgid)).all())
     decisions = set(session.scalars(select(DecisionRow.id)))
-    archived = session.execute(
-        select(RawMessageRow.msgid, RawMessageRow.infno, MessageOutcomeRow.infcode,
-               MessageOutcomeRow.response)
-        .outerjoin(MessageOutcomeRow, MessageOutcomeRow.msgid == RawMessageRow.msgid)
-        .order_by(RawMessageRow.id)).all()
+    query = (select(RawMessageRow.msgid, RawMessageRow.infno, MessageOutcomeRow.infcode,
+                    MessageOutcomeRow.response)
+             .outerjoin(MessageOutcomeRow, MessageOutcomeRow.msgid == RawMessageRow.msgid)
+             .order_by(RawMessageRow.id))
+    if since is not None:
+        query = query.where(RawMessageRow.received_at >= since)
+    archived = session.execute(query).all()
     pushes = []
     for msgid, infno, infcode, response in archived:
         output: Mapping[str, Any] = (response or {}).get("output") or {}
@@ -114,11 +131,13 @@ def _pushes(session: Session, ring: KeyRing | None) -> list[Push]:
 
 
 def reconcile(db: Database, *, receivers: Mapping[str, str],
-              keyring: KeyRing | None = None) -> dict[str, Any]:
+              keyring: KeyRing | None = None,
+              since: datetime | None = None) -> dict[str, Any]:
     """The report of ``domain.reconciliation.report``; ``receivers``: destination -> record
     URL. An unreadable receiver is listed under ``unreachable`` and makes it not ok.
     ``keyring``: the bank's, to read an archived settlement message that comes up short and
-    tell rows a later message replaced from rows lost (without it, short is missing)."""
+    tell rows a later message replaced from rows lost (without it, short is missing).
+    ``since``: compare only what happened from then on (module docstring)."""
     recorded: dict[str, list[Recorded]] = {}
     unreachable: dict[str, str] = {}
     for destination, url in sorted(receivers.items()):
@@ -127,11 +146,15 @@ def reconcile(db: Database, *, receivers: Mapping[str, str],
         except (httpx.HTTPError, ValueError, KeyError) as exc:
             unreachable[destination] = f"{type(exc).__name__}: {exc}"[:300]
     with db.unit_of_work() as session:
-        queued, pushes = _queued(session), _pushes(session, keyring)
+        (queued, earlier), pushes = _queued(session, since), _pushes(session, keyring, since)
+    if earlier:
+        recorded = {d: [r for r in rs if r.idempotency_key not in earlier]
+                    for d, rs in recorded.items()}
     result = report([q for q in queued if q.destination not in unreachable], recorded, pushes)
     if unreachable:
         result["ok"] = False
     result["unreachable"] = unreachable
+    result["since"] = since.isoformat() if since is not None else None
     return result
 
 
