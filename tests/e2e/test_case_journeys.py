@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from tests.e2e.conftest import Platform, sign_in, staff
 from yibaodai.cases.sla_sweep import run_sweep
-from yibaodai.db.models import CaseRow
+from yibaodai.db.models import CaseRow, FlowEventRow, OutboxRow
 
 pytestmark = pytest.mark.e2e
 
@@ -171,3 +171,43 @@ def test_a_sub_branch_manager_hands_a_case_to_a_colleague_of_the_same_sub_branch
     dialog.get_by_test_id("reassign-submit").click()
     expect(page.locator("[data-testid=timeline] [data-event=reassigned]")).to_have_count(1)
     expect(page.locator(".case-head")).to_contain_text(name)
+
+
+def test_the_branch_admin_retries_a_dead_message_and_a_dead_deferred_event_with_a_reason(
+        platform: Platform, page: Page) -> None:
+    """The outbox page: a dead message and, below it, a deferred event whose handler kept
+    failing; each goes back to its queue through the one reason dialog."""
+    now = platform.clock.now()
+    with platform.installation.bank.db.unit_of_work() as s:
+        message = OutboxRow(destination="bureau", kind="admission_result",
+                            idempotency_key="e2e-dead", created_at=now, status="dead",
+                            attempts=16, next_attempt_at=now, last_error="ConnectError: down",
+                            payload={"fixmedins_code": "P21020200001"})
+        event = FlowEventRow(event_type="ProfileChanged", event_key="e2e-dead-event",
+                             handler="yibaodai.monitoring.handlers.watch_new_data",
+                             payload={}, published_at=now, status="dead", attempts=5,
+                             next_attempt_at=now, last_error="ValueError: monitoring bug")
+        s.add_all([message, event])
+        s.commit()
+        message_id, event_id = message.id, event.id
+
+    sign_in(page, platform, "admin", at="/outbox?status=dead")
+    page.wait_for_url("**/outbox**")
+    page.locator(f"[data-retry='{message_id}']").click()
+    page.get_by_test_id("retry-submit").click()  # no reason: refused beside the field
+    expect(page.get_by_test_id("retry-dialog")).to_contain_text("理由须包含可见文字")
+    page.get_by_test_id("retry-reason").fill("医保局接口已恢复")
+    page.get_by_test_id("retry-submit").click()
+    expect(page.locator(f"[data-retry='{message_id}']")).to_have_count(0)
+
+    events = page.get_by_test_id("event-table")
+    row = events.locator("tr.el-table__row", has_text="monitoring bug")
+    expect(row).to_contain_text("已停止重试")
+    row.locator(f"[data-retry-event='{event_id}']").click()
+    page.get_by_test_id("event-retry-reason").fill("监测程序已修复")
+    page.get_by_test_id("event-retry-submit").click()
+    expect(events.locator(f"[data-retry-event='{event_id}']")).to_have_count(0)
+    with platform.installation.bank.db.unit_of_work() as s:
+        assert s.get(OutboxRow, message_id).status == "pending"  # type: ignore[union-attr]
+        again = s.get(FlowEventRow, event_id)
+        assert again is not None and (again.status, again.attempts) == ("pending", 0)

@@ -145,6 +145,7 @@ class Dispatcher:
         except Exception as exc:  # every failure is retried; the row keeps the reason
             self._record_failure(row_id, f"{type(exc).__name__}: {exc}"[:2000], now)
             return False
+        in_handler = False
         try:
             with self.db.unit_of_work() as session:
                 row = session.get(OutboxRow, row_id)
@@ -153,14 +154,17 @@ class Dispatcher:
                 row.attempts += 1
                 row.status, row.sent_at, row.response = "sent", now, answer
                 row.claimed_by, row.claimed_until = self.holder, None  # who sent it stays
+                in_handler = True
                 self.publish(session, [MessageDelivered(
                     at=now, outbox_id=row.id, destination=row.destination, kind=kind,
                     idempotency_key=key, payload=payload, answer=answer)])
+                in_handler = False
                 session.commit()
-        except Exception as exc:  # a handler of the delivery failed: rolled back, counted
-            self._record_failure(row_id, f"{HANDLER_FAILED}{type(exc).__name__}: {exc}"[:2000],
-                                 now)
-            log.exception("outbox.delivered_handler_failed", id=row_id, kind=kind)
+        except Exception as exc:  # rolled back: counted as a failed attempt, never resent
+            # for ever under a claim that runs out (module docstring)
+            prefix = HANDLER_FAILED if in_handler else ""
+            self._record_failure(row_id, f"{prefix}{type(exc).__name__}: {exc}"[:2000], now)
+            log.exception("outbox.record_failed", id=row_id, kind=kind, in_handler=in_handler)
             return False
         log.info("outbox.sent", id=row_id, kind=kind, destination=endpoint.party)
         return True
