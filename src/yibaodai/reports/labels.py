@@ -157,6 +157,17 @@ AUDIT_ACTIONS: Names = {
     "outbox.retry": ("发件重试", "Outbox retry"),
     "flow_event.retry": ("延后事件重试", "Deferred event retry"),
     "retention.job_runs": ("作业运行记录到期删除", "Job runs pruned"),
+    "retention.quarantine": ("隔离报文到期删除", "Quarantine pruned"),
+    "backup.written": ("数据备份", "Backup written"),
+    "backup.restored": ("数据恢复", "Backup restored"),
+    "warning.updated": ("预警更新", "Warning updated"),
+    "model.report": ("模型报告", "Model report"),
+    "marketing.import": ("导入定点机构名单", "Institution list imported"),
+    "marketing.campaign.create": ("新建营销活动", "Campaign created"),
+    "marketing.assign": ("分派营销对象", "Campaign targets assigned"),
+    "marketing.outreach": ("营销跟进", "Outreach recorded"),
+    "marketing.authorization": ("营销对象授权", "Target authorized"),
+    "marketing.do_not_contact": ("勿扰登记", "Do-not-contact recorded"),
 }
 
 
