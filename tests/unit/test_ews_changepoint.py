@@ -139,9 +139,10 @@ def test_leave_one_out_never_beats_the_per_series_best_and_keeps_a_lone_configur
 
 
 def test_leave_one_out_chooses_the_configuration_that_works_on_the_others() -> None:
-    blind = ChangePointConfig(threshold=1e9)  # never finds anything
+    blind = ChangePointConfig(threshold=1e9, jump_threshold=math.inf)  # never finds anything
     report = leave_one_out([step_series(seed) for seed in range(5)], [blind, DEFAULT])
-    assert report["chosen_when_held_out"] == {"threshold 3, bandwidth m^0.50, min_segment 3": 5}
+    assert report["chosen_when_held_out"] == {
+        f"threshold 3, bandwidth m^0.50, min_segment 3{_JUMP}": 5}
     assert report["held_out"]["f1"] > 0.9
 
 
@@ -154,6 +155,7 @@ def test_leave_one_out_needs_two_series() -> None:
 # configuration wins on which series is set by hand. Every series has 20 points and one true
 # change at 10 (metrics.score: [10] scores (1, 1), [8] (1, 0.82), [6] (1, 0.66), [10, 11]
 # (0.8, 0.95), [3] (0.5, 0.47), [] (0.67, 0.5)).
+_JUMP = ", jumps > 2 x q90, window 8, persistence 1, rarity 0.05"  # the default jump rule
 _X = ChangePointConfig(threshold=1.5)
 _Y = ChangePointConfig(threshold=2.0)
 _PREDICTED: dict[int, dict[ChangePointConfig, list[int]]] = {
@@ -190,10 +192,10 @@ def test_leave_one_out_scores_each_series_with_what_won_on_the_others() -> None:
         "series": 5,
         "configurations": 3,
         "held_out": _mean_of(x_points),
-        "chosen_when_held_out": {"threshold 1.5, bandwidth m^0.50, min_segment 3": 5},
-        "best_on_all": {"configuration": "threshold 1.5, bandwidth m^0.50, min_segment 3",
+        "chosen_when_held_out": {f"threshold 1.5, bandwidth m^0.50, min_segment 3{_JUMP}": 5},
+        "best_on_all": {"configuration": f"threshold 1.5, bandwidth m^0.50, min_segment 3{_JUMP}",
                         **_mean_of(x_points)},
-        "default": {"configuration": "threshold 3, bandwidth m^0.50, min_segment 3",
+        "default": {"configuration": f"threshold 3, bandwidth m^0.50, min_segment 3{_JUMP}",
                     **_mean_of([_PREDICTED[k][DEFAULT] for k in range(5)])},
         "per_series_best_upper_bound": _mean_of([[10], [10], [10], [10, 11], []]),
     }
@@ -213,6 +215,6 @@ def test_leave_one_out_breaks_ties_towards_the_default_then_the_earlier_one(
 
     report = leave_one_out([_series(0), _series(1)], grid, detector)  # two series suffice
     label = (f"threshold {chosen.threshold:g}, bandwidth m^0.50, "
-             f"min_segment {chosen.min_segment}")
+             f"min_segment {chosen.min_segment}{_JUMP}")
     assert report["chosen_when_held_out"] == {label: 2}
     assert report["best_on_all"]["configuration"] == label
