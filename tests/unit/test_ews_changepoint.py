@@ -412,3 +412,56 @@ def test_a_change_of_variance_alone_is_seldom_read_as_a_change_of_level() -> Non
         return [rng.gauss(0, 1 if i < 100 else 4) for i in range(200)]
 
     assert sum(bool(change_points(widening(seed))) for seed in range(300)) <= 3
+
+
+def zigzag(before: int, after: int, jump_to: float) -> list[float]:
+    """0, 1, 0, 1 … for ``before`` points, then jump_to, jump_to - 1, … for ``after``: every
+    move is ±1 except one, so the quantiles are exact (median move 1, sizes 0 and 2, the
+    jump's size its move minus 1)."""
+    return ([float(i % 2) for i in range(before)]
+            + [jump_to - i % 2 for i in range(after)])
+
+
+def test_the_jump_rule_on_its_exact_edges() -> None:
+    """The move into index 20 is 4 and the medians move by 4 (0.5 to 4.5): exactly the
+    whole jump, which persistence 1 keeps; its size 3 is exactly 1.5 x the 90 % point 2,
+    which is not "more than"; 16 points are just enough for two windows of 8."""
+    values = zigzag(20, 20, 5.0)
+    assert jumps(values, ChangePointConfig(jump_threshold=1.2)) == [20]
+    assert jumps(values, ChangePointConfig(jump_threshold=1.49)) == [20]
+    assert jumps(values, ChangePointConfig(jump_threshold=1.5)) == []
+    assert jumps(values, ChangePointConfig(jump_threshold=1.2, jump_persistence=1.01)) == []
+    assert jumps(zigzag(8, 8, 5.0), ChangePointConfig(jump_threshold=1.2)) == [8]
+    assert jumps(zigzag(8, 7, 5.0), ChangePointConfig(jump_threshold=1.2)) == []
+
+
+def test_every_large_move_is_weighed_not_only_the_first_one() -> None:
+    """The largest moves come first; one at an edge, one too close to a kept jump or one that
+    does not last is passed over and the next is still weighed."""
+    edge = steady(20, 60)
+    edge[3:] = [v + 4.0 for v in edge[3:]]     # the largest, 3 points from the start
+    edge[30:] = [v + 2.0 for v in edge[30:]]
+    assert jumps(edge, KEEPS) == [30]
+    close = steady(21, 60)
+    close[20:] = [v + 3.0 for v in close[20:]]
+    close[23:] = [v + 2.0 for v in close[23:]]  # 3 after the first: too close
+    close[40:] = [v + 1.5 for v in close[40:]]
+    assert jumps(close, KEEPS) == [20, 40]
+    spike = steady(22, 60)
+    spike[15] += 5.0                              # two large moves that do not last
+    spike[35:] = [v + 2.0 for v in spike[35:]]
+    assert jumps(spike, KEEPS) == [35]
+
+
+def test_of_two_close_jumps_the_larger_is_kept_even_when_it_comes_second() -> None:
+    values = stepped(23, 25, 2.0, 60)
+    values[29:] = [v + 3.0 for v in values[29:]]
+    assert jumps(values, ChangePointConfig(jump_persistence=0.5)) == [29]
+
+
+def test_a_jump_exactly_the_separation_away_from_a_level_change_is_added() -> None:
+    """walk(2) has a level change at 52 and the crash at 60: 8 points apart."""
+    values = walk(2, at=60, drop=-8.0)
+    assert change_points(values, NO_JUMPS) == [52]
+    assert change_points(values, ChangePointConfig(jump_separation=8)) == [52, 60]
+    assert change_points(values, ChangePointConfig(jump_separation=9)) == [52]

@@ -28,6 +28,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from statistics import median, quantiles
 
 CHANGEPOINT_VERSION = "cusum-lrv-bs-jump-2"
 
@@ -108,21 +109,6 @@ def _segment(x: Sequence[float], offset: int, config: ChangePointConfig,
     _segment(right, offset + k, config, found)
 
 
-def _median(x: Sequence[float]) -> float:
-    s = sorted(x)
-    m = len(s)
-    return s[m // 2] if m % 2 else (s[m // 2 - 1] + s[m // 2]) / 2
-
-
-def _quantile(x: Sequence[float], q: float) -> float:
-    """Linear interpolation between order statistics (numpy's default)."""
-    s = sorted(x)
-    pos = q * (len(s) - 1)
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
-
-
 def jumps(x: Sequence[float], config: ChangePointConfig = DEFAULT) -> list[int]:
     """Indices of rare, large, lasting one-step moves (sorted), by the rule in the module's
     docstring; ``x`` has no gaps."""
@@ -131,9 +117,9 @@ def jumps(x: Sequence[float], config: ChangePointConfig = DEFAULT) -> list[int]:
     if n < 2 * edge:
         return []
     d = [b - a for a, b in pairwise(x)]
-    centre = _median(d)
+    centre = median(d)
     size = [abs(v - centre) for v in d]
-    unit = _quantile(size, 0.9)
+    unit = quantiles(size, n=10, method="inclusive")[8]  # the 90 % point, interpolated
     if unit <= 0:
         return []
     large = [j for j in range(len(d)) if size[j] > config.jump_threshold * unit]
@@ -146,7 +132,7 @@ def jumps(x: Sequence[float], config: ChangePointConfig = DEFAULT) -> list[int]:
             continue
         if any(abs(k - p) < config.jump_separation for p in found):
             continue
-        moved = _median(x[k:k + w]) - _median(x[k - w:k])
+        moved = median(x[k:k + w]) - median(x[k - w:k])
         if moved * d[j] <= 0 or abs(moved) < config.jump_persistence * abs(d[j]):
             continue
         found.append(k)
