@@ -460,8 +460,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--no-fresh", action="store_true", help="skip the fresh-import check")
     parser.add_argument("--max-children", type=int, default=2)
-    parser.add_argument("--carry-from", metavar="REV", default="",
-                        help="take unchecked, unchanged modules' rows from the report at REV")
+    parser.add_argument("--carry-from", metavar="REV", action="append", default=[],
+                        help="take unchecked, unchanged modules' rows from the report at REV "
+                             "(repeatable: the first REV that has a module's row wins)")
     parser.add_argument("--note", default="", help="a paragraph on which runs are merged")
     parser.add_argument("names", nargs="*", help="mutant names or globs for mutmut run")
     args = parser.parse_args(argv)
@@ -484,8 +485,8 @@ def main(argv: list[str] | None = None) -> int:
         if m.status == SURVIVED:
             m.diff = diff_of(m.name)
     counts = count(mutants, domain_modules())
-    if args.carry_from:
-        counts = {**counts, **carried_counts(args.carry_from, counts)}
+    for rev in args.carry_from:
+        counts = {**counts, **carried_counts(rev, counts)}
     REPORT.write_text(render(counts, mutants, command.strip(), args.note), "utf-8")
     for c in counts.values():
         print(f"{c.module:40} {c.killed:5} of {c.counted:5} killed ({c.percent:.1f}%)")

@@ -9,6 +9,17 @@ roughly a Brownian-bridge supremum whatever the autocorrelation, so one threshol
 series the detector has never seen; no labels, no per-series tuning. The threshold (3.0) is
 far in the tail of that supremum (P > 3 is below 1e-7 for one test), which keeps the repeated
 tests of the recursion honest. Measured on the TCPD series in ``yibaodai ews benchmark``.
+
+Second path: sudden lasting jumps (跳变). The long-run variance that keeps a wandering series
+whole also hides a crash in it (a currency devaluing in a month, a quarter of income gone from
+one month to the next). A one-step move is kept as a change point when it is rare and large:
+more than ``jump_threshold`` times the 90 % quantile of the series' absolute (median-centred)
+one-step moves; the series has at most max(2, ``jump_rarity`` · n) such moves (a series that
+jumps all the time, like an account balance, has no news in a jump); and it lasts: the median
+of the ``jump_window`` points after it differs from the median of the ``jump_window`` before
+it, in the jump's direction, by at least ``jump_persistence`` times the jump (a one-month spike
+or a seasonal upswing does not). Jumps need ``jump_window`` points on both sides and are kept
+only at least ``jump_separation`` points from every other change point.
 """
 
 from __future__ import annotations
@@ -16,8 +27,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
+from statistics import median, quantiles
 
-CHANGEPOINT_VERSION = "cusum-lrv-bs-1"
+CHANGEPOINT_VERSION = "cusum-lrv-bs-jump-2"
 
 
 @dataclass(frozen=True)
@@ -27,6 +40,11 @@ class ChangePointConfig:
     threshold: float = 3.0
     min_segment: int = 3
     bandwidth_exponent: float = 0.5  # Bartlett bandwidth = floor(m ** exponent) on m points
+    jump_threshold: float = 2.0  # times the 90 % quantile of |one-step move|; inf: no jumps
+    jump_window: int = 8
+    jump_persistence: float = 1.0
+    jump_rarity: float = 0.05
+    jump_separation: int = 6
 
 
 DEFAULT = ChangePointConfig()
@@ -91,15 +109,50 @@ def _segment(x: Sequence[float], offset: int, config: ChangePointConfig,
     _segment(right, offset + k, config, found)
 
 
+def jumps(x: Sequence[float], config: ChangePointConfig = DEFAULT) -> list[int]:
+    """Indices of rare, large, lasting one-step moves (sorted), by the rule in the module's
+    docstring; ``x`` has no gaps."""
+    n, w = len(x), config.jump_window
+    edge = max(config.min_segment, w)
+    if n < 2 * edge:
+        return []
+    d = [b - a for a, b in pairwise(x)]
+    centre = median(d)
+    size = [abs(v - centre) for v in d]
+    unit = quantiles(size, n=10, method="inclusive")[8]  # the 90 % point, interpolated
+    if unit <= 0:
+        return []
+    large = [j for j in range(len(d)) if size[j] > config.jump_threshold * unit]
+    if len(large) > max(2.0, config.jump_rarity * n):
+        return []
+    found: list[int] = []
+    for j in sorted(large, key=lambda j: (-size[j], j)):
+        k = j + 1
+        if k < edge or n - k < edge:
+            continue
+        if any(abs(k - p) < config.jump_separation for p in found):
+            continue
+        moved = median(x[k:k + w]) - median(x[k - w:k])
+        if moved * d[j] <= 0 or abs(moved) < config.jump_persistence * abs(d[j]):
+            continue
+        found.append(k)
+    return sorted(found)
+
+
 def change_points(values: Sequence[float | None],
                   config: ChangePointConfig = DEFAULT) -> list[int]:
-    """Indices where a new level begins (sorted, never 0), for a series with optional gaps."""
+    """Indices where a new level begins (sorted, never 0), for a series with optional gaps:
+    the level changes, then the lasting jumps not already near one."""
     x = fill_missing(values)
     found: list[int] = []
     if len(set(x)) > 1:
         _segment(x, 0, config, found)
+        separation = max(config.jump_separation, config.min_segment)
+        for k in jumps(x, config):
+            if all(abs(k - p) >= separation for p in found):
+                found.append(k)
     return sorted(found)
 
 
 __all__ = ["CHANGEPOINT_VERSION", "DEFAULT", "ChangePointConfig", "change_points",
-           "fill_missing", "long_run_variance"]
+           "fill_missing", "jumps", "long_run_variance"]

@@ -16,14 +16,14 @@ from itertools import pairwise
 from statistics import median
 from typing import Any, Literal
 
-from yibaodai.domain.ews.changepoint import change_points
+from yibaodai.domain.ews.changepoint import CHANGEPOINT_VERSION, change_points
 from yibaodai.domain.ews.history import BorrowerHistory, BureauEvent
 from yibaodai.domain.months import month_key, previous_months
 
 Level = Literal["red", "orange", "yellow", "blue"]
 LEVEL_RANK: dict[str, int] = {"blue": 1, "yellow": 2, "orange": 3, "red": 4}
 LEVEL_ZH: dict[str, str] = {"red": "红色", "orange": "橙色", "yellow": "黄色", "blue": "蓝色"}
-RULES_VERSION = "ews-rules-2026.12-r2"
+RULES_VERSION = "ews-rules-2026.12-r3"
 HISTORY_MONTHS = 36
 
 
@@ -322,7 +322,8 @@ def w04_level_change(h: BorrowerHistory, as_of: date, p: Mapping[str, Any]) -> F
                    "（变点检测）", f"fund income fell to {share:.0%} of its former level "
                    f"from {months[cut]} (change point)",
                    {"change_month": months[cut], "share": round(share, 4),
-                    "before": round(before, 2), "after": round(after, 2)})
+                    "before": round(before, 2), "after": round(after, 2),
+                    "detector": CHANGEPOINT_VERSION})
 
 
 def _spike_months(h: BorrowerHistory, as_of: date, window: int) -> tuple[str, list[str]] | None:
@@ -452,7 +453,7 @@ RULES: dict[str, Rule] = {r.code: r for r in (
          {"orange_days": 30, "red_days": 60}, w02_silence),
     Rule("W03", "w03-bureau-3", "医保局事件", "Bureau events",
          {"lookback_days": 365, "designation_days": 60, "staff_points_orange": 2}, w03_bureau),
-    Rule("W04", "w04-level-1", "收入水平变化", "Income level change",
+    Rule("W04", "w04-level-2", "收入水平变化", "Income level change",
          {"recent_months": 6, "orange_share": 0.75, "red_share": 0.5, "min_history": 12},
          w04_level_change),
     Rule("W05", "w05-spikes-1", "异常波动", "Suspicious spikes",
