@@ -69,8 +69,12 @@ def live_session(session: Session, *, secret: str, now: datetime,
                  policy: SessionPolicy) -> WebSessionRow:
     """The session of this cookie secret, if still live; else NotAuthenticated
     (``session_expired`` for a known session that ended by time)."""
-    row = session.scalars(select(WebSessionRow).where(
-        WebSessionRow.token_hash == digest(secret))).first()
+    # the user comes along (outer join) into the session's identity map, so the caller's
+    # ``session.get(UserRow, row.user_id)`` costs no second round trip
+    found = session.execute(select(WebSessionRow, UserRow)
+                            .outerjoin(UserRow, UserRow.id == WebSessionRow.user_id)
+                            .where(WebSessionRow.token_hash == digest(secret))).first()
+    row: WebSessionRow | None = found[0] if found is not None else None
     if row is None or row.revoked_at is not None:
         raise _signed_out()
     if now >= row.expires_at or now - row.last_seen_at >= policy.idle:
@@ -115,8 +119,11 @@ def issue_token(session: Session, *, user: UserRow, now: datetime,
 
 
 def live_token(session: Session, *, secret: str, now: datetime) -> ApiTokenRow:
-    row = session.scalars(select(ApiTokenRow).where(
-        ApiTokenRow.token_hash == digest(secret))).first()
+    # the user comes along as in ``live_session``: one round trip for token and user
+    found = session.execute(select(ApiTokenRow, UserRow)
+                            .outerjoin(UserRow, UserRow.id == ApiTokenRow.user_id)
+                            .where(ApiTokenRow.token_hash == digest(secret))).first()
+    row: ApiTokenRow | None = found[0] if found is not None else None
     if row is None or row.revoked_at is not None:
         raise _signed_out()
     if now >= row.expires_at:

@@ -309,13 +309,11 @@ def case_detail(session: Session, *, actor: Actor, case_id: int, rules: MaskingR
     whole = unmasked_fields(inst, actor=actor, rules=rules)
     masked = frozenset(f for f, col in (("legal_representative", "legrep_name"),
                                         ("settlement_account", "bankacct")) if col not in whole)
-    audit_personal_view(session, actor=actor, target=f"case:{case_row.id}",
-                        fields=unmasked_fields(inst, actor=actor, rules=rules), now=now)
     loan_zh, loan_en = name(LOAN_STATUSES, case_row.loan_status)
     reported = case_row.reported_at is not None
     returned = next((e for e in events if e.event == "mark_ho_rejected"), None)
     out_decisions = [decision_out(d, sees_settlement=sees) for d in decisions]
-    return CaseDetail(
+    detail = CaseDetail(
         case=item, version=case_row.version, institution=institution,
         decision=out_decisions[0], decisions=out_decisions,
         timeline=_timeline(session, case_row, events, decisions, names),
@@ -346,6 +344,11 @@ def case_detail(session: Session, *, actor: Actor, case_id: int, rules: MaskingR
             override=override_refusal(session, actor, case_row) is None,
             reassign=reassign_allowed(actor, case_row),
             attach=attach_refusal(actor, case_row) is None))
+    # last, once every read is done: the audit append locks the audit chain until the
+    # caller commits, and every other viewer of personal data waits on that lock
+    audit_personal_view(session, actor=actor, target=f"case:{case_row.id}", fields=whole,
+                        now=now)
+    return detail
 
 
 #: How the assignment read the district (``domain.address.DistrictReading.source``).

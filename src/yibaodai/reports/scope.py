@@ -54,15 +54,21 @@ class Scope:
             return Scope(frozenset({sub_branch}))
         return Scope(self.sub_branches & {sub_branch})
 
-    def institution_clause(self, session: Session) -> ColumnElement[bool]:
+    def institution_clause(self, session: Session,
+                           sub_branches: list[SubBranchRow] | None = None
+                           ) -> ColumnElement[bool]:
         """Institutions that belong to the scope: the sub-branch of their case, or, before they
-        have a case, the sub-branches serving their district (for the funnel's first steps)."""
+        have a case, the sub-branches serving their district (for the funnel's first steps).
+        ``sub_branches``: the scope's sub-branch rows when the caller has read them already."""
         if self.sub_branches is None:
             return true()
         if not self.sub_branches:
             return false()
-        districts = sorted({d for ds in session.scalars(select(SubBranchRow.districts).where(
-            SubBranchRow.code.in_(sorted(self.sub_branches)))) for d in ds})
+        if sub_branches is None:
+            sub_branches = list(session.scalars(select(SubBranchRow).where(
+                SubBranchRow.code.in_(sorted(self.sub_branches)))))
+        districts = sorted({d for sub in sub_branches if sub.code in self.sub_branches
+                            for d in sub.districts})
         has_case = select(CaseRow.fixmedins_code)
         return or_(
             InstitutionRow.fixmedins_code.in_(
