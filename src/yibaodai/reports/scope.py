@@ -79,12 +79,14 @@ class Scope:
     def visible_institution(self, session: Session, code: str) -> InstitutionRow:
         """An institution the scope covers through one of its cases (branch roles: any
         institution). Unknown and out-of-scope codes alike raise NotFound."""
-        inst = session.get(InstitutionRow, code)
-        if inst is not None and not self.branch_wide:
-            found = session.scalar(select(CaseRow.id).where(
-                CaseRow.fixmedins_code == code,
-                self.sub_branch_clause(CaseRow.sub_branch_code)).limit(1))
-            inst = inst if found is not None else None
+        if self.branch_wide:
+            inst = session.get(InstitutionRow, code)
+        else:  # the institution and the case that puts it in scope: one round trip
+            inst = session.scalars(select(InstitutionRow).where(
+                InstitutionRow.fixmedins_code == code,
+                select(CaseRow.id).where(
+                    CaseRow.fixmedins_code == code,
+                    self.sub_branch_clause(CaseRow.sub_branch_code)).exists())).first()
         if inst is None:
             raise NotFound("机构不存在", "institution not found", code="institution_not_found")
         return inst
