@@ -25,7 +25,7 @@ from yibaodai.cases.service import (
     verify_refusal,
     visible_case,
 )
-from yibaodai.cases.verification import outstanding_mismatches
+from yibaodai.cases.verification import outstanding_in
 from yibaodai.db.models import (
     CaseEventRow,
     CaseRow,
@@ -325,7 +325,7 @@ def case_detail(session: Session, *, actor: Actor, case_id: int, rules: MaskingR
         checklist=_checklist(institution, verification.details.get("checklist")
                              if verification else None,
                              _found(verification.details, masked) if verification else None),
-        mismatches=outstanding_mismatches(session, case_row),
+        mismatches=outstanding_in(list(events)),
         verification_note=str(verification.details.get("note") or "") if verification
         else None,
         approval=Approval(
