@@ -129,6 +129,7 @@ class BankServer:
                 if httpx.get(f"{self.url}/api/health", timeout=2).status_code == 200:
                     return self
             if time.monotonic() > deadline:
+                self.__exit__()  # never leave the process behind
                 raise RuntimeError(f"bank server did not answer in 60 s; see {self._log_path}")
             time.sleep(0.1)
 

@@ -5,6 +5,7 @@ endpoint of the same server under the same load, in the same run.
 
     .venv/bin/python -m bench.platform_load [--pg-url URL] [--institutions 5000] [--cases 1000]
         [--years 3] [--users 20] [--seconds 60] [--think 0.5,1.5] [--out docs/bench-platform.md]
+        [--reuse-db NAME] [--drop-db NAME]
 
 * A scratch database is created, migrated (Alembic, with the indexes of 0006) and filled by
   ``bench.platform_data`` with COPY (``yibaodai.sim`` generators; nothing through the gateway).
@@ -14,6 +15,12 @@ endpoint of the same server under the same load, in the same run.
   department manager with a bearer token, doing the five requests in turn with a think time
   drawn from ``--think`` seconds.
 * Targets: every page's p95 <= 200 ms, and <= 3x the p95 of ``/api/health`` in the same run.
+* ``--reuse-db NAME`` makes re-measuring cheap (about 2 minutes instead of 10): the first run
+  creates and loads the database ``NAME`` and keeps it, with the bank's folder (chain keys) and
+  what the load made (counts, log-ins, load time) in ``var/bench-platform/NAME``; later runs with
+  the same name skip the load and only migrate the schema to head. The report says the data was
+  reused. ``--drop-db NAME`` drops that database and its folder. Runs add tokens and audit
+  rows to a kept database; the settlement data, cases and decisions stay as loaded.
 
 Results go to stdout as JSON and to ``--out`` with the machine and the command.
 """
@@ -21,6 +28,7 @@ Results go to stdout as JSON and to ``--out`` with the machine and the command.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -28,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,8 +45,8 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from bench.common import ROOT, BankServer, machine_facts, pg_url_from_env, scratch_database
-from bench.platform_data import load
-from yibaodai.bootstrap import ensure_keys
+from bench.platform_data import Loaded, load
+from yibaodai.bootstrap import Account, ensure_keys
 from yibaodai.clock import SHANGHAI
 from yibaodai.db.migrate import upgrade
 
@@ -47,6 +56,69 @@ TRIVIAL = "trivial (/api/health)"
 P95_LIMIT_MS = 200.0
 RATIO_LIMIT = 3.0
 OUT = ROOT / "docs" / "bench-platform.md"
+STATE = ROOT / "var" / "bench-platform"
+
+
+def _admin_url(pg_url: str) -> Any:
+    from sqlalchemy.engine import make_url
+
+    return make_url(pg_url).set(database="postgres")
+
+
+def _db_exists(pg_url: str, name: str) -> bool:
+    admin = create_engine(_admin_url(pg_url))
+    with admin.connect() as c:
+        found = c.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                          {"n": name}).first() is not None
+    admin.dispose()
+    return found
+
+
+def drop_kept(pg_url: str, name: str) -> None:
+    """Drop a database kept by ``--reuse-db`` and its folder."""
+    import shutil
+
+    admin = create_engine(_admin_url(pg_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+    shutil.rmtree(STATE / name, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def kept_database(pg_url: str, name: str) -> Iterator[tuple[str, bool]]:
+    """The database ``name``, created when missing and never dropped here. Yields its URL and
+    whether it already holds a finished load (its folder has ``loaded.json``)."""
+    from sqlalchemy.engine import make_url
+
+    if not name.replace("_", "").isalnum() or not name[0].isalpha():
+        raise SystemExit(f"--reuse-db: {name!r} is not a plain database name")
+    state = STATE / name
+    loaded = _db_exists(pg_url, name) and (state / "loaded.json").exists()
+    if not loaded:
+        drop_kept(pg_url, name)  # a half-made load is thrown away and made again
+        admin = create_engine(_admin_url(pg_url), isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        state.mkdir(parents=True, exist_ok=True)
+    yield make_url(pg_url).set(database=name).render_as_string(hide_password=False), loaded
+
+
+def _save_loaded(path: Path, loaded: Loaded, load_s: float, when: str) -> None:
+    path.write_text(json.dumps({
+        "institutions": loaded.institutions, "settlement_rows": loaded.settlement_rows,
+        "decisions": loaded.decisions, "cases": loaded.cases, "warnings": loaded.warnings,
+        "accounts": [a.__dict__ for a in loaded.accounts], "load_seconds": load_s,
+        "loaded_at": when}, ensure_ascii=False), encoding="utf-8")
+
+
+def _read_loaded(path: Path) -> tuple[Loaded, float, str]:
+    d = json.loads(path.read_text(encoding="utf-8"))
+    return (Loaded(institutions=d["institutions"], settlement_rows=d["settlement_rows"],
+                   decisions=d["decisions"], cases=d["cases"], warnings=d["warnings"],
+                   accounts=[Account(**a) for a in d["accounts"]], case_codes={}),
+            float(d["load_seconds"]), str(d["loaded_at"]))
 
 
 def _plan(url: str, accounts: list[dict[str, Any]], think: tuple[float, float]) -> dict[str, Any]:
@@ -90,34 +162,55 @@ def _locust(host: str, plan_path: Path, users: int, seconds: int,
     return stats
 
 
+def _measure(url: str, var_dir: Path, work: Path, loaded: Loaded, think: tuple[float, float],
+             args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    plan = _plan(url, [a.__dict__ for a in loaded.accounts], think)
+    plan_path = work / "plan.json"
+    ensure_keys(var_dir / "keys")
+    frozen = datetime.combine(AS_OF, datetime.min.time(), SHANGHAI) + timedelta(hours=10)
+    with BankServer(database_url=url, var_dir=var_dir, frozen_at=frozen) as server:
+        for account in plan["accounts"]:
+            account["token"] = httpx.post(f"{server.url}/api/auth/token", timeout=60, json={
+                "username": account["username"], "password": account.pop("password")}
+            ).json()["token"]
+        plan_path.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
+        stats = _locust(server.url, plan_path, args.users, args.seconds, work)
+    missing = [n for n in (*PAGES, TRIVIAL) if n not in stats]
+    if missing:
+        raise RuntimeError(f"no requests for {missing}; locust said:\n"
+                           + (work / "locust.log").read_text()[-3000:])
+    return stats
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     facts = machine_facts(args.pg_url, packages=("locust", "fastapi", "sqlalchemy", "psycopg"))
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
                             capture_output=True, check=False).stdout.strip()
     facts["commit measured"] = commit or "unknown"
     think = tuple(float(x) for x in args.think.split(","))
-    with scratch_database(args.pg_url) as url, tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
+    reused: str | None = None
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        if args.reuse_db:
+            url, already = stack.enter_context(kept_database(args.pg_url, args.reuse_db))
+            var_dir = STATE / args.reuse_db / "var"
+        else:
+            url, already = stack.enter_context(scratch_database(args.pg_url)), False
+            var_dir = tmp / "var"
         upgrade(url)
-        t0 = time.perf_counter()
-        loaded = load(url, var_dir=work / "var", institutions=args.institutions,
-                      cases=args.cases, years=args.years, as_of=AS_OF, workers=args.workers)
-        load_s = time.perf_counter() - t0
-        plan = _plan(url, [a.__dict__ for a in loaded.accounts], (think[0], think[1]))
-        plan_path = work / "plan.json"
-        ensure_keys(work / "var" / "keys")
-        frozen = datetime.combine(AS_OF, datetime.min.time(), SHANGHAI) + timedelta(hours=10)
-        with BankServer(database_url=url, var_dir=work / "var", frozen_at=frozen) as server:
-            for account in plan["accounts"]:
-                account["token"] = httpx.post(f"{server.url}/api/auth/token", timeout=60, json={
-                    "username": account["username"], "password": account.pop("password")}
-                ).json()["token"]
-            plan_path.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
-            stats = _locust(server.url, plan_path, args.users, args.seconds, work)
-        missing = [n for n in (*PAGES, TRIVIAL) if n not in stats]
-        if missing:
-            raise RuntimeError(f"no requests for {missing}; locust said:\n"
-                               + (work / "locust.log").read_text()[-3000:])
+        if already:
+            loaded, load_s, when = _read_loaded(STATE / args.reuse_db / "loaded.json")
+            reused = f"database {args.reuse_db}, loaded {when}"
+        else:
+            t0 = time.perf_counter()
+            loaded = load(url, var_dir=var_dir, institutions=args.institutions,
+                          cases=args.cases, years=args.years, as_of=AS_OF,
+                          workers=args.workers)
+            load_s = time.perf_counter() - t0
+            if args.reuse_db:
+                _save_loaded(STATE / args.reuse_db / "loaded.json", loaded, load_s,
+                             datetime.now().astimezone().isoformat(timespec="seconds"))
+        stats = _measure(url, var_dir, tmp, loaded, (think[0], think[1]), args)
     trivial = stats[TRIVIAL]["p95_ms"]
     pages = []
     for name in PAGES:
@@ -127,7 +220,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                       "meets_targets": s["p95_ms"] <= P95_LIMIT_MS and ratio <= RATIO_LIMIT
                       and s["failures"] == 0})
     return {"command": " ".join(["python -m bench.platform_load", *sys.argv[1:]]),
-            "machine": facts, "load_seconds": round(load_s, 1),
+            "machine": facts, "load_seconds": round(load_s, 1), "reused": reused,
             "data": {"institutions": loaded.institutions, "settlement_rows": loaded.settlement_rows,
                      "decisions": loaded.decisions, "cases": loaded.cases,
                      "warnings": loaded.warnings, "years": args.years},
@@ -151,7 +244,9 @@ def write_report(report: dict[str, Any], out: Path) -> None:
         f"- institutions: {d['institutions']:,}; daily settlement rows: "
         f"{d['settlement_rows']:,} ({d['years']} years); decisions: {d['decisions']:,}; "
         f"cases: {d['cases']:,}; warnings: {d['warnings']:,}",
-        f"- load time: {report['load_seconds']} s", "",
+        f"- load time: {report['load_seconds']} s"
+        + (f" (this run reused the data: {report['reused']})" if report.get("reused") else ""),
+        "",
         "## Measured numbers", "",
         f"- users: {report['users']}, duration: {report['seconds']} s, think time "
         f"{report['think_s'][0]}-{report['think_s'][1]} s per user between requests", "",
@@ -177,7 +272,13 @@ def main() -> None:
     ap.add_argument("--think", default="0.5,1.5", help="min,max seconds between requests")
     ap.add_argument("--workers", type=int, default=2, help="processes generating the data")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--reuse-db", metavar="NAME",
+                    help="keep the loaded database NAME and reuse it in later runs")
+    ap.add_argument("--drop-db", metavar="NAME", help="drop a kept database and stop")
     args = ap.parse_args()
+    if args.drop_db:
+        drop_kept(args.pg_url, args.drop_db)
+        return
     report = run(args)
     write_report(report, args.out)
     print(json.dumps(report, ensure_ascii=False, indent=2))

@@ -51,16 +51,43 @@ def test_decision_benchmark_decides_every_push(tmp_path: Path) -> None:
 
 
 def test_platform_benchmark_loads_the_data_and_serves_every_page(tmp_path: Path) -> None:
+    """Loads a kept database (``--reuse-db``), then measures again on it without loading,
+    then drops it (``--drop-db``)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"yb_bench_keep_{os.getpid()}"
+    admin = create_engine(make_url(PG_URL or "").set(database="postgres"))
+
+    def exists() -> bool:
+        with admin.connect() as c:
+            return c.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                             {"n": name}).first() is not None
+
     out = tmp_path / "bench-platform.md"
-    result = _run("bench.platform_load", "--institutions", "60", "--cases", "10", "--years",
-                  "2", "--users", "2", "--seconds", "6", "--think", "0.1,0.3", "--out",
-                  str(out))
-    report = json.loads(result.stdout)
-    assert report["data"]["institutions"] == 60 and report["data"]["cases"] == 10
-    assert report["data"]["settlement_rows"] > 60 * 365
-    assert {p["page"] for p in report["pages"]} == {
-        "dashboard", "case list (filtered)", "case detail", "institution view"}
-    assert all(p["requests"] > 0 and p["failures"] == 0 for p in report["pages"])
-    assert report["trivial"]["requests"] > 0
-    text = out.read_text(encoding="utf-8")
-    assert "## Measured numbers" in text and report["command"] in text
+    small = ("--institutions", "60", "--cases", "10", "--years", "2", "--think", "0.1,0.3",
+             "--reuse-db", name)
+    try:
+        result = _run("bench.platform_load", *small, "--users", "2", "--seconds", "6",
+                      "--out", str(out))
+        report = json.loads(result.stdout)
+        assert report["data"]["institutions"] == 60 and report["data"]["cases"] == 10
+        assert report["data"]["settlement_rows"] > 60 * 365
+        assert {p["page"] for p in report["pages"]} == {
+            "dashboard", "case list (filtered)", "case detail", "institution view"}
+        assert all(p["requests"] > 0 and p["failures"] == 0 for p in report["pages"])
+        assert report["trivial"]["requests"] > 0
+        text_out = out.read_text(encoding="utf-8")
+        assert "## Measured numbers" in text_out and report["command"] in text_out
+        assert report["reused"] is None and exists()
+        again = json.loads(_run("bench.platform_load", *small, "--users", "1", "--seconds",
+                                "3", "--out", str(tmp_path / "again.md")).stdout)
+        assert again["reused"] and name in again["reused"]
+        assert again["data"] == report["data"]
+        assert again["load_seconds"] == report["load_seconds"]  # the load's, not redone
+        assert "this run reused the data" in (tmp_path / "again.md").read_text("utf-8")
+        assert all(p["requests"] > 0 and p["failures"] == 0 for p in again["pages"])
+    finally:
+        _run("bench.platform_load", "--drop-db", name)
+    assert not exists()
+    admin.dispose()

@@ -49,12 +49,24 @@ def findings_details(session: Session, case: CaseRow,
             "mismatches": mismatches(findings)}
 
 
+MISMATCH_EVENTS = ("verify_pass", "verify_fail", OVERRIDE_EVENT)
+
+
 def outstanding_mismatches(session: Session, case: CaseRow) -> list[str]:
     """The latest verification's mismatched fields, unless overridden after it."""
-    events = session.scalars(select(CaseEventRow).where(
-        CaseEventRow.case_id == case.id,
-        CaseEventRow.event.in_(("verify_pass", "verify_fail", OVERRIDE_EVENT)))
+    latest = session.scalars(select(CaseEventRow).where(
+        CaseEventRow.case_id == case.id, CaseEventRow.event.in_(MISMATCH_EVENTS))
         .order_by(CaseEventRow.id.desc()).limit(1)).first()
-    if events is None or events.event == OVERRIDE_EVENT:
+    return mismatches_after(latest)
+
+
+def outstanding_in(events: list[CaseEventRow]) -> list[str]:
+    """``outstanding_mismatches`` from the case's events already read (any order)."""
+    relevant = [e for e in events if e.event in MISMATCH_EVENTS]
+    return mismatches_after(max(relevant, key=lambda e: e.id) if relevant else None)
+
+
+def mismatches_after(latest: CaseEventRow | None) -> list[str]:
+    if latest is None or latest.event == OVERRIDE_EVENT:
         return []
-    return [str(f) for f in events.details.get("mismatches", [])]
+    return [str(f) for f in latest.details.get("mismatches", [])]

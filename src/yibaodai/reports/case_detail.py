@@ -25,7 +25,7 @@ from yibaodai.cases.service import (
     verify_refusal,
     visible_case,
 )
-from yibaodai.cases.verification import outstanding_mismatches
+from yibaodai.cases.verification import outstanding_in
 from yibaodai.db.models import (
     CaseEventRow,
     CaseRow,
@@ -36,6 +36,7 @@ from yibaodai.db.models import (
     WarningRow,
 )
 from yibaodai.domain.verification import FIELDS
+from yibaodai.errors import NotFound
 from yibaodai.reports.cases import CaseFilters, CaseListItem, case_item, filtered_cases, money
 from yibaodai.reports.formatting import format_inputs, format_reasons
 from yibaodai.reports.labels import (
@@ -291,9 +292,13 @@ def _checklist(inst: InstitutionOut, ticked: dict[str, bool] | None,
 def case_detail(session: Session, *, actor: Actor, case_id: int, rules: MaskingRules,
                 now: datetime) -> CaseDetail:
     """Everything the case page shows; unknown and out-of-scope ids raise NotFound."""
-    case_row = visible_case(session, actor, case_id)
+    # the scoped list's row is the visibility check too (one round trip, not two)
     row = session.execute(filtered_cases(Scope.of(actor), CaseFilters(), now)
-                          .where(CaseRow.id == case_row.id)).one()
+                          .where(CaseRow.id == case_id)).first()
+    if row is None:
+        visible_case(session, actor, case_id)  # unknown or out of scope: its NotFound
+        raise NotFound("案件不存在", "case not found", code="case_not_found")
+    case_row: CaseRow = row[0]
     item = case_item(row, now)
     inst: InstitutionRow = row[1]
     sees = actor.sees_settlement_data
@@ -309,20 +314,18 @@ def case_detail(session: Session, *, actor: Actor, case_id: int, rules: MaskingR
     whole = unmasked_fields(inst, actor=actor, rules=rules)
     masked = frozenset(f for f, col in (("legal_representative", "legrep_name"),
                                         ("settlement_account", "bankacct")) if col not in whole)
-    audit_personal_view(session, actor=actor, target=f"case:{case_row.id}",
-                        fields=unmasked_fields(inst, actor=actor, rules=rules), now=now)
     loan_zh, loan_en = name(LOAN_STATUSES, case_row.loan_status)
     reported = case_row.reported_at is not None
     returned = next((e for e in events if e.event == "mark_ho_rejected"), None)
     out_decisions = [decision_out(d, sees_settlement=sees) for d in decisions]
-    return CaseDetail(
+    detail = CaseDetail(
         case=item, version=case_row.version, institution=institution,
         decision=out_decisions[0], decisions=out_decisions,
         timeline=_timeline(session, case_row, events, decisions, names),
         checklist=_checklist(institution, verification.details.get("checklist")
                              if verification else None,
                              _found(verification.details, masked) if verification else None),
-        mismatches=outstanding_mismatches(session, case_row),
+        mismatches=outstanding_in(list(events)),
         verification_note=str(verification.details.get("note") or "") if verification
         else None,
         approval=Approval(
@@ -346,6 +349,11 @@ def case_detail(session: Session, *, actor: Actor, case_id: int, rules: MaskingR
             override=override_refusal(session, actor, case_row) is None,
             reassign=reassign_allowed(actor, case_row),
             attach=attach_refusal(actor, case_row) is None))
+    # last, once every read is done: the audit append locks the audit chain until the
+    # caller commits, and every other viewer of personal data waits on that lock
+    audit_personal_view(session, actor=actor, target=f"case:{case_row.id}", fields=whole,
+                        now=now)
+    return detail
 
 
 #: How the assignment read the district (``domain.address.DistrictReading.source``).

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, distinct, func, select
+from sqlalchemy import ColumnElement, and_, case, distinct, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from yibaodai.auth.roles import Actor
@@ -83,32 +83,35 @@ def _link(path: str, **query: str) -> Link:
     return Link(path=path, query=query)
 
 
-def _funnel(session: Session, scope: Scope) -> list[FunnelStep]:
-    """Institutions authorized and decided (by the scope's institutions), then the cases that
-    reached each later stage with their amounts: two queries."""
-    clause = None if scope.branch_wide else scope.institution_clause(session)
+def _funnel(session: Session, scope: Scope, subs: list[SubBranchRow]) -> list[FunnelStep]:
+    """Institutions authorized and decided (by the scope's institutions, found once), then the
+    cases that reached each later stage with their amounts: one query."""
     firsts = []
+    scoped = None
+    if not scope.branch_wide:
+        scoped = select(InstitutionRow.fixmedins_code).where(
+            scope.institution_clause(session, subs)).cte("scoped_institutions")
     for column in (AuthorizationRow.fixmedins_code, DecisionRow.fixmedins_code):
         sub = select(func.count(distinct(column)))
-        if clause is not None:
-            sub = sub.where(column.in_(select(InstitutionRow.fixmedins_code).where(clause)))
+        if scoped is not None:
+            sub = sub.where(column.in_(select(scoped.c.fixmedins_code)))
         firsts.append(sub.scalar_subquery())
-    steps = []
-    for stage, count in zip(("authorized", "decided"), session.execute(select(*firsts)).one(),
-                            strict=True):
-        zh, en = FUNNEL[stage]
-        steps.append(FunnelStep(stage=stage, label_zh=zh, label_en=en, amount=None, link=None,
-                                count=int(count or 0)))
     sums = [func.count(case((CaseRow.state.in_(states), 1))) for states in STAGE_STATES.values()]
     amounts = [func.sum(case((CaseRow.state.in_(states), CaseRow.credit_limit)))
                for stage, states in STAGE_STATES.items() if stage != "drawn"]
     amounts.append(func.sum(case((CaseRow.state.in_(STAGE_STATES["drawn"]), CaseRow.loan_drawn))))
-    row = session.execute(scope.cases(select(*sums, *amounts))).one()
+    later = scope.cases(select(*sums, *amounts)).subquery("stages")
+    row = session.execute(select(*firsts, *later.c)).one()
+    steps = []
+    for stage, count in zip(("authorized", "decided"), row[:2], strict=True):
+        zh, en = FUNNEL[stage]
+        steps.append(FunnelStep(stage=stage, label_zh=zh, label_en=en, amount=None, link=None,
+                                count=int(count or 0)))
     n = len(STAGE_STATES)
     for k, stage in enumerate(STAGE_STATES):
         zh, en = FUNNEL[stage]
-        steps.append(FunnelStep(stage=stage, label_zh=zh, label_en=en, count=int(row[k] or 0),
-                                amount=_yuan(row[n + k]),
+        steps.append(FunnelStep(stage=stage, label_zh=zh, label_en=en,
+                                count=int(row[2 + k] or 0), amount=_yuan(row[2 + n + k]),
                                 link=_link("/cases", stage=stage)))
     return steps
 
@@ -118,7 +121,8 @@ def _yuan(value: Decimal | None) -> str:
     return f"{value or Decimal(0):.2f}"
 
 
-def _due(session: Session, scope: Scope, now: datetime, today: date) -> list[DueRow]:
+def _due(session: Session, scope: Scope, now: datetime, today: date,
+         subs: list[SubBranchRow]) -> list[DueRow]:
     start, end = day_start(today), day_start(today + timedelta(days=1))
 
     def within(state: str, column: Any) -> ColumnElement[Any]:
@@ -135,11 +139,9 @@ def _due(session: Session, scope: Scope, now: datetime, today: date) -> list[Due
         late("claimed", CaseRow.verification_deadline)).where(
         CaseRow.state.in_(("assigned", "claimed"))).group_by(CaseRow.sub_branch_code))
     counts = {r[0]: r[1:] for r in session.execute(stmt)}
-    subs = select(SubBranchRow).where(scope.sub_branch_clause(SubBranchRow.code)).order_by(
-        SubBranchRow.code)
     iso = today.isoformat()
     out = []
-    for sub in session.scalars(subs):
+    for sub in subs:
         c = counts.get(sub.code, (0, 0, 0, 0))
 
         def fig(n: int, state: str, overdue: bool, code: str = sub.code) -> Figure:
@@ -182,15 +184,18 @@ def _monthly(session: Session, scope: Scope, today: date) -> list[MonthFigures]:
     months = _months(today, 12)
     since = day_start(months[0])
     admitted: dict[str, list[Decimal]] = {}
-    for at, limit in session.execute(scope.cases(select(CaseRow.assigned_at, CaseRow.credit_limit)
-                                                 .where(CaseRow.assigned_at >= since))):
-        admitted.setdefault(f"{at:%Y-%m}", []).append(limit)
     drawn: dict[str, list[Decimal]] = {}
-    for at, amount in session.execute(scope.cases(
-            select(CaseEventRow.at, CaseRow.loan_drawn).join(
-                CaseRow, CaseRow.id == CaseEventRow.case_id).where(
-                CaseEventRow.event == "mark_drawn", CaseEventRow.at >= since))):
-        drawn.setdefault(f"{at:%Y-%m}", []).append(amount or Decimal(0))
+    # both series in one round trip: the admissions (by assignment) and the drawings
+    stmt = union_all(
+        scope.cases(select(literal("admitted").label("kind"), CaseRow.assigned_at.label("at"),
+                           CaseRow.credit_limit.label("amount"))
+                    .where(CaseRow.assigned_at >= since)),
+        scope.cases(select(literal("drawn"), CaseEventRow.at, CaseRow.loan_drawn).join(
+            CaseRow, CaseRow.id == CaseEventRow.case_id).where(
+            CaseEventRow.event == "mark_drawn", CaseEventRow.at >= since)))
+    for kind, at, amount in session.execute(stmt):
+        series = admitted if kind == "admitted" else drawn
+        series.setdefault(f"{at:%Y-%m}", []).append(amount or Decimal(0))
     out = []
     for first in months:
         key = f"{first:%Y-%m}"
@@ -207,6 +212,9 @@ def _monthly(session: Session, scope: Scope, today: date) -> list[MonthFigures]:
 
 def dashboard(session: Session, *, actor: Actor, now: datetime, today: date) -> Dashboard:
     scope = Scope.of(actor)
-    return Dashboard(as_of=now, funnel=_funnel(session, scope),
-                     due=_due(session, scope, now, today), open_warnings=_warnings(session, scope),
+    subs = list(session.scalars(select(SubBranchRow).where(
+        scope.sub_branch_clause(SubBranchRow.code)).order_by(SubBranchRow.code)))
+    return Dashboard(as_of=now, funnel=_funnel(session, scope, subs),
+                     due=_due(session, scope, now, today, subs),
+                     open_warnings=_warnings(session, scope),
                      monthly=_monthly(session, scope, today))

@@ -198,9 +198,7 @@ def institution_view(session: Session, *, actor: Actor, code: str, months: int, 
         CaseRow.fixmedins_code == code)).order_by(CaseRow.id)).all()
     decisions = session.scalars(select(DecisionRow).where(DecisionRow.fixmedins_code == code)
                                 .order_by(DecisionRow.id.desc())).all()
-    audit_personal_view(session, actor=actor, target=f"institution:{code}",
-                        fields=unmasked_fields(inst, actor=actor, rules=rules), now=now)
-    return InstitutionView(
+    view = InstitutionView(
         institution=institution_out(inst, actor=actor, rules=rules, segment=segment_of(inst)),
         months=out_months, mean_12m=f"{_mean(fund[-12:]):.2f}",
         trend=[Labelled.model_validate(labelled(k, features.get(k))) for k in TREND_KEYS],
@@ -221,3 +219,7 @@ def institution_view(session: Session, *, actor: Actor, code: str, months: int, 
                                  result_zh=name(DECISION_RESULTS, d.result)[0],
                                  result_en=name(DECISION_RESULTS, d.result)[1],
                                  credit_limit=f"{d.credit_limit:.2f}") for d in decisions])
+    # last, once every read is done: the append holds the audit chain's lock until commit
+    audit_personal_view(session, actor=actor, target=f"institution:{code}",
+                        fields=unmasked_fields(inst, actor=actor, rules=rules), now=now)
+    return view

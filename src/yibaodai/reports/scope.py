@@ -54,15 +54,21 @@ class Scope:
             return Scope(frozenset({sub_branch}))
         return Scope(self.sub_branches & {sub_branch})
 
-    def institution_clause(self, session: Session) -> ColumnElement[bool]:
+    def institution_clause(self, session: Session,
+                           sub_branches: list[SubBranchRow] | None = None
+                           ) -> ColumnElement[bool]:
         """Institutions that belong to the scope: the sub-branch of their case, or, before they
-        have a case, the sub-branches serving their district (for the funnel's first steps)."""
+        have a case, the sub-branches serving their district (for the funnel's first steps).
+        ``sub_branches``: the scope's sub-branch rows when the caller has read them already."""
         if self.sub_branches is None:
             return true()
         if not self.sub_branches:
             return false()
-        districts = sorted({d for ds in session.scalars(select(SubBranchRow.districts).where(
-            SubBranchRow.code.in_(sorted(self.sub_branches)))) for d in ds})
+        if sub_branches is None:
+            sub_branches = list(session.scalars(select(SubBranchRow).where(
+                SubBranchRow.code.in_(sorted(self.sub_branches)))))
+        districts = sorted({d for sub in sub_branches if sub.code in self.sub_branches
+                            for d in sub.districts})
         has_case = select(CaseRow.fixmedins_code)
         return or_(
             InstitutionRow.fixmedins_code.in_(
@@ -73,12 +79,14 @@ class Scope:
     def visible_institution(self, session: Session, code: str) -> InstitutionRow:
         """An institution the scope covers through one of its cases (branch roles: any
         institution). Unknown and out-of-scope codes alike raise NotFound."""
-        inst = session.get(InstitutionRow, code)
-        if inst is not None and not self.branch_wide:
-            found = session.scalar(select(CaseRow.id).where(
-                CaseRow.fixmedins_code == code,
-                self.sub_branch_clause(CaseRow.sub_branch_code)).limit(1))
-            inst = inst if found is not None else None
+        if self.branch_wide:
+            inst = session.get(InstitutionRow, code)
+        else:  # the institution and the case that puts it in scope: one round trip
+            inst = session.scalars(select(InstitutionRow).where(
+                InstitutionRow.fixmedins_code == code,
+                select(CaseRow.id).where(
+                    CaseRow.fixmedins_code == code,
+                    self.sub_branch_clause(CaseRow.sub_branch_code)).exists())).first()
         if inst is None:
             raise NotFound("机构不存在", "institution not found", code="institution_not_found")
         return inst

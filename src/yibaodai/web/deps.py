@@ -103,8 +103,7 @@ def _credential(request: Request, ctx: AppContext, s: Session) -> Credential | N
     now = ctx.clock.now()
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        token = live_token(s, secret=header[7:].strip(), now=now)
-        user = s.get(UserRow, token.user_id)
+        token, user = live_token(s, secret=header[7:].strip(), now=now)
         if user is None or not user.active:
             raise NotAuthenticated("请先登录", "please sign in", code="not_authenticated")
         if token_needs_touch(token, now):
@@ -119,9 +118,8 @@ def _credential(request: Request, ctx: AppContext, s: Session) -> Credential | N
         secret = cookie_signer(ctx).unsign(cookie).decode()
     except (BadSignature, UnicodeDecodeError):
         return None
-    row = live_session(s, secret=secret, now=now, policy=SessionPolicy.from_settings(
+    row, user = live_session(s, secret=secret, now=now, policy=SessionPolicy.from_settings(
         ctx.settings))
-    user = s.get(UserRow, row.user_id)
     if user is None or not user.active:
         return None
     if request.method not in SAFE_METHODS:

@@ -1,0 +1,124 @@
+"""The platform's busiest reads (issue 9's benchmark pages) after their round trips were cut:
+the same figures as the rules they stand for, each view of personal data still audited, and
+no more SQL statements per request than counted when they were cut — over real HTTP, on
+SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import event, select
+
+from tests.conftest import Installation
+from tests.integration.test_routes_by_role import make_world
+from yibaodai.clock import SimulatedClock
+from yibaodai.db.models import (
+    AuditRow,
+    AuthorizationRow,
+    CaseEventRow,
+    CaseRow,
+    DecisionRow,
+    InstitutionRow,
+    SubBranchRow,
+)
+from yibaodai.sim.server import ServerThread
+
+#: Statements per request in this world when the round trips were cut (before, on main at
+#: dad1726 on PostgreSQL: 18, 4, 13 and 13): the token and its user in one, the funnel in
+#: one, the scoped read as the visibility check. The dashboard includes the world's running
+#: campaign's funnel; the two audited pages the audit append (PostgreSQL locks the chain:
+#: one more than SQLite). A change that adds a statement to these pages shows here first.
+MOST = {"/api/dashboard": 14, "/api/cases": 3, "case": 10, "institution": 11}
+
+
+@contextmanager
+def counted(installation: Installation) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def one(_conn: Any, _cursor: Any, sql: str, *_rest: Any) -> None:
+        if not sql.startswith("BEGIN"):  # SQLite's explicit BEGIN IMMEDIATE is no query
+            seen.append(sql)
+
+    engine = installation.bank.db.engine
+    event.listen(engine, "before_cursor_execute", one)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", one)
+
+
+def test_the_dashboard_funnel_counts_the_scope_institutions_as_the_scope_rule_says(
+        bank_server: ServerThread, installation: Installation, clock: SimulatedClock) -> None:
+    w = make_world(bank_server, installation, clock)
+    with installation.bank.db.unit_of_work() as s:
+        cases = [(c.fixmedins_code, c.sub_branch_code, c.credit_limit, c.assigned_at)
+                 for c in s.scalars(select(CaseRow))]
+        area = dict(s.execute(select(InstitutionRow.fixmedins_code,
+                                     InstitutionRow.area_code)).tuples().all())
+        authorized = set(s.scalars(select(AuthorizationRow.fixmedins_code)))
+        decided = set(s.scalars(select(DecisionRow.fixmedins_code)))
+        districts = set(s.scalars(select(SubBranchRow.districts).where(
+            SubBranchRow.code == w.own)).one())
+        drawn = [(e.at, c.loan_drawn) for e, c in s.execute(
+            select(CaseEventRow, CaseRow).join(CaseRow, CaseRow.id == CaseEventRow.case_id)
+            .where(CaseEventRow.event == "mark_drawn")).tuples()]
+    with_case = {code for code, *_ in cases}
+    # the rule of ``Scope.institution_clause``: the sub-branch of the case, or, before any
+    # case, a district the sub-branch serves
+    mine = {code for code in area if code in {c for c, sub, *_ in cases if sub == w.own}
+            or (code not in with_case and area[code] in districts)}
+    for label, scope in (("sub_branch_manager", mine), ("branch_manager", set(area))):
+        dash = w.clients[label].get("/api/dashboard").json()
+        funnel = {f["stage"]: f["count"] for f in dash["funnel"]}
+        assert funnel["authorized"] == len(authorized & scope), label
+        assert funnel["decided"] == len(decided & scope), label
+        assert 0 < funnel["decided"] <= funnel["authorized"], label
+        months = {m["month"]: m for m in dash["monthly"]}
+        assert sum(m["drawn_count"] for m in months.values()) == len(
+            [at for at, _ in drawn if f"{at:%Y-%m}" in months]), label
+        assert sum(Decimal(m["admitted_amount"]) for m in months.values()) == sum(
+            (limit for _, sub, limit, at in cases
+             if (label == "branch_manager" or sub == w.own) and f"{at:%Y-%m}" in months),
+            Decimal(0)), label
+    w.close()
+
+
+def test_the_busiest_pages_keep_their_statement_counts_and_audit_each_personal_view(
+        bank_server: ServerThread, installation: Installation, clock: SimulatedClock) -> None:
+    w = make_world(bank_server, installation, clock)
+    manager = w.clients["sub_branch_manager"]
+    pages = {"/api/dashboard": "/api/dashboard", "/api/cases": "/api/cases",
+             "case": f"/api/cases/{w.case_a.id}",
+             "institution": f"/api/institutions/{w.case_a.fixmedins_code}"}
+    for path in pages.values():  # the token's first use is touched (and committed) once
+        assert manager.get(path).status_code == 200, path
+
+    def views() -> int:
+        with installation.bank.db.unit_of_work() as s:
+            return len(s.scalars(select(AuditRow.id).where(
+                AuditRow.action == "personal_data.view")).all())
+
+    before = views()
+    for key, path in pages.items():
+        with counted(installation) as seen:
+            answer = manager.get(path)
+        assert answer.status_code == 200, path
+        assert 1 <= len(seen) <= MOST[key], (path, len(seen), seen)
+    assert views() == before + 2  # the case and the institution, each audited
+    with installation.bank.db.unit_of_work() as s:
+        targets = s.scalars(select(AuditRow.target).order_by(AuditRow.id.desc()).limit(2)).all()
+    assert set(targets) == {f"case:{w.case_a.id}", f"institution:{w.case_a.fixmedins_code}"}
+    # out of scope stays a 404 now that the scoped read is the visibility check
+    assert manager.get(f"/api/cases/{w.elsewhere.id}").status_code == 404
+    with installation.bank.db.unit_of_work() as s:
+        own_too = s.scalars(select(CaseRow.id).where(
+            CaseRow.fixmedins_code == w.elsewhere.fixmedins_code,
+            CaseRow.sub_branch_code == w.own)).first()
+    shown = manager.get(f"/api/institutions/{w.elsewhere.fixmedins_code}").status_code
+    assert shown == (200 if own_too else 404)
+    assert manager.get("/api/institutions/H00000000000").status_code == 404
+    assert manager.get("/api/cases/999999").status_code == 404
+    w.close()
