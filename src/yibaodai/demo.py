@@ -121,6 +121,18 @@ def _track(items: Iterable[T], label: str, total: int, progress: Progress | None
     progress.remove_task(task)
 
 
+def _round_robin(by_sub: dict[str, list[SyntheticInstitution]], per_sub: int | None
+                 ) -> list[SyntheticInstitution]:
+    """The first of each sub-branch's institutions (in code order), then the second of
+    each, and so on (at most ``per_sub`` of each): the last wave's authorizations come in
+    across the city, so the bank's assignment sees each sub-branch's open load grow evenly
+    and a near tie between two sub-branches goes to the one with fewer new cases."""
+    most = max((len(v) for v in by_sub.values()), default=0)
+    rounds = most if per_sub is None else min(most, per_sub)
+    return [by_sub[code][k] for k in range(rounds) for code in sorted(by_sub)
+            if k < len(by_sub[code])]
+
+
 class Demo:
     def __init__(self, settings: Settings, *, seed: int, institutions: int,
                  progress: Progress | None, report: Report | None = None) -> None:
@@ -183,8 +195,7 @@ class Demo:
         wave2 = authorizing[len(wave1):]
         self.authorizing = authorizing
         last_wave = self._last_wave([i for i in city if i not in authorizing])
-        first_of_last = [inst for code in sorted(last_wave)
-                         for inst in last_wave[code][:LAST_WAVE_PER_SUB_BRANCH]]
+        first_of_last = _round_robin(last_wave, LAST_WAVE_PER_SUB_BRANCH)
         self.campaign = start_campaign(self.staff.call, city=city, seed=self.seed,
                                        authorizing={i.fixmedins_code for i in authorizing},
                                        say=self._say)
@@ -256,7 +267,7 @@ class Demo:
         assignment rule, given today's open load, sends there, for at most ``TOP_UP_ROUNDS``
         rounds: each sub-branch needs one case to claim and one claimed to verify."""
         branch = load_organisation()
-        pool = [i for code in sorted(candidates) for i in candidates[code]]
+        pool = _round_robin(candidates, None)
         for _ in range(TOP_UP_ROUNDS):
             waiting: dict[str, int] = {}
             load: dict[str, int] = {}

@@ -14,12 +14,18 @@ Two kinds of handler, both registered per event type (``flow.handlers``):
 Handlers are idempotent: handling an event again changes nothing (their writes are keyed —
 one case per admitted institution, one outbox row per idempotency key, one warning per case,
 rule and period).
+
+A deferred handler whose work depends on only some of its event's fields may be *coalesced*
+(``coalesce``): queued rows of that handler published at the same moment whose payloads give
+the same key are one piece of work, and the worker's run of one of them handles them all
+(``worker.deferred``). Monitoring after new data, for example, depends only on the
+institution and the moment: a history of several 8301 messages pushed at once is checked once.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -32,6 +38,8 @@ from yibaodai.protocol.sm3 import sm3_hex
 
 #: A handler: the event's consequences, written in ``session``; returns follow-up events.
 Handler = Callable[[Session, Any], Iterable[Event] | None]
+#: What of a queued event's payload a coalesced deferred handler's work depends on.
+CoalesceKey = Callable[[Mapping[str, Any]], Hashable]
 
 _ADAPTERS: dict[type[Event], TypeAdapter[Any]] = {}
 
@@ -67,9 +75,11 @@ def handler_name(handler: Handler) -> str:
 
 class MessageBus:
     def __init__(self, *, handlers: Mapping[type[Event], Sequence[Handler]],
-                 deferred: Mapping[type[Event], Sequence[Handler]]) -> None:
+                 deferred: Mapping[type[Event], Sequence[Handler]],
+                 coalesce: Mapping[Handler, CoalesceKey] | None = None) -> None:
         self.handlers, self.deferred = handlers, deferred
         self._by_name = {handler_name(h): h for hs in deferred.values() for h in hs}
+        self._coalesce = {handler_name(h): key for h, key in (coalesce or {}).items()}
 
     def publish(self, session: Session, events: Sequence[Event], /) -> list[Event]:
         """Handle ``events`` and their follow-ups breadth first in ``session`` (atomic
@@ -93,6 +103,22 @@ class MessageBus:
         follow = self._by_name[row.handler](session, event) or ()
         return self.publish(session, list(follow))
 
+    def covered(self, session: Session, row: FlowEventRow) -> list[FlowEventRow]:
+        """The other pending rows that running ``row``'s handler now handles too (its handler
+        is coalesced, they were published at the same moment and give the same key), locked
+        (rows another worker holds are left to it). Called before the handler runs, so their
+        data, committed with them, is there when it runs."""
+        key = self._coalesce.get(row.handler)
+        if key is None:
+            return []
+        mine = key(row.payload)
+        return [other for other in session.scalars(
+            select(FlowEventRow).where(
+                FlowEventRow.handler == row.handler, FlowEventRow.status == "pending",
+                FlowEventRow.published_at == row.published_at, FlowEventRow.id != row.id)
+            .order_by(FlowEventRow.id).with_for_update(skip_locked=True))
+            if key(other.payload) == mine]
+
     @staticmethod
     def _queue(session: Session, event: Event, handler: str) -> None:
         key = event_key(event)
@@ -105,5 +131,5 @@ class MessageBus:
             attempts=0, next_attempt_at=event.at))
 
 
-__all__ = ["Handler", "MessageBus", "event_from_json", "event_key", "event_to_json",
+__all__ = ["CoalesceKey", "Handler", "MessageBus", "event_from_json", "event_key", "event_to_json",
            "handler_name"]

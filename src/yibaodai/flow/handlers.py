@@ -7,6 +7,9 @@ writes or sends.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
+from typing import Any
+
 from yibaodai.admission import handlers as admission
 from yibaodai.cases import handlers as cases
 from yibaodai.domain.events import (
@@ -27,7 +30,7 @@ from yibaodai.domain.events import (
     WarningLevelRaised,
     WarningRaised,
 )
-from yibaodai.flow.bus import Handler, MessageBus
+from yibaodai.flow.bus import CoalesceKey, Handler, MessageBus
 from yibaodai.marketing import handlers as marketing
 from yibaodai.monitoring import handlers as monitoring
 from yibaodai.monitoring import limit_actions, publishing
@@ -61,5 +64,14 @@ DEFERRED: dict[type[Event], list[Handler]] = {
 }
 
 
+def _institution(payload: Mapping[str, Any]) -> Hashable:
+    return str(payload["fixmedins_code"])
+
+
+#: Deferred handlers whose work depends only on the institution and the moment (the event's
+#: ``at``): rows queued for the same institution at the same moment are run once.
+COALESCED: dict[Handler, CoalesceKey] = {monitoring.watch_new_data: _institution}
+
+
 def message_bus() -> MessageBus:
-    return MessageBus(handlers=HANDLERS, deferred=DEFERRED)
+    return MessageBus(handlers=HANDLERS, deferred=DEFERRED, coalesce=COALESCED)

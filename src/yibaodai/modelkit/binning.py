@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from optbinning import OptimalBinning
 
 from yibaodai.domain.scorecard import CategoryBin, Characteristic, NumericBin
 from yibaodai.modelkit.catalogue import CATALOGUE, fact_for
@@ -113,6 +112,10 @@ def fit_binning(feature: str, column: pd.Series, target: np.ndarray, *,
     present = np.array([not is_missing(v) for v in values]) if categorical else ~np.isnan(values)
     if not present.any():
         return _empty(feature, categorical, target)
+    # optbinning and OR-Tools: imported here, not at module level. The web app imports this module,
+    # and the bank's start-up (``serve``, the demo) should not pay seconds for them.
+    from optbinning import OptimalBinning
+
     optb = OptimalBinning(**kwargs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # solver chatter; pandas dtype notices in the table

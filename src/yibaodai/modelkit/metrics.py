@@ -23,8 +23,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy.stats import binomtest, ks_2samp
-from sklearn.metrics import roc_auc_score
 
 from yibaodai.modelkit.regression import Scaling
 
@@ -41,6 +39,11 @@ def _rate(part: int, whole: int) -> float | None:
 
 def discrimination(target: np.ndarray, score: np.ndarray) -> dict[str, Any]:
     """Rows, bads, bad rate, AUC, KS, Gini (None where one outcome is absent)."""
+    # SciPy and scikit-learn: imported here, not at module level. The web app imports this module,
+    # and the bank's start-up (``serve``, the demo) should not pay seconds for them.
+    from scipy.stats import ks_2samp
+    from sklearn.metrics import roc_auc_score
+
     n, bads = len(target), int(np.sum(target))
     out: dict[str, Any] = {"rows": n, "bads": bads, "bad_rate": _rate(bads, n),
                            "auc": None, "ks": None, "gini": None}
@@ -75,6 +78,8 @@ def band_counts(edges: Sequence[int], scores: np.ndarray) -> list[int]:
 
 def calibration(target: np.ndarray, score: np.ndarray, edges: Sequence[int],
                 scaling: Scaling) -> list[dict[str, Any]]:
+    from scipy.stats import binomtest  # lazily, as in ``discrimination``
+
     bands = band_of(edges, score)
     predicted = scaling.bad_probability(score)
     rows = []

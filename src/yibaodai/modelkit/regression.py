@@ -20,8 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegressionCV
-from sklearn.model_selection import StratifiedKFold
 
 from yibaodai.domain.scorecard import Scorecard
 from yibaodai.errors import ValidationFailed
@@ -60,6 +58,11 @@ class Logit:
 
 
 def fit_logit(woe: pd.DataFrame, target: np.ndarray, *, seed: int) -> Logit:
+    # scikit-learn: imported here, not at module level. The web app imports this module,
+    # and the bank's start-up (``serve``, the demo) should not pay seconds for them.
+    from sklearn.linear_model import LogisticRegressionCV
+    from sklearn.model_selection import StratifiedKFold
+
     folds = min(FOLDS, int(target.sum()), int(len(target) - target.sum()))
     model = LogisticRegressionCV(
         Cs=C_GRID, l1_ratios=(0.0,), use_legacy_attributes=False, scoring="roc_auc",

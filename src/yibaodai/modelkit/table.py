@@ -22,7 +22,6 @@ from typing import Any, Self
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
 from yibaodai.errors import FieldError, ValidationFailed
 
@@ -183,6 +182,10 @@ def _stratified(table: LabelledTable, test_share: float,
     """Development and test row numbers: a stratified random split, or — when rows belong to
     groups — the first fold of a stratified group k-fold with k = round(1 / test_share), so
     every group lies wholly on one side (the test share is then about 1/k)."""
+    # scikit-learn is imported here, not at module level: the web app imports this module and
+    # the bank's start-up (``serve``, the demo) should not pay for it until a model is built
+    from sklearn.model_selection import StratifiedGroupKFold, train_test_split
+
     index = np.arange(len(table))
     if table.groups is None:
         train, test = train_test_split(index, test_size=test_share, random_state=seed,

@@ -3,7 +3,9 @@ skips rows other workers hold (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite 
 anyway), its handler runs in that transaction and the row is marked done in it, so each event
 is handled once per handler. A handler that fails is rolled back to a savepoint, the attempt
 and its error are recorded, and it is retried with back-off; after ``MAX_ATTEMPTS`` the row
-is ``dead`` (it stays, with its error, for an operator)."""
+is ``dead`` (it stays, with its error, for an operator). Rows a coalesced handler's run covers
+(``MessageBus.covered``) are marked done with it, in its transaction; if it fails they stay
+pending and are run on their own."""
 
 from __future__ import annotations
 
@@ -27,6 +29,8 @@ MAX_ATTEMPTS = 5
 class DeferredRun:
     handled: int = 0
     failed: int = 0
+    #: Rows handled by the run of another (``MessageBus.covered``), within ``handled``.
+    coalesced: int = 0
 
 
 def due_events(now: datetime) -> Select[tuple[FlowEventRow]]:
@@ -52,6 +56,7 @@ def handle_due(db: Database, bus: MessageBus, *, now: datetime, limit: int = 100
             if row is None:
                 break
             row.attempts += 1
+            covered = bus.covered(session, row)
             try:
                 with session.begin_nested():
                     bus.handle_deferred(session, row)
@@ -63,7 +68,9 @@ def handle_due(db: Database, bus: MessageBus, *, now: datetime, limit: int = 100
                 log.warning("flow.deferred_failed", id=row.id, handler=row.handler,
                             error=row.last_error)
             else:
-                row.status, row.handled_at, row.last_error = "done", now, None
-                run.handled += 1
+                for done in (row, *covered):
+                    done.status, done.handled_at, done.last_error = "done", now, None
+                run.handled += 1 + len(covered)
+                run.coalesced += len(covered)
             session.commit()
     return run

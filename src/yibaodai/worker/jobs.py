@@ -69,7 +69,7 @@ def standard_jobs(*, db: Database, bus: MessageBus, dispatcher: Dispatcher | Non
 
     def handle_deferred(now: datetime, stop: threading.Event) -> dict[str, int]:
         run = deferred.handle_due(db, bus, now=now, stop=stop)
-        return {"handled": run.handled, "failed": run.failed}
+        return {"handled": run.handled, "failed": run.failed, "coalesced": run.coalesced}
 
     def sla_sweep(now: datetime, stop: threading.Event) -> dict[str, int]:
         with db.unit_of_work() as session:
