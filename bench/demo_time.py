@@ -38,6 +38,7 @@ def one_run(institutions: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "YIBAODAI_VAR_DIR": str(Path(tmp) / "var")}
         env.pop("YIBAODAI_DATABASE_URL", None)
+        load_at_start = os.getloadavg()[0]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         done = subprocess.run([_yibaodai(), "demo", "--no-serve", "--json", "--institutions",
@@ -58,6 +59,7 @@ def one_run(institutions: int) -> dict[str, Any]:
               if (m := STAGE.match(line))]
     return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "cli_start_s": round(trivial, 2),
             "demo_reported_s": summary.get("elapsed_seconds"), "stages": stages,
+            "load_at_start": load_at_start,
             "summary": {k: v for k, v in summary.items() if k != "accounts"}}
 
 
@@ -72,15 +74,20 @@ def _work_waiting(summary: dict[str, Any]) -> str:
             + f"; met: {'yes' if min(got.values()) == n else 'no'}")
 
 
-def report(runs: list[dict[str, Any]], args: argparse.Namespace) -> str:
+def report(runs: list[dict[str, Any]], args: argparse.Namespace,
+           facts: dict[str, str]) -> str:
+    """``facts``: the machine as read before the first run (its load average at start is
+    then true); each run's own 1-minute load average at its start is listed too."""
     walls = [r["wall_s"] for r in runs]
     cpus = [r["cpu_s"] for r in runs]
     median = statistics.median(walls)
+    loads = [r["load_at_start"] for r in runs]
     lines = [
         "# Benchmark: the end-to-end demo", "",
         f"Command: `.venv/bin/python -m bench.demo_time --institutions {args.institutions} "
         f"--repeat {args.repeat}`", "",
-        f"Machine: {json.dumps(machine_facts(), ensure_ascii=False)}; load average at the "
+        f"Machine: {json.dumps(facts, ensure_ascii=False)}; 1-minute load average at the "
+        f"start of each run {', '.join(f'{load:.1f}' for load in loads)}; at the "
         f"end {', '.join(f'{x:.1f}' for x in os.getloadavg())}", "",
         f"- target: ≤ {TARGET_SECONDS:.0f} s wall for `yibaodai demo --no-serve --json` "
         f"({args.institutions} institutions), installs aside",
@@ -104,8 +111,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--write", type=Path, default=None)
     args = parser.parse_args()
+    facts = machine_facts()
     runs = [one_run(args.institutions) for _ in range(args.repeat)]
-    text = report(runs, args)
+    text = report(runs, args, facts)
     if args.write:
         (ROOT / args.write if not args.write.is_absolute() else args.write).write_text(
             text, encoding="utf-8")
