@@ -158,7 +158,7 @@ def _serve(argv: list[str]) -> None:
     from yibaodai.bootstrap import open_database
     from yibaodai.cli import configure_logging
     from yibaodai.clock import SimulatedClock
-    from yibaodai.runtime import build_bank
+    from yibaodai.runtime import build_bank, settle_heap
     from yibaodai.settings import Settings
 
     configure_logging(quiet=False)  # as ``yibaodai serve``: JSON lines at INFO on stderr
@@ -172,6 +172,7 @@ def _serve(argv: list[str]) -> None:
     settings = Settings(database_url=args.database_url, var_dir=args.var_dir, demo_mode=True)
     clock = SimulatedClock(datetime.fromisoformat(args.frozen_at))
     bank = build_bank(settings, clock, open_database(settings))
+    settle_heap()  # as ``yibaodai serve``
     uvicorn.run(bank.app, host="127.0.0.1", port=args.port, log_level="warning",
                 access_log=False)
 

@@ -5,6 +5,7 @@ themselves know nothing of one another's handlers: the gateways and the web app 
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -69,6 +70,19 @@ def build_bank(settings: Settings, clock: Clock, db: Database | None = None) -> 
     warm_feature_sql(db, clock)
     return Bank(db=db, clock=clock, settings=settings, bus=bus, app=create_app(ctx),
                 context=ctx)
+
+
+def settle_heap() -> None:
+    """Once the app is built, before serving: collect, then move every object alive now (the
+    imported libraries, the app, the compiled SQL) out of the collector's generations.
+
+    Why: each full collection walks every tracked object. In a serving process most of them
+    are start-up objects that live for ever, so each one stalled every request in flight.
+    Measured by ``python -m bench.platform_load`` on a quiet machine, one run each way
+    (docs/bench-platform.md): p95 of the institution view 200 → 56 ms, the trivial
+    endpoint's p99 240 → 48 ms; the runs spread, so read these as a direction."""
+    gc.collect()
+    gc.freeze()
 
 
 def warm_feature_sql(db: Database, clock: Clock) -> None:

@@ -61,7 +61,7 @@ def serve_bank(settings: Settings, *, host: str, port: int, worker: bool,
     import uvicorn
 
     from yibaodai.clock import SimulatedClock, SystemClock
-    from yibaodai.runtime import build_bank, build_worker
+    from yibaodai.runtime import build_bank, build_worker, settle_heap
 
     if worker:
         _require_receivers(settings)
@@ -74,6 +74,7 @@ def serve_bank(settings: Settings, *, host: str, port: int, worker: bool,
         thread = threading.Thread(target=embedded.run_forever, name="worker",
                                   kwargs={"poll": settings.dispatch_interval_seconds})
         thread.start()
+    settle_heap()
     typer.echo(f"报表平台 report platform: http://{host}:{port}  (Ctrl+C to stop)", err=True)
     try:
         uvicorn.run(bank.app, host=host, port=port, log_level="warning")
