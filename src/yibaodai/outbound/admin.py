@@ -9,26 +9,43 @@ handled stays handled."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from yibaodai.audit.log import record as audit
 from yibaodai.db.models import FlowEventRow, OutboxRow
 from yibaodai.errors import Conflict, FieldError, NotFound, ValidationFailed
 
+Queued = TypeVar("Queued", OutboxRow, FlowEventRow)
 
-def shown_status(row: OutboxRow) -> str:
-    """pending, failed (pending after at least one failed attempt), dead or sent."""
+
+def shown_status(row: OutboxRow | FlowEventRow) -> str:
+    """pending, failed (pending after at least one failed attempt), dead, or sent / done."""
     if row.status == "pending" and row.attempts > 0:
         return "failed"
     return row.status
 
 
-def shown_event_status(row: FlowEventRow) -> str:
-    """pending, failed (pending after at least one failed attempt), dead or done."""
-    if row.status == "pending" and row.attempts > 0:
-        return "failed"
-    return row.status
+def with_shown_status(stmt: Select[tuple[Queued]], model: type[Queued],
+                      status: str | None) -> Select[tuple[Queued]]:
+    """``stmt`` narrowed to the rows :func:`shown_status` shows as ``status`` (None: all)."""
+    if status == "failed":
+        return stmt.where(model.status == "pending", model.attempts > 0)
+    if status == "pending":
+        return stmt.where(model.status == "pending", model.attempts == 0)
+    if status:
+        return stmt.where(model.status == status)
+    return stmt
+
+
+def _requeue(row: OutboxRow | FlowEventRow, now: datetime) -> dict[str, object]:
+    """Back to its queue, due now, its attempts counted anew; what it was, for the audit."""
+    was = {"was": shown_status(row), "attempts": row.attempts,
+           "last_error": (row.last_error or "")[:500]}
+    row.status, row.attempts, row.next_attempt_at = "pending", 0, now
+    return was
 
 
 def _reason(reason: str) -> str:
@@ -49,12 +66,8 @@ def retry(session: Session, *, outbox_id: int, reason: str, actor: str,
     if row.status == "sent":
         raise Conflict("消息已发送，无需重试", "the message was sent; nothing to retry",
                        code="already_sent")
-    before = shown_status(row)
-    attempts = row.attempts
-    row.status, row.attempts, row.next_attempt_at = "pending", 0, now
     audit(session, at=now, actor=actor, action="outbox.retry", target=f"outbox:{row.id}",
-          details={"reason": text, "was": before, "attempts": attempts,
-                   "last_error": (row.last_error or "")[:500]})
+          details={"reason": text, **_requeue(row, now)})
     return row
 
 
@@ -68,11 +81,7 @@ def retry_event(session: Session, *, event_id: int, reason: str, actor: str,
     if row.status == "done":
         raise Conflict("事件已处理，无需重试", "the event was handled; nothing to retry",
                        code="already_handled")
-    before = shown_event_status(row)
-    attempts = row.attempts
-    row.status, row.attempts, row.next_attempt_at = "pending", 0, now
     audit(session, at=now, actor=actor, action="flow_event.retry",
           target=f"flow_event:{row.id}",
-          details={"reason": text, "was": before, "attempts": attempts,
-                   "handler": row.handler, "last_error": (row.last_error or "")[:500]})
+          details={"reason": text, "handler": row.handler, **_requeue(row, now)})
     return row

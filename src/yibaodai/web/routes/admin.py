@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import FileResponse
 
 from yibaodai.db.models import AuditRow, FlowEventRow, OutboxRow
-from yibaodai.outbound.admin import retry, retry_event, shown_event_status, shown_status
+from yibaodai.outbound.admin import retry, retry_event, shown_status, with_shown_status
 from yibaodai.reports.cases import day_start
 from yibaodai.reports.labels import (
     EVENT_STATUSES,
@@ -187,13 +187,7 @@ def _outbox_item(r: OutboxRow) -> OutboxItem:
 @router.get("/outbox")
 def list_outbox(s: DbSession, filters: Annotated[OutboxFilters, Query()], page: PageNo = 1,
                 page_size: PageSize = 20) -> OutboxPage:
-    stmt = select(OutboxRow)
-    if filters.status == "failed":
-        stmt = stmt.where(OutboxRow.status == "pending", OutboxRow.attempts > 0)
-    elif filters.status == "pending":
-        stmt = stmt.where(OutboxRow.status == "pending", OutboxRow.attempts == 0)
-    elif filters.status:
-        stmt = stmt.where(OutboxRow.status == filters.status)
+    stmt = with_shown_status(select(OutboxRow), OutboxRow, filters.status)
     if filters.destination:
         stmt = stmt.where(OutboxRow.destination == filters.destination)
     rows = s.scalars(stmt.order_by(OutboxRow.id.desc()).limit(page_size)
@@ -245,7 +239,7 @@ class DeferredEventPage(Page[DeferredEventItem]):
 
 
 def _event_item(r: FlowEventRow) -> DeferredEventItem:
-    status = shown_event_status(r)
+    status = shown_status(r)
     zh, en = name(EVENT_STATUSES, status)
     return DeferredEventItem(id=r.id, event_type=r.event_type, handler=r.handler,
                              status=status, status_zh=zh, status_en=en, attempts=r.attempts,
@@ -257,13 +251,7 @@ def _event_item(r: FlowEventRow) -> DeferredEventItem:
 def list_deferred_events(s: DbSession, filters: Annotated[EventFilters, Query()],
                          page: PageNo = 1, page_size: PageSize = 20) -> DeferredEventPage:
     """The deferred handlers' events; ``status=dead``: those that stopped being retried."""
-    stmt = select(FlowEventRow)
-    if filters.status == "failed":
-        stmt = stmt.where(FlowEventRow.status == "pending", FlowEventRow.attempts > 0)
-    elif filters.status == "pending":
-        stmt = stmt.where(FlowEventRow.status == "pending", FlowEventRow.attempts == 0)
-    elif filters.status:
-        stmt = stmt.where(FlowEventRow.status == filters.status)
+    stmt = with_shown_status(select(FlowEventRow), FlowEventRow, filters.status)
     rows = s.scalars(stmt.order_by(FlowEventRow.id.desc()).limit(page_size)
                      .offset((page - 1) * page_size)).all()
     return DeferredEventPage(items=[_event_item(r) for r in rows], total=_count(s, stmt),
