@@ -4,7 +4,8 @@ Each user is a department manager (the roles that may open every page measured) 
 with a bearer token (issued before the run), working through the four pages in turn with a
 short think time: the dashboard, a filtered case list, a case's detail and an institution
 view, and the trivial ``/api/health`` as the baseline of the same server under the same
-load. Accounts and case ids come from the JSON file named by ``YB_BENCH_PLAN``."""
+load. Accounts and case ids come from the JSON file named by ``YB_BENCH_PLAN``; its
+``warmup_s`` seconds of load are not counted: the statistics are reset when they end."""
 
 from __future__ import annotations
 
@@ -15,11 +16,33 @@ import random
 from pathlib import Path
 from typing import Any
 
-from locust import HttpUser, between, task
+import gevent
+from locust import HttpUser, between, events, task
+from locust.env import Environment
 
 PLAN: dict[str, Any] = json.loads(Path(os.environ["YB_BENCH_PLAN"]).read_text(encoding="utf-8"))
 _accounts = itertools.cycle(PLAN["accounts"])
 STATES = ("assigned", "claimed", "verified", "drawn")
+
+
+def _count_after_warmup(environment: Environment, **_kw: Any) -> None:
+    """Reset the statistics once the warm-up has run (connections opened, statements
+    prepared, users out of step): what is written at the end is the steady state."""
+    warmup = float(PLAN.get("warmup_s", 0))
+    if warmup <= 0:
+        return
+
+    def end_of_warmup() -> None:
+        seen = {name: {"requests": e.num_requests, "p95_ms": e.get_response_time_percentile(0.95),
+                       "max_ms": e.max_response_time}
+                for (name, _method), e in environment.stats.entries.items()}
+        Path(PLAN["warmup_out"]).write_text(json.dumps(seen), encoding="utf-8")
+        environment.stats.reset_all()
+
+    gevent.spawn_later(warmup, end_of_warmup)
+
+
+events.test_start.add_listener(_count_after_warmup)  # type: ignore[no-untyped-call]
 
 
 class Manager(HttpUser):

@@ -4,8 +4,8 @@ list, a case's detail and an institution view, on PostgreSQL holding 5,000 insti
 endpoint of the same server under the same load, in the same run.
 
     .venv/bin/python -m bench.platform_load [--pg-url URL] [--institutions 5000] [--cases 1000]
-        [--years 3] [--users 20] [--seconds 60] [--think 0.5,1.5] [--out docs/bench-platform.md]
-        [--reuse-db NAME] [--drop-db NAME]
+        [--years 3] [--users 20] [--seconds 60] [--warmup 15] [--think 0.5,1.5]
+        [--out docs/bench-platform.md] [--reuse-db NAME] [--drop-db NAME]
 
 * A scratch database is created, migrated (Alembic, with the indexes of 0006) and filled by
   ``bench.platform_data`` with COPY (``yibaodai.sim`` generators; nothing through the gateway).
@@ -14,6 +14,11 @@ endpoint of the same server under the same load, in the same run.
 * Locust runs headless in its own process (``bench/locust_platform.py``): every user is a
   department manager with a bearer token, doing the five requests in turn with a think time
   drawn from ``--think`` seconds.
+* The first ``--warmup`` seconds run the same load and are not counted (the statistics are
+  reset when they end): the server's pool opens its connections, PostgreSQL and psycopg
+  prepare the statements, and the 20 users, all started in the same second, fall out of
+  step. The p95 is of the steady state after that; the warm-up's own requests are reported
+  apart (``warmup``), so a slow start stays visible.
 * Targets: every page's p95 <= 200 ms, and <= 3x the p95 of ``/api/health`` in the same run.
 * ``--reuse-db NAME`` makes re-measuring cheap (about 2 minutes instead of 10): the first run
   creates and loads the database ``NAME`` and keeps it, with the bank's folder (chain keys) and
@@ -121,7 +126,8 @@ def _read_loaded(path: Path) -> tuple[Loaded, float, str]:
             float(d["load_seconds"]), str(d["loaded_at"]))
 
 
-def _plan(url: str, accounts: list[dict[str, Any]], think: tuple[float, float]) -> dict[str, Any]:
+def _plan(url: str, accounts: list[dict[str, Any]], think: tuple[float, float],
+          warmup: int = 0) -> dict[str, Any]:
     engine = create_engine(url)
     with engine.connect() as c:
         rows = c.execute(text(
@@ -135,11 +141,14 @@ def _plan(url: str, accounts: list[dict[str, Any]], think: tuple[float, float]) 
                 or (a["role"] == "sub_branch_manager" and a["sub_branch"] in by_sub)]
     return {"accounts": [{"username": a["username"], "password": a["password"],
                           "sub_branch": a["sub_branch"]} for a in managers],
-            "cases": by_sub, "think_min": think[0], "think_max": think[1]}
+            "cases": by_sub, "think_min": think[0], "think_max": think[1],
+            "warmup_s": warmup, "warmup_out": ""}
 
 
 def _locust(host: str, plan_path: Path, users: int, seconds: int,
             out: Path) -> dict[str, dict[str, float]]:
+    """Locust headless for ``seconds`` (the warm-up included); the statistics it writes at
+    the end are those after the warm-up (``bench/locust_platform.py`` resets them)."""
     prefix = out / "locust"
     cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locust_platform.py"),
            "--headless", "-u", str(users), "-r", str(users), "-t", f"{seconds}s",
@@ -163,9 +172,11 @@ def _locust(host: str, plan_path: Path, users: int, seconds: int,
 
 
 def _measure(url: str, var_dir: Path, work: Path, loaded: Loaded, think: tuple[float, float],
-             args: argparse.Namespace) -> dict[str, dict[str, float]]:
-    plan = _plan(url, [a.__dict__ for a in loaded.accounts], think)
+             args: argparse.Namespace) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
+    """The measured statistics, and those of the warm-up (empty without one)."""
+    plan = _plan(url, [a.__dict__ for a in loaded.accounts], think, args.warmup)
     plan_path = work / "plan.json"
+    plan["warmup_out"] = str(work / "warmup.json")
     ensure_keys(var_dir / "keys")
     frozen = datetime.combine(AS_OF, datetime.min.time(), SHANGHAI) + timedelta(hours=10)
     with BankServer(database_url=url, var_dir=var_dir, frozen_at=frozen) as server:
@@ -174,12 +185,13 @@ def _measure(url: str, var_dir: Path, work: Path, loaded: Loaded, think: tuple[f
                 "username": account["username"], "password": account.pop("password")}
             ).json()["token"]
         plan_path.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
-        stats = _locust(server.url, plan_path, args.users, args.seconds, work)
+        stats = _locust(server.url, plan_path, args.users, args.warmup + args.seconds, work)
     missing = [n for n in (*PAGES, TRIVIAL) if n not in stats]
     if missing:
         raise RuntimeError(f"no requests for {missing}; locust said:\n"
                            + (work / "locust.log").read_text()[-3000:])
-    return stats
+    warm = work / "warmup.json"
+    return stats, (json.loads(warm.read_text(encoding="utf-8")) if warm.exists() else {})
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -210,7 +222,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if args.reuse_db:
                 _save_loaded(STATE / args.reuse_db / "loaded.json", loaded, load_s,
                              datetime.now().astimezone().isoformat(timespec="seconds"))
-        stats = _measure(url, var_dir, tmp, loaded, (think[0], think[1]), args)
+        stats, warmup = _measure(url, var_dir, tmp, loaded, (think[0], think[1]), args)
     trivial = stats[TRIVIAL]["p95_ms"]
     pages = []
     for name in PAGES:
@@ -224,7 +236,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "data": {"institutions": loaded.institutions, "settlement_rows": loaded.settlement_rows,
                      "decisions": loaded.decisions, "cases": loaded.cases,
                      "warnings": loaded.warnings, "years": args.years},
-            "users": args.users, "seconds": args.seconds, "think_s": list(think),
+            "users": args.users, "seconds": args.seconds, "warmup_s": args.warmup,
+            "warmup": warmup,
+            "think_s": list(think),
             "trivial": {"page": TRIVIAL, **stats[TRIVIAL]}, "pages": pages,
             "all_meet_targets": all(p["meets_targets"] for p in pages)}
 
@@ -248,7 +262,8 @@ def write_report(report: dict[str, Any], out: Path) -> None:
         + (f" (this run reused the data: {report['reused']})" if report.get("reused") else ""),
         "",
         "## Measured numbers", "",
-        f"- users: {report['users']}, duration: {report['seconds']} s, think time "
+        f"- users: {report['users']}, duration: {report['seconds']} s measured after a "
+        f"{report.get('warmup_s', 0)} s warm-up under the same load (not counted), think time "
         f"{report['think_s'][0]}-{report['think_s'][1]} s per user between requests", "",
         "| request | requests | failures | median ms | p95 ms | p99 ms | p95 / trivial p95 | "
         "meets targets |", "|---|---|---|---|---|---|---|---|",
@@ -257,7 +272,11 @@ def write_report(report: dict[str, Any], out: Path) -> None:
         *[f"| {p['page']} | {p['requests']:.0f} | {p['failures']:.0f} | {p['median_ms']:.0f} | "
           f"{p['p95_ms']:.0f} | {p['p99_ms']:.0f} | {p['ratio_to_trivial']:.2f} | "
           f"{'yes' if p['meets_targets'] else 'NO'} |" for p in report["pages"]], "",
-        f"All pages meet both targets: {'yes' if report['all_meet_targets'] else 'NO'}.", ""]
+        f"All pages meet both targets: {'yes' if report['all_meet_targets'] else 'NO'}.", "",
+        *([f"Warm-up ({report['warmup_s']} s, not counted above): "
+           + "; ".join(f"{name} {w['requests']} requests, p95 {w['p95_ms']:.0f} ms, max "
+                       f"{w['max_ms']:.0f} ms" for name, w in sorted(report["warmup"].items())),
+           ""] if report.get("warmup") else [])]
     out.write_text("\n".join(lines), encoding="utf-8")
 
 
@@ -269,6 +288,8 @@ def main() -> None:
     ap.add_argument("--years", type=int, default=3)
     ap.add_argument("--users", type=int, default=20)
     ap.add_argument("--seconds", type=int, default=60)
+    ap.add_argument("--warmup", type=int, default=15,
+                    help="seconds of the same load before the measured ones (not counted)")
     ap.add_argument("--think", default="0.5,1.5", help="min,max seconds between requests")
     ap.add_argument("--workers", type=int, default=2, help="processes generating the data")
     ap.add_argument("--out", type=Path, default=OUT)

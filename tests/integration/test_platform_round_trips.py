@@ -29,8 +29,9 @@ from yibaodai.sim.server import ServerThread
 #: Statements per request in this world when the round trips were cut (before, on main at
 #: dad1726 on PostgreSQL: 18, 4, 13 and 13): the token and its user in one, the funnel in
 #: one, the scoped read as the visibility check. The dashboard includes the world's running
-#: campaign's funnel; the two audited pages the audit append (PostgreSQL locks the chain:
-#: one more than SQLite). A change that adds a statement to these pages shows here first.
+#: campaign's funnel; the two audited pages the audit append (its tail read; on PostgreSQL
+#: the chain's lock and the tail read are one round trip made on the driver's cursor, which
+#: this count does not see). A change that adds a statement to these pages shows here first.
 MOST = {"/api/dashboard": 14, "/api/cases": 3, "case": 10, "institution": 11}
 
 

@@ -333,3 +333,38 @@ def test_checkpoints_signed_before_an_sm2_key_rotation_verify_with_the_retired_p
     (keys / "bank-2026-01.retired.sm2.public.json").unlink()
     code, output = chained.verify("--no-checkpoint")
     assert code == 1 and "checkpoint #1 has an invalid signature" in output
+
+
+def test_appenders_racing_on_one_chain_link_every_row_onto_the_one_before(
+        db: Database, clock: SimulatedClock) -> None:
+    """Eight threads append audit rows at once (the append lock and the tail read are one
+    round trip on PostgreSQL): every row links onto the row before it, none onto a tail
+    another appender had already extended, and the chain walks clean."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from yibaodai.audit.keys import session_chain_keys
+    from yibaodai.audit.log import AUDIT, record
+    from yibaodai.db.models import AuditRow
+
+    start = Barrier(8)
+
+    def appender(n: int) -> None:
+        start.wait()
+        for k in range(6):
+            with db.unit_of_work() as s:
+                record(s, at=clock.now(), actor=f"cm{n}", action="personal_data.view",
+                       target=f"case:{n * 100 + k}", details={"fields": ["bankacct"]})
+                s.commit()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(appender, range(8)))
+    with db.unit_of_work() as s:
+        rows = s.execute(select(AuditRow.prev_hash, AuditRow.record_hash, AuditRow.target)
+                         .order_by(AuditRow.id)).all()
+        walked = walk(s, AUDIT, session_chain_keys(s))
+    views = [r for r in rows if r.target.startswith("case:")]
+    assert len(views) == 48
+    assert [r.prev_hash for r in rows[1:]] == [r.record_hash for r in rows[:-1]]
+    assert len({r.prev_hash for r in rows}) == len(rows)  # no two rows on one tail
+    assert walked.problem is None and walked.records == len(rows)

@@ -36,7 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yibaodai.audit.keys import ChainKeys, session_chain_keys
-from yibaodai.db.locks import lock_for_append
+from yibaodai.db.locks import locked_tail
 from yibaodai.db.models import ChainLink
 
 GENESIS = "0" * 64
@@ -92,9 +92,7 @@ def append(session: Session, chain: Chain[R], row: R) -> R:
     append lock (``db.locks``) is held until the caller's transaction ends, so two writers
     never link onto the same tail."""
     keys = session_chain_keys(session)
-    lock_for_append(session, chain.model.__tablename__)
-    tail = session.scalars(select(chain.model.record_hash)
-                           .order_by(chain.model.id.desc()).limit(1)).first()
+    tail = locked_tail(session, chain.model.__tablename__)
     row.prev_hash = tail if tail is not None else GENESIS
     row.link_scheme = KEYED
     row.link_key_id = keys.current_id
