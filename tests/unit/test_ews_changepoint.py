@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
+from dataclasses import replace
 from itertools import pairwise
 
 import pytest
@@ -19,6 +20,7 @@ from yibaodai.domain.ews.changepoint import (
     change_points,
     fill_missing,
     jumps,
+    ramps,
 )
 from yibaodai.domain.ews.changepoint_holdout import DESIGN_GRID, Labelled, leave_one_out
 from yibaodai.domain.ews.metrics import MARGIN, score
@@ -161,7 +163,8 @@ def test_leave_one_out_needs_two_series() -> None:
 # configuration wins on which series is set by hand. Every series has 20 points and one true
 # change at 10 (metrics.score: [10] scores (1, 1), [8] (1, 0.82), [6] (1, 0.66), [10, 11]
 # (0.8, 0.95), [3] (0.5, 0.47), [] (0.67, 0.5)).
-_JUMP = ", jumps > 2 x q90, window 8, persistence 1, rarity 0.05"  # the default jump rule
+_JUMP = (", jumps > 2 x q90, window 8, persistence 1, rarity 0.05"  # the default jump rule
+         ", ramps > 8 x median, steps 4, window 0.2 n (min 4)")  # and ramp rule
 _X = ChangePointConfig(threshold=1.5)
 _Y = ChangePointConfig(threshold=2.0)
 _PREDICTED: dict[int, dict[ChangePointConfig, list[int]]] = {
@@ -228,7 +231,7 @@ def test_leave_one_out_breaks_ties_towards_the_default_then_the_earlier_one(
 
 # The jump path (docs/ews.md): a rare, large, lasting one-step move is a change point even
 # where the long-run variance hides it (a crash in a wandering series).
-NO_JUMPS = ChangePointConfig(jump_threshold=math.inf)
+NO_JUMPS = ChangePointConfig(jump_threshold=math.inf, ramp_threshold=math.inf)  # levels only
 #: The default keeps a jump only when the new level holds all of it (persistence 1): a clean
 #: step in noise passes that about half the time (the CUSUM finds those steps anyway), so the
 #: exact-position tests below ask for 80 %.
@@ -465,3 +468,104 @@ def test_a_jump_exactly_the_separation_away_from_a_level_change_is_added() -> No
     assert change_points(values, NO_JUMPS) == [52]
     assert change_points(values, ChangePointConfig(jump_separation=8)) == [52, 60]
     assert change_points(values, ChangePointConfig(jump_separation=9)) == [52]
+
+
+# The ramp path (docs/ews.md, ``-ramp-3``): in a short history a run of a few large moves in one
+# direction whose new level lasts is a change point, though it inflates the jump path's
+# quantile and the level test's long-run variance.
+NO_RAMPS = ChangePointConfig(ramp_threshold=math.inf)
+#: 21 points: a slow fall, a fivefold rise over four points, a fall back to half (the shape of
+#: TCPD's debt_ireland, rounded).
+HUMP = [36.0, 33.0, 31.0, 30.0, 28.0, 26.0, 24.0, 24.0, 42.0, 62.0, 86.0, 111.0, 120.0,
+        120.0, 104.0, 77.0, 73.0, 68.0, 64.0, 61.0, 56.0]
+
+
+#: As for jumps, persistence 1 keeps a clean ramp in noise about half the time; the
+#: exact-position tests ask for 80 %.
+RAMPS = ChangePointConfig(jump_persistence=0.8)
+
+
+def ramped(seed: int, at: int, total: float, steps: int, n: int = 40) -> list[float]:
+    """steady() with ``total`` added over ``steps`` equal moves, the first into ``at``."""
+    values = steady(seed, n)
+    return [v + total * min(1.0, max(0, i - at + 1) / steps) for i, v in enumerate(values)]
+
+
+def test_a_rise_and_fall_in_a_short_history_is_found_by_the_ramp_path_alone() -> None:
+    assert change_points(HUMP, NO_RAMPS) == []
+    assert jumps(HUMP) == []
+    assert ramps(HUMP) == [8, 15]
+    assert change_points(HUMP) == [8, 15]
+
+
+def test_a_collapse_near_the_end_of_a_short_seasonal_history_is_seen_by_the_ramp_path() -> None:
+    """18 months with a seasonal swing, income down to 45 % four or five months before the
+    end: the long-run variance absorbs it and the jump path's 8-month window does not fit."""
+    for seed, at, swing in ((33, 13, 0.15), (68, 14, 0.15), (0, 14, 0.3)):
+        values = monthly_income(seed, at, swing, 18)
+        assert change_points(values, NO_RAMPS) == []
+        assert change_points(values) == [at]
+
+
+def test_a_ramp_is_found_where_its_first_move_lands_whatever_the_unit_or_sign() -> None:
+    values = ramped(30, 20, 4.5, 3)
+    assert ramps(values, RAMPS) == [20]
+    assert ramps([-v for v in values], RAMPS) == [20]
+    assert ramps([v * 1000 for v in values], RAMPS) == [20]
+
+
+def test_a_run_longer_than_the_longest_ramp_is_a_trend_not_a_ramp() -> None:
+    values = ramped(31, 15, 7.5, 5)
+    assert ramps(values, RAMPS) == []
+    assert ramps(values, replace(RAMPS, ramp_steps=5)) == [15]
+    assert ramps(ramped(31, 15, 6.0, 4), RAMPS) == [15]
+
+
+def test_a_ramp_needs_a_window_that_grows_with_the_series_on_both_sides() -> None:
+    """The window is a fifth of the series, at least 4 and at most 8 points."""
+    short = ramped(32, 4, 3.0, 2, 21)           # 21 // 5 = 4 points before
+    assert ramps(short, RAMPS) == [4]
+    assert ramps(ramped(32, 3, 3.0, 2, 21), RAMPS) == []
+    assert ramps(ramped(32, 15, 3.0, 2, 21), RAMPS) == [15]  # the run ends at 16: 5 after
+    assert ramps(ramped(32, 16, 3.0, 2, 21), RAMPS) == [16]  # ends at 17: 4 after
+    assert ramps(ramped(32, 17, 3.0, 2, 21), RAMPS) == []    # ends at 18: 3 after
+    assert ramps(ramped(32, 7, 3.0, 2, 60), RAMPS) == []     # 60 // 5 = 12, clipped to 8
+    assert ramps(ramped(32, 8, 3.0, 2, 60), RAMPS) == [8]
+    assert ramps(short, replace(RAMPS, ramp_min_window=5)) == []
+    assert ramps(short, replace(RAMPS, ramp_window_share=0.25)) == []  # 21 // 4 = 5
+
+
+def test_a_ramp_partly_taken_back_or_a_spike_is_not_lasting() -> None:
+    values = ramped(33, 20, 3.0, 2)
+    values[23:] = [v - 1.5 for v in values[23:]]
+    assert ramps(values, RAMPS) == []
+    assert ramps(values, ChangePointConfig(jump_persistence=0.4)) == [20]
+    spike = steady(34)
+    spike[20] += 3.0
+    assert ramps(spike, RAMPS) == []
+
+
+def test_a_series_full_of_ramps_has_no_news_in_one() -> None:
+    values = steady(35, 60)
+    for at in (12, 24, 36, 48):
+        values[at:] = [v + 2.0 for v in values[at:]]
+    assert ramps(values, RAMPS) == []  # four in 60 points, more than max(2, 5 % of 60)
+    assert ramps(values, replace(RAMPS, jump_rarity=0.066)) == []  # 3.96 allowed
+    assert ramps(values, replace(RAMPS, jump_rarity=0.067)) == [12, 24, 36, 48]  # 4.02
+    assert ramps(values[:30], replace(RAMPS, jump_rarity=0.0)) == [12, 24]  # two: still rare
+
+
+def test_the_ramp_threshold_is_relative_to_the_series_median_move() -> None:
+    values = ramped(36, 20, 4.5, 3)  # steps of 1.5 among moves of about 0.1
+    assert ramps(values, replace(RAMPS, ramp_threshold=5.0)) == [20]
+    assert ramps(values, replace(RAMPS, ramp_threshold=40.0)) == []
+    assert ramps([10.0] * 20 + [12.0] * 20) == []  # no moves to compare with
+
+
+@given(series)
+def test_ramps_are_sorted_inside_and_apart(values: list[float | None]) -> None:
+    x = fill_missing(values)
+    found = ramps(x)
+    assert found == sorted(set(found))
+    assert all(4 <= k <= len(x) - 4 for k in found)
+    assert all(b - a >= DEFAULT.jump_separation for a, b in pairwise(found))
