@@ -580,3 +580,88 @@ def test_ramps_are_sorted_inside_and_apart(values: list[float | None]) -> None:
     assert found == sorted(set(found))
     assert all(4 <= k <= len(x) - 4 for k in found)
     assert all(b - a >= DEFAULT.jump_separation for a, b in pairwise(found))
+
+
+def exact(n: int, moves: dict[int, float]) -> list[float]:
+    """0, 1, 1, 0, 0, 1, 1, 0 … (moves +1, 0, -1, 0) with the moves given by index replaced:
+    with two or more replaced, the median move is 0 and the median |move| exactly 1, and any
+    4 points in a row have the median 0.5 above their level."""
+    base = (1.0, 0.0, -1.0, 0.0)
+    x = [0.0]
+    for i in range(n - 1):
+        x.append(x[-1] + moves.get(i, base[i % 4]))
+    return x
+
+
+def test_the_ramp_rule_on_its_exact_edges() -> None:
+    """The limit is 8 × the median |move| = 8: a move of exactly 8 neither starts a run nor
+    continues one; a new level holding exactly the whole move is kept (persistence 1), and a
+    move whose medians do not move at all is not, even with persistence 0."""
+    assert ramps(exact(22, {9: 9.0, 10: 8.0}), ChangePointConfig(ramp_steps=1)) == [10]
+    assert ramps(exact(22, {9: 8.0, 10: 9.0})) == [11]
+    clean = exact(22, {9: 10.0})  # medians 0.5 before, 10.5 after: exactly the move
+    assert ramps(clean) == [10]
+    assert ramps(clean, ChangePointConfig(jump_persistence=1.01)) == []
+    spike = exact(22, {9: 10.0, 10: -11.0})
+    assert ramps(spike, ChangePointConfig(jump_persistence=0.0)) == []
+
+
+def test_the_smallest_series_a_ramp_fits_in_is_two_windows_long() -> None:
+    for n in (8, 10):  # the window is 4 (clipped up from n / 5)
+        values = ramped(37, n // 2, 3.0, 1, n)
+        assert ramps(values, RAMPS) == [n // 2]
+    assert ramps(ramped(37, 4, 3.0, 1, 7), RAMPS) == []
+
+
+def test_of_two_close_ramps_the_larger_whole_move_is_kept() -> None:
+    """A one-step rise of 2 into 20, a two-step rise of 1.5 + 1.5 into 23 (3 points later):
+    the two-step one moves more in all, so it is kept, though it comes later, its last step
+    is smaller and, falling, its levels are lower; a smaller one further on is still
+    weighed after the close one is passed over."""
+    values = steady(38, 60)
+    values[20:] = [v + 2.0 for v in values[20:]]
+    values[23:] = [v + 1.5 for v in values[23:]]
+    values[24:] = [v + 1.5 for v in values[24:]]
+    values[40:] = [v + 1.2 for v in values[40:]]
+    assert ramps(values, RAMPS) == [23, 40]
+    assert ramps([-v for v in values], RAMPS) == [23, 40]
+    assert ramps(values, replace(RAMPS, jump_separation=3)) == [20, 23, 40]
+    assert ramps(values, replace(RAMPS, jump_separation=4)) == [23, 40]
+
+
+def test_every_run_counts_towards_rarity_even_at_the_ends() -> None:
+    """Two lasting ramps in 40 points are rare; a third large move — the very first, the
+    last, or the fall right after a spike — makes the series one that moves all the time."""
+    values = steady(39, 40)
+    values[12:] = [v + 2.0 for v in values[12:]]
+    values[26:] = [v + 2.0 for v in values[26:]]
+    assert ramps(values, RAMPS) == [12, 26]
+    first = [values[0] - 3.0, *values[1:]]
+    last = [*values[:-1], values[-1] + 3.0]
+    spike = list(values)
+    spike[6] += 3.0
+    for busy in (first, last, spike):
+        assert ramps(busy, RAMPS) == []
+    longer = steady(39, 60)  # 60 points: three runs are still rare
+    longer[12:] = [v + 2.0 for v in longer[12:]]
+    longer[26:] = [v + 2.0 for v in longer[26:]]
+    longer[58:] = [v + 3.0 for v in longer[58:]]
+    longer[59] += 3.0  # the last two moves: one run, not two
+    assert ramps(longer, RAMPS) == [12, 26]
+
+
+def test_a_ramp_passed_over_does_not_stop_the_others_being_weighed() -> None:
+    edge = steady(40, 40)
+    edge[2:] = [v + 4.0 for v in edge[2:]]      # the largest, 2 points from the start
+    edge[20:] = [v + 2.0 for v in edge[20:]]
+    assert ramps(edge, RAMPS) == [20]
+    spike = steady(41, 40)
+    spike[10] += 4.0                            # large, but back the next point
+    spike[25:] = [v + 2.0 for v in spike[25:]]
+    assert ramps(spike, replace(RAMPS, jump_rarity=0.1)) == [25]
+
+
+def test_a_ramp_in_tiny_numbers_is_the_same_ramp() -> None:
+    values = ramped(42, 20, 4.5, 3)
+    assert ramps([v / 1024 for v in values], RAMPS) == [20]
+    assert ramps([v / 2**20 for v in values], RAMPS) == [20]
