@@ -665,3 +665,12 @@ def test_a_ramp_in_tiny_numbers_is_the_same_ramp() -> None:
     values = ramped(42, 20, 4.5, 3)
     assert ramps([v / 1024 for v in values], RAMPS) == [20]
     assert ramps([v / 2**20 for v in values], RAMPS) == [20]
+
+
+def test_a_pause_in_a_steady_fall_is_not_a_ramp() -> None:
+    """Falling by 10 a point (± 1), one point without a fall is 10 median moves from the
+    usual move, but the level did not move in it at all: no ramp, whatever the persistence."""
+    values = [v - 10.0 * i for i, v in enumerate(exact(40, {20: 10.0}))]
+    assert values[21] == values[20]
+    assert ramps(values) == []
+    assert ramps(values, ChangePointConfig(jump_persistence=0.0)) == []
