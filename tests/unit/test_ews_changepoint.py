@@ -625,6 +625,7 @@ def test_of_two_close_ramps_the_larger_whole_move_is_kept() -> None:
     values[40:] = [v + 1.2 for v in values[40:]]
     assert ramps(values, RAMPS) == [23, 40]
     assert ramps([-v for v in values], RAMPS) == [23, 40]
+    assert ramps([v - 13.5 for v in values], RAMPS) == [23, 40]  # levels either side of 0
     assert ramps(values, replace(RAMPS, jump_separation=3)) == [20, 23, 40]
     assert ramps(values, replace(RAMPS, jump_separation=4)) == [23, 40]
 
@@ -645,6 +646,9 @@ def test_every_run_counts_towards_rarity_even_at_the_ends() -> None:
     longer = steady(39, 60)  # 60 points: three runs are still rare
     longer[12:] = [v + 2.0 for v in longer[12:]]
     longer[26:] = [v + 2.0 for v in longer[26:]]
+    spiked = list(longer)
+    spiked[6] += 3.0  # a spike is two runs, up and down: four in all
+    assert ramps(spiked, RAMPS) == []
     longer[58:] = [v + 3.0 for v in longer[58:]]
     longer[59] += 3.0  # the last two moves: one run, not two
     assert ramps(longer, RAMPS) == [12, 26]
