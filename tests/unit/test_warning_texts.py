@@ -132,23 +132,23 @@ CASES = {
     "W04 red": (("W04", stepped(35_432.1), AS_OF),
         Signal(
         rule_code='W04',
-        rule_version='w04-level-2',
+        rule_version='w04-level-3',
         level='red',
         period='2026-09',
         text_zh='统筹结算收入自2026-05起降至原水平的35%（变点检测）',
         text_en='fund income fell to 35% of its former level from 2026-05 (change point)',
         inputs={'change_month': '2026-05', 'share': 0.3539, 'before': 100123.4,
-                'after': 35432.1, 'detector': 'cusum-lrv-bs-jump-2'})),
+                'after': 35432.1, 'detector': 'cusum-lrv-bs-jump-ramp-3'})),
     "W04 orange": (("W04", stepped(70_321.5), AS_OF),
         Signal(
         rule_code='W04',
-        rule_version='w04-level-2',
+        rule_version='w04-level-3',
         level='orange',
         period='2026-09',
         text_zh='统筹结算收入自2026-05起降至原水平的70%（变点检测）',
         text_en='fund income fell to 70% of its former level from 2026-05 (change point)',
         inputs={'change_month': '2026-05', 'share': 0.7023, 'before': 100123.4,
-                'after': 70321.5, 'detector': 'cusum-lrv-bs-jump-2'})),
+                'after': 70321.5, 'detector': 'cusum-lrv-bs-jump-ramp-3'})),
 }
 
 

@@ -20,6 +20,19 @@ of the ``jump_window`` points after it differs from the median of the ``jump_win
 it, in the jump's direction, by at least ``jump_persistence`` times the jump (a one-month spike
 or a seasonal upswing does not). Jumps need ``jump_window`` points on both sides and are kept
 only at least ``jump_separation`` points from every other change point.
+
+Third path: lasting ramps in short series (陡变, new in ``-ramp-3``). In a short history the
+change itself is a large share of the moves (a 21-point series whose level rises fivefold over
+four points), so the jump path's 90 % quantile is inflated by the change it should find, and
+its 8-point window does not fit. A ramp is a run of at most ``ramp_steps`` consecutive
+one-step moves in one direction, each more than ``ramp_threshold`` times the *median*
+absolute (median-centred) move — a scale the change cannot inflate until it is half of the
+series. It is kept when such runs are rare (at most max(2, ``jump_rarity`` · n)) and when the
+median of the ``w`` points after the run differs from the median of the ``w`` before it by at
+least ``jump_persistence`` times the run's total move, with ``w`` = ``ramp_window_share`` · n
+clipped to ``ramp_min_window`` … ``jump_window``. Why it matters for the product: a newly lent
+pharmacy has 12-24 months of income, the common case, and a month-on-month collapse there is
+what the level test's long-run variance and the jump path's long window both miss.
 """
 
 from __future__ import annotations
@@ -30,7 +43,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from statistics import median, quantiles
 
-CHANGEPOINT_VERSION = "cusum-lrv-bs-jump-2"
+CHANGEPOINT_VERSION = "cusum-lrv-bs-jump-ramp-3"
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,10 @@ class ChangePointConfig:
     jump_persistence: float = 1.0
     jump_rarity: float = 0.05
     jump_separation: int = 6
+    ramp_threshold: float = 8.0  # times the median |one-step move|, each step; inf: no ramps
+    ramp_steps: int = 4
+    ramp_window_share: float = 0.2  # window = share * n, clipped to ramp_min_window..jump_window
+    ramp_min_window: int = 4
 
 
 DEFAULT = ChangePointConfig()
@@ -139,20 +156,68 @@ def jumps(x: Sequence[float], config: ChangePointConfig = DEFAULT) -> list[int]:
     return sorted(found)
 
 
+def _runs(dev: Sequence[float], limit: float) -> list[tuple[int, int]]:
+    """Maximal runs (first, last) of consecutive moves beyond ``limit`` in one direction."""
+    out: list[tuple[int, int]] = []
+    j = 0
+    while j < len(dev):
+        if abs(dev[j]) <= limit:
+            j += 1
+            continue
+        last = j
+        while last + 1 < len(dev) and abs(dev[last + 1]) > limit and dev[last + 1] * dev[j] > 0:
+            last += 1
+        out.append((j, last))
+        j = last + 1
+    return out
+
+
+def ramps(x: Sequence[float], config: ChangePointConfig = DEFAULT) -> list[int]:
+    """Indices where a rare, large, lasting run of one-direction moves begins (sorted), by the
+    rule in the module's docstring; ``x`` has no gaps."""
+    n = len(x)
+    w = min(config.jump_window, max(config.ramp_min_window, int(config.ramp_window_share * n)))
+    edge = max(config.min_segment, w)
+    if n < 2 * edge:
+        return []
+    d = [b - a for a, b in pairwise(x)]
+    centre = median(d)
+    dev = [v - centre for v in d]
+    unit = median(abs(v) for v in dev)
+    if unit <= 0:
+        return []
+    runs = _runs(dev, config.ramp_threshold * unit)
+    if len(runs) > max(2.0, config.jump_rarity * n):
+        return []
+    found: list[int] = []
+    for first, last in sorted(runs, key=lambda r: (-abs(x[r[1] + 1] - x[r[0]]), r[0])):
+        k, end = first + 1, last + 1
+        if last - first >= config.ramp_steps or k < edge or n - end < edge:
+            continue
+        if any(abs(k - p) < config.jump_separation for p in found):
+            continue
+        total = x[end] - x[first]
+        moved = median(x[end:end + w]) - median(x[k - w:k])
+        if moved * total <= 0 or abs(moved) < config.jump_persistence * abs(total):
+            continue
+        found.append(k)
+    return sorted(found)
+
+
 def change_points(values: Sequence[float | None],
                   config: ChangePointConfig = DEFAULT) -> list[int]:
     """Indices where a new level begins (sorted, never 0), for a series with optional gaps:
-    the level changes, then the lasting jumps not already near one."""
+    the level changes, then the lasting jumps and ramps not already near one."""
     x = fill_missing(values)
     found: list[int] = []
     if len(set(x)) > 1:
         _segment(x, 0, config, found)
         separation = max(config.jump_separation, config.min_segment)
-        for k in jumps(x, config):
+        for k in jumps(x, config) + ramps(x, config):
             if all(abs(k - p) >= separation for p in found):
                 found.append(k)
     return sorted(found)
 
 
 __all__ = ["CHANGEPOINT_VERSION", "DEFAULT", "ChangePointConfig", "change_points",
-           "fill_missing", "jumps", "long_run_variance"]
+           "fill_missing", "jumps", "long_run_variance", "ramps"]

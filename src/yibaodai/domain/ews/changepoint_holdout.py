@@ -26,10 +26,14 @@ _LEVEL = tuple((t, s, b) for t, b, s in product((1.5, 2.0, 2.5, 2.8, 3.0, 3.2, 3
                                                   (1 / 3, 0.5, 0.6), (3, 2, 5)))
 _JUMPS = tuple(j for j in product((2.0, 2.5, 3.0), (5, 8, 12), (0.8, 1.0), (0.03, 0.05, 0.1))
                if j[:3] != (2.0, 5, 0.8))
+_RAMPS = (*product((6.0, 8.0, 10.0, 12.0), (1, 2, 4, 6), (0.15, 0.2, 0.25), (4,)),
+          (8.0, 4, 0.2, 3), (8.0, 4, 0.2, 5))
 
 #: The design choices the default was picked from (it is one of them): the 72 level settings
-#: with the default jump rule and without jumps (``jump_threshold`` inf), and 51 jump settings
-#: (threshold, window, persistence, rarity) with the default level setting. Left out without
+#: with the default jump rule and without jumps (``jump_threshold`` inf), 51 jump settings
+#: (threshold, window, persistence, rarity) with the default level setting, and 50 ramp
+#: settings (threshold, longest run, window share, smallest window; and no ramps, threshold
+#: inf) with the default level and jump settings. Left out without
 #: reading any label, by the product check (tests/unit/test_ews_changepoint.py: at most 2 % of
 #: healthy seasonal 36-month histories cut): persistence 0.5 (cuts 4-6 %) and threshold 2
 #: with window 5 and persistence 0.8 (2.7 %).
@@ -39,7 +43,10 @@ DESIGN_GRID: tuple[ChangePointConfig, ...] = tuple(dict.fromkeys(
     + [ChangePointConfig(threshold=t, min_segment=s, bandwidth_exponent=b,
                          jump_threshold=math.inf) for t, s, b in _LEVEL]
     + [ChangePointConfig(jump_threshold=c, jump_window=w, jump_persistence=p, jump_rarity=r)
-       for c, w, p, r in _JUMPS]))
+       for c, w, p, r in _JUMPS]
+    + [ChangePointConfig(ramp_threshold=c, ramp_steps=k, ramp_window_share=w, ramp_min_window=m)
+       for c, k, w, m in _RAMPS]
+    + [ChangePointConfig(ramp_threshold=math.inf)]))
 
 
 @dataclass(frozen=True)
@@ -58,9 +65,15 @@ def _label(config: ChangePointConfig) -> str:
     level = (f"threshold {config.threshold:g}, bandwidth m^{config.bandwidth_exponent:.2f}, "
              f"min_segment {config.min_segment}")
     if math.isinf(config.jump_threshold):
-        return f"{level}, no jumps"
-    return (f"{level}, jumps > {config.jump_threshold:g} x q90, window {config.jump_window}, "
-            f"persistence {config.jump_persistence:g}, rarity {config.jump_rarity:g}")
+        jump = "no jumps"
+    else:
+        jump = (f"jumps > {config.jump_threshold:g} x q90, window {config.jump_window}, "
+                f"persistence {config.jump_persistence:g}, rarity {config.jump_rarity:g}")
+    if math.isinf(config.ramp_threshold):
+        return f"{level}, {jump}, no ramps"
+    return (f"{level}, {jump}, ramps > {config.ramp_threshold:g} x median, steps "
+            f"{config.ramp_steps}, window {config.ramp_window_share:g} n "
+            f"(min {config.ramp_min_window})")
 
 
 def _mean(pairs: Sequence[tuple[float, float]]) -> dict[str, float]:

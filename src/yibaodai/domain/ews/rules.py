@@ -23,7 +23,7 @@ from yibaodai.domain.months import month_key, previous_months
 Level = Literal["red", "orange", "yellow", "blue"]
 LEVEL_RANK: dict[str, int] = {"blue": 1, "yellow": 2, "orange": 3, "red": 4}
 LEVEL_ZH: dict[str, str] = {"red": "红色", "orange": "橙色", "yellow": "黄色", "blue": "蓝色"}
-RULES_VERSION = "ews-rules-2026.12-r3"
+RULES_VERSION = "ews-rules-2026.12-r4"
 HISTORY_MONTHS = 36
 
 
@@ -453,7 +453,7 @@ RULES: dict[str, Rule] = {r.code: r for r in (
          {"orange_days": 30, "red_days": 60}, w02_silence),
     Rule("W03", "w03-bureau-3", "医保局事件", "Bureau events",
          {"lookback_days": 365, "designation_days": 60, "staff_points_orange": 2}, w03_bureau),
-    Rule("W04", "w04-level-2", "收入水平变化", "Income level change",
+    Rule("W04", "w04-level-3", "收入水平变化", "Income level change",
          {"recent_months": 6, "orange_share": 0.75, "red_share": 0.5, "min_history": 12},
          w04_level_change),
     Rule("W05", "w05-spikes-1", "异常波动", "Suspicious spikes",
