@@ -70,10 +70,13 @@ def test_a_clear_step_in_noise_is_found_within_the_margin(seed: int, n: int, whe
     assert any(abs(k - at) <= MARGIN for k in change_points(values))
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.integers(min_value=0, max_value=10**6), st.integers(min_value=60, max_value=400))
-def test_independent_noise_alone_is_not_cut(seed: int, n: int) -> None:
-    assert change_points(noise(seed, n)) == []
+@pytest.mark.parametrize("n", [60, 100, 200, 400])
+def test_independent_noise_alone_is_seldom_cut(n: int) -> None:
+    """A rate, not "never": the level test cuts a few pure-noise series (a property test
+    over random seeds found seed 2621 with 64 points, cut at 33, and seed 15177 with 60, at
+    21, and then failed on every run). Measured 0 to 0.2 % of 500 seeds per length."""
+    cut = sum(bool(change_points(noise(seed, n))) for seed in range(500))
+    assert cut / 500 <= 0.01
 
 
 @pytest.mark.parametrize(("n", "at_most"), [(12, 0.03), (24, 0.015), (36, 0.01)])
