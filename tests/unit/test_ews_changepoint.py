@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from itertools import pairwise
 
@@ -382,12 +382,15 @@ def test_a_lasting_jump_in_steady_noise_is_found_wherever_it_has_room(
     assert at in jumps(stepped(seed, at, jump, n), KEEPS)
 
 
-@given(series)
-def test_jumps_are_sorted_inside_and_apart(values: list[float | None]) -> None:
+@pytest.mark.parametrize(("path", "edge"), [(jumps, 8), (ramps, 4)])
+@given(values=series)
+def test_jumps_and_ramps_are_sorted_inside_and_apart(
+        path: Callable[[list[float]], list[int]], edge: int, values: list[float | None]) -> None:
+    """Jumps need their 8-point window on each side, ramps at least their 4-point one."""
     x = fill_missing(values)
-    found = jumps(x)
+    found = path(x)
     assert found == sorted(set(found))
-    assert all(8 <= k <= len(x) - 8 for k in found)
+    assert all(edge <= k <= len(x) - edge for k in found)
     assert all(b - a >= DEFAULT.jump_separation for a, b in pairwise(found))
 
 
@@ -576,13 +579,6 @@ def test_the_ramp_threshold_is_relative_to_the_series_median_move() -> None:
     assert ramps([10.0] * 20 + [12.0] * 20) == []  # no moves to compare with
 
 
-@given(series)
-def test_ramps_are_sorted_inside_and_apart(values: list[float | None]) -> None:
-    x = fill_missing(values)
-    found = ramps(x)
-    assert found == sorted(set(found))
-    assert all(4 <= k <= len(x) - 4 for k in found)
-    assert all(b - a >= DEFAULT.jump_separation for a, b in pairwise(found))
 
 
 def exact(n: int, moves: dict[int, float]) -> list[float]:

@@ -7,9 +7,13 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 
+def _lock(table: str) -> str:
+    return f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"
+
+
 def lock_for_append(session: Session, table: str) -> None:
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))
+        session.execute(text(_lock(table)))
 
 
 def locked_tail(session: Session, table: str) -> str | None:
@@ -27,7 +31,7 @@ def locked_tail(session: Session, table: str) -> str | None:
         return session.execute(text(newest)).scalar()
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE; {newest}")
+        cursor.execute(f"{_lock(table)}; {newest}")
         cursor.nextset()
         row = cursor.fetchone()
     finally:
