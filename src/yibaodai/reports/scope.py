@@ -8,7 +8,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    false,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from yibaodai.auth.roles import Actor
@@ -67,14 +77,16 @@ class Scope:
         if sub_branches is None:
             sub_branches = list(session.scalars(select(SubBranchRow).where(
                 SubBranchRow.code.in_(sorted(self.sub_branches)))))
-        districts = sorted({d for sub in sub_branches if sub.code in self.sub_branches
-                            for d in sub.districts})
-        has_case = select(CaseRow.fixmedins_code)
-        return or_(
-            InstitutionRow.fixmedins_code.in_(
-                has_case.where(self.sub_branch_clause(CaseRow.sub_branch_code))),
-            and_(InstitutionRow.area_code.in_(districts),
-                 InstitutionRow.fixmedins_code.not_in(has_case)))
+        return _institutions_of(self.sub_branch_clause, self.districts(sub_branches))
+
+    def districts(self, sub_branches: list[SubBranchRow]) -> list[str]:
+        """The districts served by the scope's sub-branches (of the rows given)."""
+        return sorted({d for sub in sub_branches if self.covers(sub.code) for d in sub.districts})
+
+    def bound_params(self, sub_branches: list[SubBranchRow]) -> dict[str, list[str]]:
+        """The values of ``BoundScope``'s parameters for this scope (a sub-branch scope)."""
+        return {BoundScope.SUB_BRANCHES: sorted(self.sub_branches or ()),
+                BoundScope.DISTRICTS: self.districts(sub_branches)}
 
     def visible_institution(self, session: Session, code: str) -> InstitutionRow:
         """An institution the scope covers through one of its cases (branch roles: any
@@ -90,3 +102,38 @@ class Scope:
         if inst is None:
             raise NotFound("机构不存在", "institution not found", code="institution_not_found")
         return inst
+
+
+def _institutions_of(in_scope: Any, districts: Any) -> ColumnElement[bool]:
+    """Institutions of the sub-branches ``in_scope`` accepts: those with a case there, and
+    those without any case in one of ``districts``."""
+    has_case = select(CaseRow.fixmedins_code)
+    return or_(
+        InstitutionRow.fixmedins_code.in_(has_case.where(in_scope(CaseRow.sub_branch_code))),
+        and_(InstitutionRow.area_code.in_(districts),
+             InstitutionRow.fixmedins_code.not_in(has_case)))
+
+
+class BoundScope:
+    """A sub-branch scope's clauses with the sub-branches and districts as bound parameters,
+    for statements built once and executed with ``Scope.bound_params``: the busiest pages do
+    not rebuild (and re-key for SQLAlchemy's cache) the same statement on every request."""
+
+    SUB_BRANCHES = "scope_sub_branches"
+    DISTRICTS = "scope_districts"
+
+    @staticmethod
+    def _list(key: str) -> BindParameter[Any]:
+        return bindparam(key, expanding=True)
+
+    @classmethod
+    def sub_branch_clause(cls, column: Any) -> ColumnElement[bool]:
+        return column.in_(cls._list(cls.SUB_BRANCHES))  # type: ignore[no-any-return]
+
+    @classmethod
+    def cases(cls, stmt: Select[Any]) -> Select[Any]:
+        return stmt.where(cls.sub_branch_clause(CaseRow.sub_branch_code))
+
+    @classmethod
+    def institution_clause(cls) -> ColumnElement[bool]:
+        return _institutions_of(cls.sub_branch_clause, cls._list(cls.DISTRICTS))
