@@ -36,6 +36,7 @@ from yibaodai.domain.calendar import WorkingDayCalendar
 from yibaodai.domain.organisation import choose_sub_branch
 from yibaodai.domain.sla import claim_deadline, verification_deadline
 from yibaodai.features.settlement import DailyAmounts, settlement_features
+from yibaodai.gateway.ingest import rebuild_settlement_months
 from yibaodai.settings import Settings
 from yibaodai.sim.city import SyntheticInstitution, daily_settlements, generate_city
 
@@ -155,6 +156,9 @@ def load(url: str, *, var_dir: Path, institutions: int, cases: int, years: int, 
                     [DailyAmounts(*a) for a in amounts if a[0] >= end - timedelta(days=800)],
                     as_of=as_of - timedelta(days=31))
         raw.commit()
+        with db.unit_of_work() as s:  # what ingestion keeps beside the daily rows
+            rebuild_settlement_months(s)
+            s.commit()
         made = _decisions_and_cases(raw, city, features, model, branch, users, as_of, now,
                                     cases, rng, load_chain_keys(settings))
         raw.commit()

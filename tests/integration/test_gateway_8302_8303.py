@@ -197,7 +197,7 @@ def test_retention_after_revocation(bureau: Bureau, monkeypatch: pytest.MonkeyPa
                        ("8303", disb_row(o, dfr_id="LATE1"))):  # later data is refused
         assert bureau.send(infno, [row], code=o).infcode == 1501, infno
     before = _held(bureau, o)
-    assert before == {"settlement_facts": 1, "reconciliation_totals": 1,
+    assert before == {"settlement_facts": 1, "settlement_months": 1, "reconciliation_totals": 1,
                       "data_quality_flags": 1, "fund_disbursements": 1,
                       "institution_events": 1, "institutions": 1}
     with bureau.db.unit_of_work() as s:

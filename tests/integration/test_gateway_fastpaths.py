@@ -22,7 +22,7 @@ from tests.integration.test_gateway_refusals import (
     resign,
     to_bytes,
 )
-from yibaodai.db.models import SettlementFactRow
+from yibaodai.db.models import SettlementFactRow, SettlementMonthRow
 from yibaodai.gateway.service import PARALLEL_OPEN_MIN
 from yibaodai.protocol.envelope import _compact, canonical_signing_bytes
 from yibaodai.protocol.sm4 import sm4_encrypt
@@ -103,6 +103,26 @@ def _expected(rows: list[dict[str, Any]], msgid: str) -> dict[tuple[str, str, st
         Decimal(str(r["acct_pay"])), Decimal(str(r["psn_cash_pay"])), msgid) for r in rows}
 
 
+def _stored_months(b: Bureau) -> dict[str, tuple[Any, ...]]:
+    m = SettlementMonthRow
+    with b.db.unit_of_work() as s:
+        return {month: tuple(rest) for month, *rest in s.execute(select(
+            m.month, m.setl_cnt, m.refd_setl_cnt, m.medfee_sumamt, m.fund_pay_sumamt,
+            m.hifp_pay, m.acct_pay, m.psn_cash_pay, m.last_setl_date).where(
+            m.fixmedins_code == CODE))}
+
+
+def _months_of(facts: dict[tuple[str, str, str], tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:
+    """The monthly sums the roll-up must hold, summed here from the daily facts expected."""
+    out: dict[str, list[Any]] = {}
+    for (day, _i, _t), figures in facts.items():
+        month = out.setdefault(day[:7], [0, 0, *[Decimal("0.00")] * 5, date.min])
+        for k, v in enumerate(figures[:7]):
+            month[k] += v
+        month[7] = max(month[7], date.fromisoformat(day))
+    return {k: tuple(v) for k, v in out.items()}
+
+
 def test_large_message_is_stored_exactly_and_a_resend_replaces(
         bureau: Bureau) -> None:  # noqa: F811
     last = bureau.today() - timedelta(days=1)
@@ -112,6 +132,8 @@ def test_large_message_is_stored_exactly_and_a_resend_replaces(
     assert answer.infcode == 0, answer.err_msg
     assert answer.output["accepted_rows"] == 3000
     assert _stored(bureau) == _expected(rows, env["msgid"])
+    assert len(_months_of(_expected(rows, env["msgid"]))) >= 6
+    assert _stored_months(bureau) == _months_of(_expected(rows, env["msgid"]))
 
     # The newest 400 rows again with other cents, one amount as an int and one with one
     # decimal (those forms take the row-by-row path): they replace the stored ones.
@@ -124,6 +146,7 @@ def test_large_message_is_stored_exactly_and_a_resend_replaces(
     assert answer.output["accepted_rows"] == 400
     expected = _expected(rows[400:], env["msgid"]) | _expected(again, env2["msgid"])
     assert _stored(bureau) == expected
+    assert _stored_months(bureau) == _months_of(expected)  # the resent days' months changed
 
 
 @pytest.mark.parametrize(("index", "field", "value"), [

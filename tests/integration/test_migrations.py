@@ -113,6 +113,34 @@ def test_settlement_facts_keep_their_rows_both_ways(db_url: str) -> None:
     engine.dispose()
 
 
+def test_0016_sums_the_facts_already_stored_by_month(db_url: str) -> None:
+    """Facts stored before ``settlement_months`` existed are summed into it by the upgrade,
+    one row per institution and calendar month, with the month's last settlement day."""
+    engine = create_engine(db_url)
+    command.downgrade(alembic_config(db_url), "0014")
+    add = text(
+        "INSERT INTO settlement_facts (fixmedins_code, setl_date, insutype, clr_type, setl_cnt, "
+        "refd_setl_cnt, medfee_sumamt_fen, fund_pay_sumamt_fen, hifp_pay_fen, acct_pay_fen, "
+        "psn_cash_pay_fen, source_msgid) VALUES (:c, :d, :i, '11', :n, 1, 300, :f, 200, 50, "
+        "50, 'M1')")
+    facts = [("H21020200001", "2026-07-31", "310", 3, 200), ("H21020200001", "2026-08-01",
+             "310", 4, 210), ("H21020200001", "2026-08-20", "390", 5, 220),
+             ("H21020200002", "2026-08-05", "310", 6, 230)]
+    with engine.begin() as conn:
+        for c, d, i, n, f in facts:
+            conn.execute(add, {"c": c, "d": d, "i": i, "n": n, "f": f})
+    upgrade(db_url)
+    with engine.begin() as conn:
+        months = conn.execute(text(
+            "SELECT fixmedins_code, month, setl_cnt, refd_setl_cnt, fund_pay_sumamt_fen, "
+            "last_setl_date FROM settlement_months ORDER BY fixmedins_code, month")).all()
+    engine.dispose()
+    assert [(c, m, n, r, f, str(last)) for c, m, n, r, f, last in months] == [
+        ("H21020200001", "2026-07", 3, 1, 200, "2026-07-31"),
+        ("H21020200001", "2026-08", 9, 2, 430, "2026-08-20"),
+        ("H21020200002", "2026-08", 6, 1, 230, "2026-08-05")]
+
+
 def test_an_upgrade_from_0004_keeps_old_links_verifying_and_keys_the_new_ones(
         db_url: str, settings: Settings) -> None:
     """Rows written under 0004 (unkeyed audit and archive links, case events with no chain at

@@ -42,6 +42,7 @@ from yibaodai.db.models import (
     InstitutionRow,
     ReconciliationTotalRow,
     SettlementFactRow,
+    SettlementMonthRow,
 )
 from yibaodai.db.session import Database
 from yibaodai.gateway import quarantine
@@ -53,6 +54,7 @@ RETENTION_ACTOR = "system:retention"
 #: What goes, table by table (the profile only when there never was a case).
 DELETED_TABLES: dict[str, Any] = {
     "settlement_facts": SettlementFactRow,
+    "settlement_months": SettlementMonthRow,
     "reconciliation_totals": ReconciliationTotalRow,
     "data_quality_flags": DataQualityFlagRow,
     "fund_disbursements": FundDisbursementRow,

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yibaodai.admission.service import segment_of
@@ -21,7 +21,7 @@ from yibaodai.db.models import (
     DecisionRow,
     FundDisbursementRow,
     InstitutionEventRow,
-    SettlementFactRow,
+    SettlementMonthRow,
 )
 from yibaodai.domain.months import previous_months
 from yibaodai.features.settlement import DailyAmounts, settlement_features
@@ -114,12 +114,6 @@ class InstitutionView(Out):
     decisions: list[DecisionBrief]
 
 
-def _month_of(session: Session) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(SettlementFactRow.setl_date, "YYYY-MM")
-    return func.strftime("%Y-%m", SettlementFactRow.setl_date)
-
-
 @dataclass(frozen=True)
 class Month:
     """One month of an institution's settlement, summed in the database."""
@@ -142,19 +136,17 @@ class Month:
 
 
 def monthly_totals(session: Session, code: str, *, since: date, before: date) -> dict[str, Month]:
-    f = SettlementFactRow
-    month = _month_of(session).label("month")
+    """``code``'s months from ``since``'s to the one before ``before``'s, from the monthly
+    sums ingestion keeps (``settlement_months``), not from the daily rows."""
+    m = SettlementMonthRow
     rows = session.execute(
-        select(month, func.sum(f.fund_pay_sumamt), func.sum(f.hifp_pay), func.sum(f.acct_pay),
-               func.sum(f.psn_cash_pay), func.sum(f.medfee_sumamt), func.sum(f.setl_cnt),
-               func.sum(f.refd_setl_cnt), func.max(f.setl_date))
-        .where(f.fixmedins_code == code, f.setl_date >= since, f.setl_date < before)
-        .group_by(month)).all()
-    return {m: Month(fund_pay=Decimal(fund or 0), hifp_pay=Decimal(hifp or 0),
-                     acct_pay=Decimal(acct or 0), psn_cash_pay=Decimal(cash or 0),
-                     medfee=Decimal(medfee or 0), setl_cnt=int(cnt or 0),
-                     refd_setl_cnt=int(refd or 0), last_day=last)
-            for m, fund, hifp, acct, cash, medfee, cnt, refd, last in rows}
+        select(m.month, m.fund_pay_sumamt, m.hifp_pay, m.acct_pay, m.psn_cash_pay,
+               m.medfee_sumamt, m.setl_cnt, m.refd_setl_cnt, m.last_setl_date)
+        .where(m.fixmedins_code == code, m.month >= f"{since:%Y-%m}",
+               m.month < f"{before:%Y-%m}")).all()
+    return {month: Month(fund_pay=fund, hifp_pay=hifp, acct_pay=acct, psn_cash_pay=cash,
+                         medfee=medfee, setl_cnt=cnt, refd_setl_cnt=refd, last_day=last)
+            for month, fund, hifp, acct, cash, medfee, cnt, refd, last in rows}
 
 
 EMPTY = Month(ZERO, ZERO, ZERO, ZERO, ZERO, 0, 0, date.min)

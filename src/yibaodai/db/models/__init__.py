@@ -24,6 +24,7 @@ from yibaodai.db.models.bureau import (
     RawMessageRow,
     ReconciliationTotalRow,
     SettlementFactRow,
+    SettlementMonthRow,
 )
 from yibaodai.db.models.cases import (
     CaseAttachmentRow,
@@ -112,6 +113,7 @@ __all__ = [
     "RawMessageRow",
     "ReconciliationTotalRow",
     "SettlementFactRow",
+    "SettlementMonthRow",
     "ShadowDecisionRow",
     "SlaPenaltyRow",
     "SubBranchRow",
