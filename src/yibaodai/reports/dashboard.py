@@ -118,7 +118,7 @@ class _Statements:
 
 
 @cache
-def _statements(branch_wide: bool) -> _Statements:
+def _statements(branch_wide: bool, dialect: str) -> _Statements:
     """Why once: building these statements and keying them for SQLAlchemy's compiled cache
     cost the dashboard as much Python as its SQL costs PostgreSQL (measured on the platform
     benchmark's data); built once, a request only binds its values."""
@@ -126,14 +126,18 @@ def _statements(branch_wide: bool) -> _Statements:
     subs = select(SubBranchRow).order_by(SubBranchRow.code)
     if not branch_wide:
         subs = subs.where(BoundScope.sub_branch_clause(SubBranchRow.code))
-    return _Statements(sub_branches=subs, funnel=_funnel_statement(branch_wide, cases),
+    return _Statements(sub_branches=subs,
+                       funnel=_funnel_statement(branch_wide, cases, dialect),
                        due=_due_statement(cases), warnings=_warnings_statement(cases),
                        monthly=_monthly_statement(cases))
 
 
-def _funnel_statement(branch_wide: bool, cases: Cases) -> Select[Any]:
+def _funnel_statement(branch_wide: bool, cases: Cases, dialect: str) -> Select[Any]:
     """Institutions authorized and decided (by the scope's institutions, found once), then the
-    cases that reached each later stage with their amounts: one query."""
+    cases that reached each later stage with their amounts: one query. Branch-wide, the
+    distinct codes are counted in byte order on PostgreSQL (``COLLATE "C"``): the codes are
+    ASCII, so the count is the same, and sorting 5,000 codes without the locale's rules took
+    about half the time (measured on the platform benchmark's data)."""
     firsts = []
     scoped = None
     if not branch_wide:
@@ -141,7 +145,8 @@ def _funnel_statement(branch_wide: bool, cases: Cases) -> Select[Any]:
             BoundScope.institution_clause()).cte("scoped_institutions")
     for column in (AuthorizationRow.fixmedins_code, DecisionRow.fixmedins_code):
         if scoped is None:
-            sub = select(func.count(distinct(column)))
+            sub = select(func.count(distinct(
+                column.collate("C") if dialect == "postgresql" else column)))
         else:  # each scope institution probes the code's index once (a semi-join)
             sub = select(func.count()).select_from(scoped).where(
                 select(column).where(column == scoped.c.fixmedins_code).exists())
@@ -297,7 +302,7 @@ def _monthly(session: Session, statements: _Statements, params: dict[str, Any],
 
 def dashboard(session: Session, *, actor: Actor, now: datetime, today: date) -> Dashboard:
     scope = Scope.of(actor)
-    statements = _statements(scope.branch_wide)
+    statements = _statements(scope.branch_wide, session.get_bind().dialect.name)
     params: dict[str, Any] = {} if scope.branch_wide else {
         BoundScope.SUB_BRANCHES: sorted(scope.sub_branches or ())}
     subs = list(session.scalars(statements.sub_branches, params))

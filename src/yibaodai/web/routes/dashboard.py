@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from fastapi.responses import Response
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from yibaodai.auth.roles import Actor
@@ -84,14 +84,18 @@ class DashboardOut(Dashboard):
     campaigns: list[CampaignProgress]
 
 
+#: Asked by every dashboard: built once, bound per request.
+_RUNNING = (select(CampaignRow).where(CampaignRow.starts_on <= bindparam("today"),
+                                      CampaignRow.ends_on >= bindparam("today"))
+            .order_by(CampaignRow.starts_on, CampaignRow.id))
+
+
 def running_campaigns(s: Session, *, actor: Actor, today: date) -> list[CampaignProgress]:
     """Campaigns whose period includes today: each figure links to the list behind it (the
     prospects for "listed", the campaign's funnel by sub-branch for the later stages)."""
     scope = actor.sub_branch_scope()
     out = []
-    for c in s.scalars(select(CampaignRow).where(CampaignRow.starts_on <= today,
-                                                 CampaignRow.ends_on >= today)
-                       .order_by(CampaignRow.starts_on, CampaignRow.id)):
+    for c in s.scalars(_RUNNING, {"today": today}):
         f = campaign_funnel(s, campaign_id=c.id, sub_branches=scope)
         page = Link(path=f"/marketing/campaigns/{c.id}", query={})
         steps = [CampaignStep(stage=x["stage"], label_zh=x["stage_zh"], label_en=x["stage_en"],
