@@ -36,7 +36,7 @@ from yibaodai.domain.calendar import WorkingDayCalendar
 from yibaodai.domain.organisation import choose_sub_branch
 from yibaodai.domain.sla import claim_deadline, verification_deadline
 from yibaodai.features.settlement import DailyAmounts, settlement_features
-from yibaodai.gateway.ingest import rebuild_settlement_months
+from yibaodai.gateway.months import rebuild_settlement_months
 from yibaodai.settings import Settings
 from yibaodai.sim.city import SyntheticInstitution, daily_settlements, generate_city
 

@@ -6,11 +6,11 @@ import itertools
 import re
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, tuple_
+from sqlalchemy import Integer, delete, func, select, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
 from yibaodai.db.models import (
@@ -21,11 +21,10 @@ from yibaodai.db.models import (
     InstitutionRow,
     ReconciliationTotalRow,
     SettlementFactRow,
-    SettlementMonthRow,
 )
-from yibaodai.db.months import month_text
 from yibaodai.errors import FieldError, ValidationFailed
 from yibaodai.gateway.daily_columns import DailyColumns
+from yibaodai.gateway.months import FIGURES, apply_month_deltas, month_deltas
 from yibaodai.gateway.rows import (
     AuthorizationGranted,
     AuthorizationRevoked,
@@ -149,17 +148,19 @@ def add_daily_columns(session: Session, cols: DailyColumns, msgid: str) -> None:
                              key_en="setl_date, insutype and clr_type")
     # Only keys that exist are deleted: one indexed range query per institution finds them
     # (a message carries one institution; resends are rare), instead of one probe per row.
-    existing: set[tuple[str, date, str, str]] = set()
+    # Their figures (fen) are read too: the months lose what the replaced rows brought.
+    f = SettlementFactRow.__table__.c
+    replaced: list[tuple[Any, ...]] = []
     for code in set(cols.fixmedins_code):
         dates = [k[1] for k in key_set if k[0] == code]
-        existing.update((c, d, i, t) for c, d, i, t in session.execute(
-            select(SettlementFactRow.fixmedins_code, SettlementFactRow.setl_date,
-                   SettlementFactRow.insutype, SettlementFactRow.clr_type).where(
-                SettlementFactRow.fixmedins_code == code,
-                SettlementFactRow.setl_date.between(min(dates), max(dates)))))
+        replaced.extend(tuple(row) for row in session.execute(
+            select(f.fixmedins_code, f.setl_date, f.insutype, f.clr_type,
+                   *(type_coerce(f[name], Integer) for name in FIGURES)).where(
+                f.fixmedins_code == code, f.setl_date.between(min(dates), max(dates))))
+            if (row[0], row[1], row[2], row[3]) in key_set)
     key_cols = tuple_(SettlementFactRow.fixmedins_code, SettlementFactRow.setl_date,
                       SettlementFactRow.insutype, SettlementFactRow.clr_type)
-    key_list = sorted(key_set & existing)
+    key_list = sorted((r[0], r[1], r[2], r[3]) for r in replaced)
     for start in range(0, len(key_list), 500):
         session.execute(delete(SettlementFactRow).where(
             key_cols.in_(key_list[start:start + 500])))
@@ -167,44 +168,14 @@ def add_daily_columns(session: Session, cols: DailyColumns, msgid: str) -> None:
         _copy_daily_columns(session, cols, msgid)
     else:
         _insert_daily_columns(session, cols, msgid)
-    for code in set(cols.fixmedins_code):
-        dates = [k[1] for k in key_set if k[0] == code]
-        refresh_settlement_months(session, code, min(dates), max(dates))
-
-
-def _month_after(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
-def refresh_settlement_months(session: Session, code: str, first: date, last: date) -> None:
-    """Sum ``code``'s daily facts again for every month from ``first``'s to ``last``'s, in the
-    caller's transaction: the months a message touched are replaced whole, so a resent day
-    (the bureau's correction) changes its month's sums like a new one."""
-    f, m = SettlementFactRow, SettlementMonthRow
-    since, until = first.replace(day=1), _month_after(last)
-    session.execute(delete(m).where(m.fixmedins_code == code,
-                                    m.month >= f"{since:%Y-%m}", m.month < f"{until:%Y-%m}"))
-    session.execute(_months_from_facts(session, f.fixmedins_code == code,
-                                       f.setl_date >= since, f.setl_date < until))
-
-
-def rebuild_settlement_months(session: Session) -> None:
-    """Every institution's months again from the daily facts (after a bulk load that wrote
-    ``settlement_facts`` directly), in the caller's transaction."""
-    session.execute(delete(SettlementMonthRow))
-    session.execute(_months_from_facts(session))
-
-
-def _months_from_facts(session: Session, *where: Any) -> Any:
-    f, m = SettlementFactRow, SettlementMonthRow
-    month = month_text(f.setl_date, session.get_bind().dialect.name)
-    return insert(m).from_select(
-        [m.fixmedins_code, m.month, m.setl_cnt, m.refd_setl_cnt, m.medfee_sumamt,
-         m.fund_pay_sumamt, m.hifp_pay, m.acct_pay, m.psn_cash_pay, m.last_setl_date],
-        select(f.fixmedins_code, month, func.sum(f.setl_cnt), func.sum(f.refd_setl_cnt),
-               func.sum(f.medfee_sumamt), func.sum(f.fund_pay_sumamt), func.sum(f.hifp_pay),
-               func.sum(f.acct_pay), func.sum(f.psn_cash_pay), func.max(f.setl_date))
-        .where(*where).group_by(f.fixmedins_code, month))
+    deltas = month_deltas(cols.fixmedins_code, cols.setl_date, (
+        cols.setl_cnt, cols.refd_setl_cnt, cols.medfee_sumamt_fen, cols.fund_pay_sumamt_fen,
+        cols.hifp_pay_fen, cols.acct_pay_fen, cols.psn_cash_pay_fen))
+    if replaced:
+        month_deltas([r[0] for r in replaced], [r[1] for r in replaced],
+                     [[r[4 + k] for r in replaced] for k in range(len(FIGURES))], sign=-1,
+                     into=deltas)
+    apply_month_deltas(session, deltas)
 
 
 def _insert_daily_columns(session: Session, cols: DailyColumns, msgid: str) -> None:
