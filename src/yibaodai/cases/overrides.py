@@ -12,7 +12,7 @@ from yibaodai.audit.log import record as audit
 from yibaodai.auth.roles import Actor
 from yibaodai.cases.events import append_case_event
 from yibaodai.cases.service import visible_case
-from yibaodai.cases.verification import OVERRIDE_EVENT, outstanding_mismatches
+from yibaodai.cases.verification import OVERRIDE_EVENT, CaseRead, outstanding_mismatches
 from yibaodai.db.models import CaseEventRow, CaseRow
 from yibaodai.domain.case import CaseState
 from yibaodai.domain.roles import Role
@@ -21,18 +21,20 @@ from yibaodai.errors import Conflict, FieldError, PermissionDenied, ValidationFa
 MAY_OVERRIDE = frozenset({Role.SUB_BRANCH_MANAGER, Role.BRANCH_MANAGER})
 
 
-def override_refusal(session: Session, actor: Actor,
-                     case: CaseRow) -> PermissionDenied | Conflict | None:
+def override_refusal(session: Session, actor: Actor, case: CaseRow,
+                     read: CaseRead | None = None) -> PermissionDenied | Conflict | None:
     """Why ``actor`` may not override the case's mismatches now, or None (the case page's
-    button asks the same)."""
+    button asks the same, passing the case's events it has ``read``)."""
     if actor.role not in MAY_OVERRIDE:
         return PermissionDenied("只有部门经理可以放行不一致项", "only a department manager may "
                                 "override mismatches", code="role_not_allowed")
-    if case.state != CaseState.VERIFIED.value or not outstanding_mismatches(session, case):
+    if case.state != CaseState.VERIFIED.value or not (
+            read.mismatches() if read else outstanding_mismatches(session, case)):
         return Conflict("没有待放行的不一致项", "no mismatches to override",
                         code="no_mismatches")
-    verifier = session.scalars(select(CaseEventRow.actor_id).where(
-        CaseEventRow.case_id == case.id, CaseEventRow.event == "verify_pass")
+    verifier = read.last_actor("verify_pass") if read else session.scalars(
+        select(CaseEventRow.actor_id).where(
+            CaseEventRow.case_id == case.id, CaseEventRow.event == "verify_pass")
         .order_by(CaseEventRow.id.desc()).limit(1)).first()
     if verifier == actor.user_id:
         return PermissionDenied("核实人不能放行自己的不一致项",

@@ -20,6 +20,7 @@ from yibaodai.cases.events import append_case_event
 from yibaodai.cases.notify import LoggingNotifier, notify_once
 from yibaodai.cases.sla_policy import bank_calendar
 from yibaodai.cases.verification import (
+    CaseRead,
     check_findings,
     findings_details,
     outstanding_mismatches,
@@ -121,27 +122,31 @@ def sub_branch_confirmers(session: Session, sub_branch_code: str) -> frozenset[i
         UserRow.role == Role.SUB_BRANCH_MANAGER.value)).all())
 
 
-def confirm_refusal(session: Session, actor: Actor, case: CaseRow) -> YibaodaiError | None:
+def confirm_refusal(session: Session, actor: Actor, case: CaseRow,
+                    read: CaseRead | None = None) -> YibaodaiError | None:
     """Role and state, then four eyes (neither the claimer nor the verifier; the branch
     only when the sub-branch has nobody left who may), then the latest decision must still
-    admit the institution."""
+    admit the institution. ``read``: the case's events and latest decision when the caller
+    has them already (the case page), else they are queried."""
     refused = _refusal(case, Command.CONFIRM, actor)
     if refused is not None:
         return refused
     eyes = four_eyes_refusal(
         actor_id=actor.user_id, role=actor.role,
-        claimer_id=_step_actor(session, case, Command.CLAIM),
-        verifier_id=_step_actor(session, case, Command.VERIFY_PASS),
+        claimer_id=(read.last_actor(Command.CLAIM.value) if read
+                    else _step_actor(session, case, Command.CLAIM)),
+        verifier_id=(read.last_actor(Command.VERIFY_PASS.value) if read
+                     else _step_actor(session, case, Command.VERIFY_PASS)),
         sub_branch_confirmers=sub_branch_confirmers(session, case.sub_branch_code))
     if eyes is not None:
         return _as_error(eyes)
-    mismatched = outstanding_mismatches(session, case)
+    mismatched = read.mismatches() if read else outstanding_mismatches(session, case)
     if mismatched:
         return Conflict("现场核实与医保局数据不一致，须部门经理说明理由后方可确认",
                         "on-site findings differ from the bureau's data; a department manager "
                         "must override them with a reason first", code="verification_mismatch",
                         details={"mismatches": mismatched})
-    latest = latest_decision_of(session, case)
+    latest = read.latest if read else latest_decision_of(session, case)
     if latest.result != "admitted":
         return Conflict("最新准入结论为拒绝，不能上报总行",
                         "the latest admission decision refuses this institution; not reported",

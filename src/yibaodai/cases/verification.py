@@ -4,12 +4,14 @@ sign-off (none recorded, or overridden by a department manager since)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from yibaodai.db.models import CaseEventRow, CaseRow, InstitutionRow
+from yibaodai.db.models import CaseEventRow, CaseRow, DecisionRow, InstitutionRow
 from yibaodai.domain.verification import FIELDS, compare, mismatches
 from yibaodai.errors import FieldError, ValidationFailed
 
@@ -70,3 +72,23 @@ def mismatches_after(latest: CaseEventRow | None) -> list[str]:
     if latest is None or latest.event == OVERRIDE_EVENT:
         return []
     return [str(f) for f in latest.details.get("mismatches", [])]
+
+
+@dataclass(frozen=True)
+class CaseRead:
+    """What a page already read of one case: its events (any order) and its institution's
+    latest decision. The refusals (``cases.service.confirm_refusal``,
+    ``cases.overrides.override_refusal``) take it so that the case page, which shows both,
+    does not ask the database for them again to decide its buttons."""
+
+    events: Sequence[CaseEventRow]
+    latest: DecisionRow
+
+    def last_actor(self, event: str) -> int | None:
+        """Who last performed ``event`` (its latest by id, as the query in the service
+        orders), or None."""
+        done = [e for e in self.events if e.event == event]
+        return max(done, key=lambda e: e.id).actor_id if done else None
+
+    def mismatches(self) -> list[str]:
+        return outstanding_in(list(self.events))

@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from yibaodai.admission.service import segment_of
@@ -114,6 +115,18 @@ class InstitutionView(Out):
     decisions: list[DecisionBrief]
 
 
+#: One institution's months (``code``, ``since`` and ``before`` as ``YYYY-MM``, bound at
+#: execution) from the sums ingestion keeps: built once, as every statement of this view.
+_MONTHLY = (select(SettlementMonthRow.month, SettlementMonthRow.fund_pay_sumamt,
+                   SettlementMonthRow.hifp_pay, SettlementMonthRow.acct_pay,
+                   SettlementMonthRow.psn_cash_pay, SettlementMonthRow.medfee_sumamt,
+                   SettlementMonthRow.setl_cnt, SettlementMonthRow.refd_setl_cnt,
+                   SettlementMonthRow.last_setl_date)
+            .where(SettlementMonthRow.fixmedins_code == bindparam("code"),
+                   SettlementMonthRow.month >= bindparam("since"),
+                   SettlementMonthRow.month < bindparam("before")))
+
+
 @dataclass(frozen=True)
 class Month:
     """One month of an institution's settlement, summed in the database."""
@@ -138,12 +151,8 @@ class Month:
 def monthly_totals(session: Session, code: str, *, since: date, before: date) -> dict[str, Month]:
     """``code``'s months from ``since``'s to the one before ``before``'s, from the monthly
     sums ingestion keeps (``settlement_months``), not from the daily rows."""
-    m = SettlementMonthRow
-    rows = session.execute(
-        select(m.month, m.fund_pay_sumamt, m.hifp_pay, m.acct_pay, m.psn_cash_pay,
-               m.medfee_sumamt, m.setl_cnt, m.refd_setl_cnt, m.last_setl_date)
-        .where(m.fixmedins_code == code, m.month >= f"{since:%Y-%m}",
-               m.month < f"{before:%Y-%m}")).all()
+    rows = session.execute(_MONTHLY, {"code": code, "since": f"{since:%Y-%m}",
+                                      "before": f"{before:%Y-%m}"}).all()
     return {month: Month(fund_pay=fund, hifp_pay=hifp, acct_pay=acct, psn_cash_pay=cash,
                          medfee=medfee, setl_cnt=cnt, refd_setl_cnt=refd, last_day=last)
             for month, fund, hifp, acct, cash, medfee, cnt, refd, last in rows}
@@ -156,6 +165,94 @@ def _mean(values: list[Decimal]) -> Decimal:
     return (sum(values, ZERO) / len(values)).quantize(Decimal("0.01")) if values else ZERO
 
 
+@dataclass(frozen=True)
+class BureauRecords:
+    """The bureau's records of an institution the view lists, newest first (200 of each)."""
+
+    events: list[Row[Any]]
+    disbursements: list[Row[Any]]
+    flags: list[Row[Any]]
+
+
+_E, _D, _F = InstitutionEventRow, FundDisbursementRow, DataQualityFlagRow
+#: Which of the bureau's three kinds of record an institution (``code``) has at all.
+_HAS_RECORDS = select(exists().where(_E.fixmedins_code == bindparam("code")),
+                      exists().where(_D.fixmedins_code == bindparam("code")),
+                      exists().where(_F.fixmedins_code == bindparam("code")))
+#: Each kind newest first, 200 at most, only the columns the view prints.
+_EVENTS = (select(_E.evt_date, _E.evt_type, _E.evt_desc, _E.evt_amt)
+           .where(_E.fixmedins_code == bindparam("code"))
+           .order_by(_E.evt_date.desc()).limit(200))
+_DISBURSEMENTS = (select(_D.fin_acen_time, _D.dfr_id, _D.dfr_sumamt, _D.clr_type, _D.setlym)
+                  .where(_D.fixmedins_code == bindparam("code"))
+                  .order_by(_D.fin_acen_time.desc()).limit(200))
+_FLAGS = (select(_F.id, _F.kind, _F.period_begin, _F.period_end, _F.details, _F.raised_at,
+                 _F.resolved_at)
+          .where(_F.fixmedins_code == bindparam("code")).order_by(_F.id.desc()).limit(200))
+
+
+def bureau_records(session: Session, code: str) -> BureauRecords:
+    """Which of the three kinds the institution has at all, asked in one round trip, then
+    only those read (most institutions have none: one statement instead of three)."""
+    at = {"code": code}
+    has_events, has_disbursements, has_flags = session.execute(_HAS_RECORDS, at).one()
+    return BureauRecords(
+        events=list(session.execute(_EVENTS, at).all()) if has_events else [],
+        disbursements=list(session.execute(_DISBURSEMENTS, at).all())
+        if has_disbursements else [],
+        flags=list(session.execute(_FLAGS, at).all()) if has_flags else [])
+
+
+def _months(totals: dict[str, Month], window: list[str], fund: list[Decimal],
+            months: int) -> list[MonthOut]:
+    """The last ``months`` of ``window`` with their mix and 12-month rolling mean (None
+    until 12 months of data exist); ``fund``: the fund pay of each month of ``window``."""
+    first_data = min(totals, default=window[-1])
+    out = []
+    for n in range(len(window) - months, len(window)):
+        m, t = window[n], totals.get(window[n], EMPTY)
+        out.append(MonthOut(
+            month=m, fund_pay=f"{t.fund_pay:.2f}", hifp_pay=f"{t.hifp_pay:.2f}",
+            other_fund_pay=f"{t.fund_pay - t.hifp_pay:.2f}", acct_pay=f"{t.acct_pay:.2f}",
+            psn_cash_pay=f"{t.psn_cash_pay:.2f}", medfee=f"{t.medfee:.2f}",
+            setl_cnt=t.setl_cnt,
+            rolling_mean_12m=f"{_mean(fund[n - 11:n + 1]):.2f}" if window[n - 11] >= first_data
+            else None))
+    return out
+
+
+@lru_cache(maxsize=64)
+def _cases_statement(scope: Scope) -> Select[Any]:
+    c = CaseRow
+    return scope.cases(select(c.id, c.state, c.sub_branch_code, c.credit_limit)
+                       .where(c.fixmedins_code == bindparam("code"))).order_by(c.id)
+
+
+def _cases(session: Session, actor: Actor, code: str) -> list[InstitutionCase]:
+    """The institution's cases in the viewer's scope: the four columns shown, no full rows."""
+    rows = session.execute(_cases_statement(Scope.of(actor)), {"code": code}).all()
+    return [InstitutionCase(id=r.id, state=r.state, state_zh=name(CASE_STATES, r.state)[0],
+                            state_en=name(CASE_STATES, r.state)[1],
+                            sub_branch_code=r.sub_branch_code,
+                            credit_limit=f"{r.credit_limit:.2f}") for r in rows]
+
+
+#: The institution's decisions, newest first: id, date, result and limit only (never the
+#: JSON inputs and reasons of each, which this view does not print).
+_DECISIONS = (select(DecisionRow.id, DecisionRow.decided_at, DecisionRow.result,
+                     DecisionRow.credit_limit)
+              .where(DecisionRow.fixmedins_code == bindparam("code"))
+              .order_by(DecisionRow.id.desc()))
+
+
+def _decisions(session: Session, code: str) -> list[DecisionBrief]:
+    return [DecisionBrief(id=r.id, decided_at=r.decided_at, result=r.result,
+                          result_zh=name(DECISION_RESULTS, r.result)[0],
+                          result_en=name(DECISION_RESULTS, r.result)[1],
+                          credit_limit=f"{r.credit_limit:.2f}")
+            for r in session.execute(_DECISIONS, {"code": code})]
+
+
 def institution_view(session: Session, *, actor: Actor, code: str, months: int, today: date,
                      rules: MaskingRules, now: datetime) -> InstitutionView:
     inst = Scope.of(actor).visible_institution(session, code)
@@ -163,54 +260,24 @@ def institution_view(session: Session, *, actor: Actor, code: str, months: int, 
     window = previous_months(today, max(months + 11, TREND_MONTHS))
     totals = monthly_totals(session, code, since=date.fromisoformat(window[0] + "-01"),
                             before=today.replace(day=1))
-    fund = [totals[m].fund_pay if m in totals else ZERO for m in window]
-    out_months = []
-    first_data = min(totals, default=window[-1])
-    for n in range(len(window) - months, len(window)):
-        m, t = window[n], totals.get(window[n], EMPTY)
-        out_months.append(MonthOut(
-            month=m, fund_pay=f"{t.fund_pay:.2f}", hifp_pay=f"{t.hifp_pay:.2f}",
-            other_fund_pay=f"{t.fund_pay - t.hifp_pay:.2f}", acct_pay=f"{t.acct_pay:.2f}",
-            psn_cash_pay=f"{t.psn_cash_pay:.2f}", medfee=f"{t.medfee:.2f}",
-            setl_cnt=t.setl_cnt,
-            rolling_mean_12m=f"{_mean(fund[n - 11:n + 1]):.2f}" if window[n - 11] >= first_data
-            else None))
     features = settlement_features([totals[m].as_daily() for m in window[-TREND_MONTHS:]
                                     if m in totals], as_of=today)
-    events = session.scalars(select(InstitutionEventRow).where(
-        InstitutionEventRow.fixmedins_code == code).order_by(InstitutionEventRow.evt_date.desc())
-        .limit(200)).all()
-    disbursements = session.scalars(select(FundDisbursementRow).where(
-        FundDisbursementRow.fixmedins_code == code)
-        .order_by(FundDisbursementRow.fin_acen_time.desc()).limit(200)).all()
-    flags = session.scalars(select(DataQualityFlagRow).where(
-        DataQualityFlagRow.fixmedins_code == code).order_by(DataQualityFlagRow.id.desc())
-        .limit(200)).all()
-    cases = session.scalars(Scope.of(actor).cases(select(CaseRow).where(
-        CaseRow.fixmedins_code == code)).order_by(CaseRow.id)).all()
-    decisions = session.scalars(select(DecisionRow).where(DecisionRow.fixmedins_code == code)
-                                .order_by(DecisionRow.id.desc())).all()
+    fund = [totals[m].fund_pay if m in totals else ZERO for m in window]
+    bureau = bureau_records(session, code)
     view = InstitutionView(
         institution=institution_out(inst, actor=actor, rules=rules, segment=segment_of(inst)),
-        months=out_months, mean_12m=f"{_mean(fund[-12:]):.2f}",
+        months=_months(totals, window, fund, months), mean_12m=f"{_mean(fund[-12:]):.2f}",
         trend=[Labelled.model_validate(labelled(k, features.get(k))) for k in TREND_KEYS],
         events=[EventOut(evt_date=e.evt_date, evt_type=e.evt_type,
                          evt_type_zh=name(EVENT_TYPES, e.evt_type)[0],
                          evt_type_en=name(EVENT_TYPES, e.evt_type)[1], evt_desc=e.evt_desc,
                          evt_amt=None if e.evt_amt is None else f"{e.evt_amt:.2f}")
-                for e in events],
+                for e in bureau.events],
         disbursements=[DisbursementOut(fin_acen_time=d.fin_acen_time, dfr_id=d.dfr_id,
                                        dfr_sumamt=f"{d.dfr_sumamt:.2f}", clr_type=d.clr_type,
-                                       setlym=d.setlym) for d in disbursements],
-        reconciliation_flags=[FlagOut.model_validate(f) for f in flags],
-        cases=[InstitutionCase(id=c.id, state=c.state, state_zh=name(CASE_STATES, c.state)[0],
-                               state_en=name(CASE_STATES, c.state)[1],
-                               sub_branch_code=c.sub_branch_code,
-                               credit_limit=f"{c.credit_limit:.2f}") for c in cases],
-        decisions=[DecisionBrief(id=d.id, decided_at=d.decided_at, result=d.result,
-                                 result_zh=name(DECISION_RESULTS, d.result)[0],
-                                 result_en=name(DECISION_RESULTS, d.result)[1],
-                                 credit_limit=f"{d.credit_limit:.2f}") for d in decisions])
+                                       setlym=d.setlym) for d in bureau.disbursements],
+        reconciliation_flags=[FlagOut.model_validate(f) for f in bureau.flags],
+        cases=_cases(session, actor, code), decisions=_decisions(session, code))
     # last, once every read is done: the append holds the audit chain's lock until commit
     audit_personal_view(session, actor=actor, target=f"institution:{code}",
                         fields=unmasked_fields(inst, actor=actor, rules=rules), now=now)
