@@ -398,3 +398,32 @@ def _raw_post(bank_url: str, envelope: dict[str, Any]) -> dict[str, Any]:
     assert r.status_code == 200, r.text
     answer: dict[str, Any] = r.json()
     return answer
+
+
+# -- a pooled connection the server ended ---------------------------------------------------
+
+
+@pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL")
+def test_a_pooled_connection_the_server_ended_is_replaced_at_checkout() -> None:
+    """``db.session`` finds a connection the server terminated without a round trip (its
+    socket is readable) and the pool opens a new one: the next unit of work just works."""
+    import psycopg
+    from sqlalchemy import text
+
+    assert PG_URL
+    db = Database(PG_URL)
+    admin = psycopg.connect(PG_URL.replace("postgresql+psycopg://", "postgresql://"),
+                            autocommit=True)
+    try:
+        with db.unit_of_work() as s:
+            first = s.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        admin.execute("SELECT pg_terminate_backend(%s)", (first,))
+        wait_for(lambda: admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s",
+                                       (first,)).fetchone() == (0,), timeout=10,
+                 what="the terminated backend to end")
+        with db.unit_of_work() as s:  # without the check this raises OperationalError
+            second = s.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        assert second != first
+    finally:
+        admin.close()
+        db.dispose()

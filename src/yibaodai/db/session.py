@@ -3,12 +3,14 @@ rolls back unless told to commit, so a crash mid-step leaves nothing half-writte
 
 from __future__ import annotations
 
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from yibaodai.errors import ConfigurationError
@@ -47,7 +49,26 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_size=10, max_overflow=10)
+    event.listen(engine, "checkout", _refuse_if_closed_by_server)
+    return engine
+
+
+def _refuse_if_closed_by_server(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled PostgreSQL connection the server has ended (a restart, an administrator's
+    ``pg_terminate_backend``) is thrown away at checkout; the pool then opens a new one.
+
+    Why not SQLAlchemy's ``pool_pre_ping``: it sends a query and waits for the answer on
+    every checkout — a round trip on every request, and under load every round trip waits
+    again for the interpreter lock. An ended connection shows without one: the server sends
+    its termination notice and closes the socket, so between transactions (when nothing
+    else may arrive) a socket that is readable, or a connection psycopg already knows is
+    broken, is one the server ended. A false alarm costs one new connection."""
+    if dbapi_conn.closed or dbapi_conn.broken:
+        raise DisconnectionError("connection closed")
+    readable, _, _ = select.select([dbapi_conn.pgconn.socket], [], [], 0)
+    if readable:
+        raise DisconnectionError("the server ended this connection")
 
 
 class Database:
