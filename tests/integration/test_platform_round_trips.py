@@ -36,8 +36,9 @@ from yibaodai.sim.server import ServerThread
 #: names to its events and warnings instead of reading every user, asks whether the case has
 #: warnings and penalties in its scoped read, and decides its buttons from the events it
 #: read; the institution view asks in one statement which of events, disbursements and flags
-#: exist before reading them. A change that adds a statement to these pages shows here first.
-MOST = {"/api/dashboard": 14, "/api/cases": 3, "case": 7, "institution": 8}
+#: exist before reading them; the dashboard's open warnings ride in the funnel's statement
+#: (14 -> 13). A change that adds a statement to these pages shows here first.
+MOST = {"/api/dashboard": 13, "/api/cases": 3, "case": 7, "institution": 8}
 
 
 @contextmanager
