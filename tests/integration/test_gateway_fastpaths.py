@@ -216,3 +216,27 @@ def test_large_message_resent_gets_the_stored_answer(bureau: Bureau) -> None:  #
     _, raw2 = bureau.post_bytes(to_bytes(env))
     assert raw2 == raw1
     assert bureau.counts()["raw_messages"] == 2  # 8101 + this one
+
+
+def test_month_deltas_of_very_many_institution_months_go_in_several_upserts(
+        db_url: str) -> None:
+    """More institution-months than one upsert takes (``gateway.months._UPSERT_ROWS``):
+    every one is inserted, and applied again every figure doubles and the last day stays."""
+    from yibaodai.db.session import Database
+    from yibaodai.gateway.months import FIGURES, MonthDelta, apply_month_deltas
+
+    deltas = {(f"H2102020{n:04d}", f"2026-{m:02d}"): MonthDelta(
+        [n + m + k for k in range(len(FIGURES))], date(2026, m, 28))
+        for n in range(110) for m in range(1, 13)}  # 1,320 months
+    db = Database(db_url)
+    for _ in range(2):
+        with db.unit_of_work() as s:
+            apply_month_deltas(s, deltas)
+            s.commit()
+    m = SettlementMonthRow
+    with db.unit_of_work() as s:
+        stored = {(code, month): (cnt, fund, last) for code, month, cnt, fund, last in s.execute(
+            select(m.fixmedins_code, m.month, m.setl_cnt, m.fund_pay_sumamt, m.last_setl_date))}
+    db.dispose()
+    assert stored == {k: (2 * d.figures[0], Decimal(2 * d.figures[3]) / 100, d.last_day)
+                      for k, d in deltas.items()}
