@@ -135,10 +135,10 @@ def _statements(branch_wide: bool, dialect: str) -> _Statements:
 def _funnel_statement(branch_wide: bool, cases: Cases, dialect: str) -> Select[Any]:
     """Institutions authorized and decided (by the scope's institutions, found once), the
     cases that reached each later stage with their amounts, and the open warnings by level:
-    one query. Branch-wide, the
-    distinct codes are counted in byte order on PostgreSQL (``COLLATE "C"``): the codes are
-    ASCII, so the count is the same, and sorting 5,000 codes without the locale's rules took
-    about half the time (measured on the platform benchmark's data)."""
+    one query. Branch-wide, the distinct codes are counted in byte order on PostgreSQL
+    (``COLLATE "C"``): the codes are ASCII, so the count is the same, and sorting 5,000 codes
+    without the locale's rules took about half the time (measured on the platform
+    benchmark's data)."""
     firsts = []
     scoped = None
     if not branch_wide:
