@@ -193,8 +193,8 @@ def _yuan(value: Decimal | None) -> str:
 
 
 def _due_statement(cases: Cases) -> Select[Any]:
-    """Per sub-branch: claims and verifications due later today, and those overdue (the
-    deadline passed ``now``)."""
+    """Per sub-branch: claims and verifications due later today, those overdue (the deadline
+    passed ``now``), and the first deadline still ahead (where these counts next change)."""
     def within(state: str, column: Any) -> ColumnElement[Any]:
         return func.count(case((and_(CaseRow.state == state, column >= bindparam("now"),
                                      column >= bindparam("day_start"),
@@ -203,19 +203,26 @@ def _due_statement(cases: Cases) -> Select[Any]:
     def late(state: str, column: Any) -> ColumnElement[Any]:
         return func.count(case((and_(CaseRow.state == state, column < bindparam("now")), 1)))
 
+    def ahead(state: str, column: Any) -> ColumnElement[Any]:
+        return func.min(case((and_(CaseRow.state == state, column >= bindparam("now")), column)))
+
     return cases(select(
         CaseRow.sub_branch_code, within("assigned", CaseRow.claim_deadline),
         late("assigned", CaseRow.claim_deadline),
         within("claimed", CaseRow.verification_deadline),
-        late("claimed", CaseRow.verification_deadline)).where(
+        late("claimed", CaseRow.verification_deadline),
+        ahead("assigned", CaseRow.claim_deadline),
+        ahead("claimed", CaseRow.verification_deadline)).where(
         CaseRow.state.in_(("assigned", "claimed"))).group_by(CaseRow.sub_branch_code))
 
 
 def _due(session: Session, statements: _Statements, params: dict[str, Any], now: datetime,
-         today: date, subs: list[SubBranchRow]) -> list[DueRow]:
-    counts = {r[0]: r[1:] for r in session.execute(statements.due, {
+         today: date, subs: list[SubBranchRow]) -> tuple[list[DueRow], datetime | None]:
+    rows = session.execute(statements.due, {
         **params, "now": now, "day_start": day_start(today),
-        "day_end": day_start(today + timedelta(days=1))})}
+        "day_end": day_start(today + timedelta(days=1))}).all()
+    counts = {r[0]: r[1:5] for r in rows}
+    ahead = [d for r in rows for d in r[5:] if d is not None]
     iso = today.isoformat()
     out = []
     for sub in subs:
@@ -233,7 +240,7 @@ def _due(session: Session, statements: _Statements, params: dict[str, Any], now:
                           claims_overdue=fig(c[1], "assigned", True),
                           verifications_due_today=fig(c[2], "claimed", False),
                           verifications_overdue=fig(c[3], "claimed", True)))
-    return out
+    return out, min(ahead, default=None)
 
 
 MONTHS = 12
@@ -295,7 +302,19 @@ def _monthly(session: Session, statements: _Statements, params: dict[str, Any],
     return out
 
 
-def dashboard(session: Session, *, actor: Actor, now: datetime, today: date) -> Dashboard:
+@dataclass(frozen=True)
+class Figures:
+    """The dashboard, and until when it holds as the clock moves on while the data stay as
+    they are: the due counts change only when ``now`` passes a deadline (a deadline equal to
+    ``now`` is not yet passed); every other figure depends on the data and the day only."""
+
+    dashboard: Dashboard
+    #: The first claim or verification deadline at or after ``now``: the figures hold for
+    #: every later ``now`` up to and including it (None: no deadline ahead).
+    holds_until: datetime | None
+
+
+def dashboard(session: Session, *, actor: Actor, now: datetime, today: date) -> Figures:
     scope = Scope.of(actor)
     statements = _statements(scope.branch_wide, session.get_bind().dialect.name)
     params: dict[str, Any] = {} if scope.branch_wide else {
@@ -304,6 +323,6 @@ def dashboard(session: Session, *, actor: Actor, now: datetime, today: date) -> 
     if not scope.branch_wide:
         params = scope.bound_params(subs)
     funnel, warnings = _funnel_and_warnings(session, statements, params)
-    return Dashboard(as_of=now, funnel=funnel,
-                     due=_due(session, statements, params, now, today, subs),
-                     open_warnings=warnings, monthly=_monthly(session, statements, params, today))
+    due, ahead = _due(session, statements, params, now, today, subs)
+    return Figures(Dashboard(as_of=now, funnel=funnel, due=due, open_warnings=warnings,
+                             monthly=_monthly(session, statements, params, today)), ahead)

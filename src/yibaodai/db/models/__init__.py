@@ -68,6 +68,7 @@ from yibaodai.db.models.platform import (
     WebSessionRow,
 )
 from yibaodai.db.models.runtime import (
+    DataChangeRow,
     FlowEventRow,
     JobLeaseRow,
     JobRunRow,
@@ -87,6 +88,7 @@ __all__ = [
     "CaseRow",
     "ChainCheckpointRow",
     "ChainLink",
+    "DataChangeRow",
     "DataQualityFlagRow",
     "DecisionRow",
     "ExternalFactRow",

@@ -56,3 +56,15 @@ class JobLeaseRow(Base):
     job: Mapped[str] = mapped_column(String(40), primary_key=True)
     holder: Mapped[str | None] = mapped_column(String(80))
     expires_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+
+class DataChangeRow(Base):
+    """A note that a statement changed one of the tables the cached reads are built from,
+    written by the database's own triggers (``db.changes``) in the changing transaction, so
+    it is visible exactly when the change is. Only inserted, never updated; ids only grow
+    (``AUTOINCREMENT`` on SQLite), and pruning inserts a marker row (``db.changes.prune``)."""
+
+    __tablename__ = "data_changes"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    table_name: Mapped[str] = mapped_column(String(63))

@@ -5,14 +5,18 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import structlog
 from fastapi.responses import Response
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from yibaodai.auth.roles import Actor
+from yibaodai.db import changes
 from yibaodai.db.models import CampaignRow, SubBranchRow, UserRow
 from yibaodai.marketing.campaigns import campaign_funnel, wan
 from yibaodai.reports.dashboard import Dashboard, dashboard
+from yibaodai.reports.dashboard_cache import Entry
 from yibaodai.reports.labels import (
     CASE_STATES,
     DISTRICTS,
@@ -27,11 +31,13 @@ from yibaodai.reports.labels import (
     Names,
 )
 from yibaodai.reports.scope import Scope
+from yibaodai.web.context import AppContext
 from yibaodai.web.deps import Ctx, CurrentActor, DbSession
 from yibaodai.web.routes import api_router
 from yibaodai.web.schemas import Link, Option, Out, send
 
 router = api_router("dashboard")
+log = structlog.get_logger(__name__)
 BRANCH = ("DL000", "大连分行", "Dalian Branch")
 
 
@@ -124,10 +130,34 @@ def running_campaigns(s: Session, *, actor: Actor, today: date) -> list[Campaign
 
 @router.get("/dashboard", response_model=DashboardOut)
 def get_dashboard(actor: CurrentActor, ctx: Ctx, s: DbSession) -> Response:
-    """The scope's funnel, due work, warnings, months, and the running campaigns' progress."""
-    base = dashboard(s, actor=actor, now=ctx.clock.now(), today=ctx.clock.today())
-    return send(DashboardOut(**dict(base), campaigns=running_campaigns(
-        s, actor=actor, today=ctx.clock.today())))
+    """The scope's funnel, due work, warnings, months, and the running campaigns' progress:
+    computed again only when the data, the day or a deadline passed made it differ
+    (``reports.dashboard_cache``)."""
+    now, today = ctx.clock.now(), ctx.clock.today()
+    scope = actor.sub_branch_scope()
+    seen = changes.version(s)  # before the figures: they are at least as new as it
+    kept: DashboardOut | None = ctx.dashboards.get(scope, version=seen, now=now, today=today)
+    if kept is not None:
+        return send(kept.model_copy(update={"as_of": now}))
+    figures = dashboard(s, actor=actor, now=now, today=today)
+    out = DashboardOut(**dict(figures.dashboard),
+                       campaigns=running_campaigns(s, actor=actor, today=today))
+    ctx.dashboards.put(scope, Entry(out, version=seen, today=today, computed_at=now,
+                                    holds_until=figures.holds_until))
+    if seen[0] > changes.PRUNE_ABOVE:
+        _prune_notes(ctx, seen)
+    return send(out)
+
+
+def _prune_notes(ctx: AppContext, seen: changes.Version) -> None:
+    """Keep the change notes few (``db.changes.version`` counts them): best effort, in its
+    own transaction; a failure only leaves them for the next time."""
+    try:
+        with ctx.db.unit_of_work() as w:
+            changes.prune(w, seen)
+            w.commit()
+    except SQLAlchemyError as exc:
+        log.warning("dashboard.prune_failed", error=str(exc))
 
 
 @router.get("/options")
