@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import Table, create_engine, event, func, select, text, update
 from sqlalchemy.sql.util import find_tables
 
@@ -214,4 +216,32 @@ def test_passing_a_deadline_recounts_the_due_work_with_no_data_changed(
     assert row["claims_overdue"]["count"] == before["claims_overdue"]["count"] + 1
     assert row["claims_due_today"]["count"] == before["claims_due_today"]["count"] - 1
     assert after == fresh(installation, w.users["sub_branch_manager"], clock)
+    w.close()
+
+
+def test_the_notes_are_pruned_by_the_dashboard_and_it_stays_exact(
+        bank_server: ServerThread, installation: Installation, clock: SimulatedClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above ``PRUNE_ABOVE`` notes, computing the dashboard prunes them in its own
+    transaction (no second transaction waiting for the first's lock on SQLite)."""
+    w = make_world(bank_server, installation, clock)
+    manager = w.clients["sub_branch_manager"]
+    monkeypatch.setattr(changes, "PRUNE_ABOVE", 3)
+
+    def notes() -> int:
+        with installation.bank.db.unit_of_work() as s:
+            return int(s.scalar(select(func.count()).select_from(DataChangeRow)) or 0)
+
+    assert notes() > 3
+    started = time.monotonic()
+    assert served(manager) == fresh(installation, w.users["sub_branch_manager"], clock)
+    assert notes() == 1  # the marker
+    for k in range(6):
+        with installation.bank.db.unit_of_work() as s:
+            s.execute(update(CaseRow).where(CaseRow.id == w.case_a.id)
+                      .values(credit_limit=CaseRow.credit_limit + 1))
+            s.commit()
+        assert served(manager) == fresh(installation, w.users["sub_branch_manager"], clock), k
+        assert notes() <= 5, k
+    assert time.monotonic() - started < 20  # no lock waited for its timeout
     w.close()

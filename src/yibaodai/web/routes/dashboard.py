@@ -32,7 +32,6 @@ from yibaodai.reports.labels import (
     Names,
 )
 from yibaodai.reports.scope import Scope
-from yibaodai.web.context import AppContext
 from yibaodai.web.deps import Ctx, CurrentActor, DbSession
 from yibaodai.web.routes import api_router
 from yibaodai.web.schemas import Link, Option, Out
@@ -146,7 +145,7 @@ def get_dashboard(actor: CurrentActor, ctx: Ctx, s: DbSession) -> Response:
         ctx.dashboards.put(scope, Entry(kept, version=seen, today=today, computed_at=now,
                                         holds_until=figures.holds_until))
         if seen[0] > changes.PRUNE_ABOVE:
-            _prune_notes(ctx, seen)
+            _prune_notes(s, seen)
     return _as_of(now, kept)
 
 
@@ -160,14 +159,16 @@ def _as_of(now: datetime, figures: bytes) -> Response:
                     media_type="application/json")
 
 
-def _prune_notes(ctx: AppContext, seen: changes.Version) -> None:
-    """Keep the change notes few (``db.changes.version`` counts them): best effort, in its
-    own transaction; a failure only leaves them for the next time."""
+def _prune_notes(s: Session, seen: changes.Version) -> None:
+    """Keep the change notes few (``db.changes.version`` counts them), in the request's own
+    transaction (on SQLite a second one would wait for this one's lock); best effort: a
+    failure only leaves them for the next time. The answer just kept was keyed before the
+    prune, so the next request computes once more."""
     try:
-        with ctx.db.unit_of_work() as w:
-            changes.prune(w, seen)
-            w.commit()
+        changes.prune(s, seen)
+        s.commit()
     except SQLAlchemyError as exc:
+        s.rollback()
         log.warning("dashboard.prune_failed", error=str(exc))
 
 
