@@ -135,8 +135,15 @@ def test_the_case_list_filters_sorts_pages_and_names_a_bad_filter(
     first = gm.get("/api/cases", params={"page_size": 1, "page": 2}).json()
     assert first["total"] == every["total"] and len(first["items"]) == 1
     assert first["items"][0]["id"] == every["items"][1]["id"]
+    # a page past the last has no row to carry the total: still the whole count
+    past = gm.get("/api/cases", params={"page_size": 200, "page": 2}).json()
+    assert past["total"] == every["total"] and past["items"] == []
     assert gm.get("/api/cases", params={"state": "claimed"}).json()["total"] == 0
+    due = {v: gm.get("/api/cases", params={"overdue": v}).json()["total"]
+           for v in ("true", "false")}
+    assert due["true"] + due["false"] == every["total"]
     # past the claim deadline every assigned case is overdue, and due today was yesterday
+    # (the same statement as before, the clock a parameter of it)
     clock.advance(timedelta(days=5))
     overdue = gm.get("/api/cases", params={"overdue": "true"}).json()
     assert overdue["total"] == every["total"] and all(c["overdue"] for c in overdue["items"])

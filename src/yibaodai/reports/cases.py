@@ -3,13 +3,14 @@ rows for the exports). The detail is in ``case_detail``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from yibaodai.auth.roles import Actor
@@ -154,42 +155,105 @@ def money(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
-def filtered_cases(scope: Scope, f: CaseFilters, now: datetime) -> Select[Any]:
-    manager = aliased(UserRow)
-    stmt = (select(CaseRow, InstitutionRow, SubBranchRow.name_zh, SubBranchRow.name_en,
-                   manager.display_name, segment_expr(), due_expr())
-            .join(InstitutionRow, InstitutionRow.fixmedins_code == CaseRow.fixmedins_code)
-            .join(SubBranchRow, SubBranchRow.code == CaseRow.sub_branch_code)
-            .outerjoin(manager, manager.id == CaseRow.client_manager_id))
-    stmt = scope.narrowed(f.sub_branch).cases(stmt)
+#: The client manager of a case (outer-joined: a case may have none yet).
+_MANAGER = aliased(UserRow, name="manager")
+
+#: What the list shows of each case, named as ``CaseListItem``'s fields and as the case's and
+#: the institution's attributes: the columns read, not the two full rows. The list and the
+#: exports read many rows, and ORM entities for them cost more Python than the round trip.
+_LIST_COLUMNS = (
+    CaseRow.id, CaseRow.fixmedins_code, InstitutionRow.fixmedins_name, InstitutionRow.uscc,
+    InstitutionRow.area_code, CaseRow.sub_branch_code,
+    SubBranchRow.name_zh.label("sub_branch_name_zh"),
+    SubBranchRow.name_en.label("sub_branch_name_en"),
+    CaseRow.client_manager_id, _MANAGER.display_name.label("client_manager_name"),
+    CaseRow.state, CaseRow.credit_limit, CaseRow.assigned_at, CaseRow.claim_deadline,
+    CaseRow.claimed_at, CaseRow.verification_deadline, CaseRow.loan_status, CaseRow.loan_drawn,
+    CaseRow.loan_balance, CaseRow.overdue_days,
+    segment_expr().label("institution_type"), due_expr().label("due_at"))
+
+
+def _params(f: CaseFilters, now: datetime) -> dict[str, Any]:
+    """The filters that are set, as the values of ``_filtered``'s bound parameters."""
+    params: dict[str, Any] = {}
     if f.state:
-        stmt = stmt.where(CaseRow.state.in_(_comma_list(f.state, CASE_STATES, "state")))
+        params["states"] = _comma_list(f.state, CASE_STATES, "state")
     if f.stage:
-        stmt = stmt.where(CaseRow.state.in_(STAGE_STATES[f.stage]))
+        params["stage_states"] = list(STAGE_STATES[f.stage])
     if f.client_manager is not None:
-        stmt = stmt.where(CaseRow.client_manager_id == f.client_manager)
+        params["client_manager"] = f.client_manager
     if f.district:
-        stmt = stmt.where(InstitutionRow.area_code == f.district)
+        params["district"] = f.district
     if f.institution_type:
-        stmt = stmt.where(segment_expr() == f.institution_type)
-    due = due_expr()
+        params["institution_type"] = f.institution_type
     if f.due_from:
-        stmt = stmt.where(due >= day_start(f.due_from))
+        params["due_from"] = day_start(f.due_from)
     if f.due_to:
-        stmt = stmt.where(due < day_start(f.due_to + timedelta(days=1)))
+        params["due_before"] = day_start(f.due_to + timedelta(days=1))
     if f.overdue is not None:
-        stmt = stmt.where(due < now if f.overdue else or_(due.is_(None), due >= now))
+        params["now"] = now
     if f.assigned_from:
-        stmt = stmt.where(CaseRow.assigned_at >= day_start(f.assigned_from))
+        params["assigned_from"] = day_start(f.assigned_from)
     if f.assigned_to:
-        stmt = stmt.where(CaseRow.assigned_at < day_start(f.assigned_to + timedelta(days=1)))
+        params["assigned_before"] = day_start(f.assigned_to + timedelta(days=1))
     if f.q:
-        text = f.q.strip()
-        like = like_escaped(text)
-        stmt = stmt.where(or_(InstitutionRow.fixmedins_name.like(f"%{like}%", escape="\\"),
-                              CaseRow.fixmedins_code.like(f"{like.upper()}%", escape="\\"),
-                              InstitutionRow.uscc.like(f"{like.upper()}%", escape="\\")))
+        like = like_escaped(f.q.strip())
+        params["q_name"] = f"%{like}%"
+        params["q_code"] = f"{like.upper()}%"
+    return params
+
+
+def _filtered(scope: Scope, bound: Collection[str], overdue: bool | None,
+              *columns: Any) -> Select[Any]:
+    """``columns`` of the cases in ``scope`` (with their institution, sub-branch and client
+    manager) that match the filters whose parameters are ``bound`` (``_params``' names);
+    ``overdue``: the overdue filter's direction. The filters' values are bound parameters, so
+    the statement depends only on which filters are set: the list builds it once for each
+    such shape, and SQLAlchemy keys a statement it has seen for its cache only once."""
+    stmt = scope.cases(
+        select(*columns)
+        .join(InstitutionRow, InstitutionRow.fixmedins_code == CaseRow.fixmedins_code)
+        .join(SubBranchRow, SubBranchRow.code == CaseRow.sub_branch_code)
+        .outerjoin(_MANAGER, _MANAGER.id == CaseRow.client_manager_id))
+    if "states" in bound:
+        stmt = stmt.where(CaseRow.state.in_(bindparam("states", expanding=True)))
+    if "stage_states" in bound:
+        stmt = stmt.where(CaseRow.state.in_(bindparam("stage_states", expanding=True)))
+    if "client_manager" in bound:
+        stmt = stmt.where(CaseRow.client_manager_id == bindparam("client_manager"))
+    if "district" in bound:
+        stmt = stmt.where(InstitutionRow.area_code == bindparam("district"))
+    if "institution_type" in bound:
+        stmt = stmt.where(segment_expr() == bindparam("institution_type"))
+    due = due_expr()
+    if "due_from" in bound:
+        stmt = stmt.where(due >= bindparam("due_from"))
+    if "due_before" in bound:
+        stmt = stmt.where(due < bindparam("due_before"))
+    if overdue is not None:
+        now: ColumnElement[datetime] = bindparam("now")
+        stmt = stmt.where(due < now if overdue else or_(due.is_(None), due >= now))
+    if "assigned_from" in bound:
+        stmt = stmt.where(CaseRow.assigned_at >= bindparam("assigned_from"))
+    if "assigned_before" in bound:
+        stmt = stmt.where(CaseRow.assigned_at < bindparam("assigned_before"))
+    if "q_name" in bound:
+        stmt = stmt.where(or_(
+            InstitutionRow.fixmedins_name.like(bindparam("q_name"), escape="\\"),
+            CaseRow.fixmedins_code.like(bindparam("q_code"), escape="\\"),
+            InstitutionRow.uscc.like(bindparam("q_code"), escape="\\")))
     return stmt
+
+
+def filtered_cases(scope: Scope, f: CaseFilters, now: datetime) -> Select[Any]:
+    """The cases in the scope that match the filters, as (case, institution, sub-branch
+    names, client manager's name, segment, due) for ``case_item``, the filters' values
+    bound: ready to execute."""
+    params = _params(f, now)
+    stmt = _filtered(scope.narrowed(f.sub_branch), params, f.overdue, CaseRow, InstitutionRow,
+                     SubBranchRow.name_zh, SubBranchRow.name_en, _MANAGER.display_name,
+                     segment_expr(), due_expr())
+    return stmt.params(params) if params else stmt
 
 
 def _ordered(stmt: Select[Any], sort: str) -> Select[Any]:
@@ -199,8 +263,10 @@ def _ordered(stmt: Select[Any], sort: str) -> Select[Any]:
     return stmt.order_by(order.nulls_last(), tiebreak)
 
 
-def case_item(row: Any, now: datetime) -> CaseListItem:
-    c, i, sub_zh, sub_en, manager_name, segment, due = row
+def _item(c: Any, i: Any, sub_zh: str, sub_en: str, manager_name: str | None,
+          segment: str, due: datetime | None, now: datetime) -> CaseListItem:
+    """The list's item of case ``c`` of institution ``i`` (entities, or one row of the
+    list's columns standing for both)."""
     district_zh, district_en = name(DISTRICTS, i.area_code)
     type_zh, type_en = name(INSTITUTION_TYPES, segment)
     state_zh, state_en = name(CASE_STATES, c.state)
@@ -219,21 +285,58 @@ def case_item(row: Any, now: datetime) -> CaseListItem:
         overdue_days=c.overdue_days)
 
 
+def case_item(row: Any, now: datetime) -> CaseListItem:
+    """The item of a row of ``filtered_cases``."""
+    c, i, sub_zh, sub_en, manager_name, segment, due = row
+    return _item(c, i, sub_zh, sub_en, manager_name, segment, due, now)
+
+
+def _listed_item(r: Row[Any], now: datetime) -> CaseListItem:
+    """The item of a row of ``_LIST_COLUMNS``."""
+    return _item(r, r, r.sub_branch_name_zh, r.sub_branch_name_en, r.client_manager_name,
+                 r.institution_type, r.due_at, now)
+
+
+@lru_cache(maxsize=256)
+def _page_statement(scope: Scope, bound: frozenset[str], overdue: bool | None,
+                    sort: str) -> Select[Any]:
+    """One page of the list (``limit`` and ``offset`` bound), each row with the number of
+    all matching rows (a window count: no second statement for the total)."""
+    return (_ordered(_filtered(scope, bound, overdue, *_LIST_COLUMNS,
+                               func.count().over().label("total")), sort)
+            .limit(bindparam("limit")).offset(bindparam("offset")))
+
+
+@lru_cache(maxsize=64)
+def _count_statement(scope: Scope, bound: frozenset[str],
+                     overdue: bool | None) -> Select[Any]:
+    """The number of matching cases, for a page past the last (it has no row to carry it)."""
+    return select(func.count()).select_from(
+        _filtered(scope, bound, overdue, CaseRow.id).subquery())
+
+
 def case_page(session: Session, *, actor: Actor, filters: CaseFilters, now: datetime,
               page: int, page_size: int) -> tuple[list[CaseListItem], int]:
-    stmt = filtered_cases(Scope.of(actor), filters, now)
-    total = session.scalar(select(func.count()).select_from(
-        stmt.with_only_columns(CaseRow.id).order_by(None).subquery())) or 0
-    rows = session.execute(_ordered(stmt, filters.sort).limit(page_size)
-                           .offset((page - 1) * page_size)).all()
-    return [case_item(r, now) for r in rows], int(total)
+    scope = Scope.of(actor).narrowed(filters.sub_branch)
+    params = _params(filters, now)
+    shape = (scope, frozenset(params), filters.overdue)
+    rows = session.execute(_page_statement(*shape, filters.sort),
+                           {**params, "limit": page_size,
+                            "offset": (page - 1) * page_size}).all()
+    if rows:
+        total = rows[0].total
+    elif page > 1:
+        total = session.execute(_count_statement(*shape), params).scalar_one()
+    else:
+        total = 0
+    return [_listed_item(r, now) for r in rows], int(total)
 
 
 def case_rows(session: Session, *, actor: Actor, filters: CaseFilters,
               now: datetime) -> Iterator[CaseListItem]:
     """Every matching case, in order (the exports), fetched in chunks."""
-    stmt = _ordered(filtered_cases(Scope.of(actor), filters, now), filters.sort)
-    for row in session.execute(stmt.execution_options(yield_per=500)):
-        yield case_item(row, now)
-
-
+    params = _params(filters, now)
+    stmt = _ordered(_filtered(Scope.of(actor).narrowed(filters.sub_branch), params,
+                              filters.overdue, *_LIST_COLUMNS), filters.sort)
+    for row in session.execute(stmt.execution_options(yield_per=500), params):
+        yield _listed_item(row, now)
