@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Row, Select, bindparam, exists, select
 from sqlalchemy.orm import Session
 
-from yibaodai.audit.log import record as audit
+from yibaodai.audit.log import record_direct
 from yibaodai.auth.roles import Actor
 from yibaodai.cases.attachments import attach_refusal
 from yibaodai.cases.overrides import override_refusal
@@ -245,9 +245,11 @@ def unmasked_fields(inst: InstitutionRow, *, actor: Actor, rules: MaskingRules) 
 
 def audit_personal_view(session: Session, *, actor: Actor, target: str, fields: list[str],
                         now: datetime) -> None:
+    """The audit row of a view of personal data (``fields``: those seen whole), if any. Its
+    row is not read back, so it is inserted directly (``audit.log.record_direct``)."""
     if fields:
-        audit(session, at=now, actor=actor.username, action="personal_data.view",
-              target=target, details={"fields": fields})
+        record_direct(session, at=now, actor=actor.username, action="personal_data.view",
+                      target=target, details={"fields": fields})
 
 
 def _found(details: dict[str, Any], masked: frozenset[str]) -> dict[str, list[OnSiteFinding]]:
