@@ -13,11 +13,19 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from yibaodai.audit.chain import GENESIS, Chain, append, legacy_sm3, utc_iso, walk
+from yibaodai.audit.chain import (
+    GENESIS,
+    Chain,
+    append,
+    append_direct,
+    legacy_sm3,
+    utc_iso,
+    walk,
+)
 from yibaodai.audit.keys import session_chain_keys
 from yibaodai.db.models import AuditRow
 
-__all__ = ["AUDIT", "GENESIS", "chain_hash", "record", "verify_chain"]
+__all__ = ["AUDIT", "GENESIS", "chain_hash", "record", "record_direct", "verify_chain"]
 
 
 def chain_hash(prev_hash: str, content: dict[str, Any]) -> str:
@@ -45,6 +53,17 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> AuditRow:
     return append(session, AUDIT, AuditRow(at=at, actor=actor, action=action, target=target,
+                                           details=details or {}))
+
+
+def record_direct(
+    session: Session, *, at: datetime, actor: str, action: str, target: str,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """:func:`record` when the caller needs nothing of the row back: the same row, chain and
+    lock, inserted without the session's flush (``audit.chain.append_direct``). The pages
+    that audit each view of personal data use it: the flush was most of their append."""
+    append_direct(session, AUDIT, AuditRow(at=at, actor=actor, action=action, target=target,
                                            details=details or {}))
 
 

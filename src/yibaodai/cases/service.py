@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from yibaodai.audit.log import record as audit
@@ -115,11 +115,16 @@ def _step_actor(session: Session, case: CaseRow, command: Command) -> int | None
         .order_by(CaseEventRow.id.desc()).limit(1)).first()
 
 
+#: A sub-branch's (``code``, bound at execution) active department managers; built once, as
+#: the case page asks it on every view of a case awaiting confirmation.
+_CONFIRMERS = select(UserRow.id).where(UserRow.sub_branch_code == bindparam("code"),
+                                       UserRow.active.is_(True),
+                                       UserRow.role == Role.SUB_BRANCH_MANAGER.value)
+
+
 def sub_branch_confirmers(session: Session, sub_branch_code: str) -> frozenset[int]:
     """The active department managers of a sub-branch: who may confirm its cases."""
-    return frozenset(session.scalars(select(UserRow.id).where(
-        UserRow.sub_branch_code == sub_branch_code, UserRow.active.is_(True),
-        UserRow.role == Role.SUB_BRANCH_MANAGER.value)).all())
+    return frozenset(session.scalars(_CONFIRMERS, {"code": sub_branch_code}).all())
 
 
 def confirm_refusal(session: Session, actor: Actor, case: CaseRow,

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from yibaodai.db.models import CaseEventRow, CaseRow, DecisionRow, InstitutionRow
+from yibaodai.db.models import CaseEventRow, CaseRow, InstitutionRow
 from yibaodai.domain.verification import FIELDS, compare, mismatches
 from yibaodai.errors import FieldError, ValidationFailed
 
@@ -62,13 +62,36 @@ def outstanding_mismatches(session: Session, case: CaseRow) -> list[str]:
     return mismatches_after(latest)
 
 
-def outstanding_in(events: list[CaseEventRow]) -> list[str]:
+class EventRead(Protocol):
+    """What the refusals read of a case event: a ``CaseEventRow``, or a page's row of its
+    columns (``reports.case_detail`` reads only those it shows)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def event(self) -> str: ...
+    @property
+    def actor_id(self) -> int | None: ...
+    @property
+    def details(self) -> dict[str, Any]: ...
+
+
+class DecisionRead(Protocol):
+    """What the refusals read of the latest decision: a ``DecisionRow``, or a page's row."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def result(self) -> str: ...
+
+
+def outstanding_in(events: Sequence[EventRead]) -> list[str]:
     """``outstanding_mismatches`` from the case's events already read (any order)."""
     relevant = [e for e in events if e.event in MISMATCH_EVENTS]
     return mismatches_after(max(relevant, key=lambda e: e.id) if relevant else None)
 
 
-def mismatches_after(latest: CaseEventRow | None) -> list[str]:
+def mismatches_after(latest: EventRead | None) -> list[str]:
     if latest is None or latest.event == OVERRIDE_EVENT:
         return []
     return [str(f) for f in latest.details.get("mismatches", [])]
@@ -81,8 +104,8 @@ class CaseRead:
     ``cases.overrides.override_refusal``) take it so that the case page, which shows both,
     does not ask the database for them again to decide its buttons."""
 
-    events: Sequence[CaseEventRow]
-    latest: DecisionRow
+    events: Sequence[EventRead]
+    latest: DecisionRead
 
     def last_actor(self, event: str) -> int | None:
         """Who last performed ``event`` (its latest by id, as the query in the service
@@ -91,4 +114,4 @@ class CaseRead:
         return max(done, key=lambda e: e.id).actor_id if done else None
 
     def mismatches(self) -> list[str]:
-        return outstanding_in(list(self.events))
+        return outstanding_in(self.events)
