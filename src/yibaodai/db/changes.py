@@ -36,7 +36,8 @@ TRACKED_TABLES: tuple[str, ...] = (
     "institutions", "outreach_events", "prospects", "sub_branches", "warnings")
 _FUNCTION = "yibaodai_note_change"
 PRUNE_MARKER = "(pruned)"
-#: ``version`` counts the visible notes: above this many, the reader prunes them first.
+#: ``version`` counts the visible notes: above this many, the dashboard prunes them once it
+#: has computed its answer (``web.routes.dashboard``).
 PRUNE_ABOVE = 2000
 
 
