@@ -386,7 +386,9 @@ export interface paths {
         };
         /**
          * Get Dashboard
-         * @description The scope's funnel, due work, warnings, months, and the running campaigns' progress.
+         * @description The scope's funnel, due work, warnings, months, and the running campaigns' progress:
+         *     computed again only when the data, the day or a deadline passed made it differ
+         *     (``reports.dashboard_cache``).
          */
         get: operations["get_dashboard_api_dashboard_get"];
         put?: never;
