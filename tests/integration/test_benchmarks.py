@@ -77,6 +77,10 @@ def test_platform_benchmark_loads_the_data_and_serves_every_page(tmp_path: Path)
             "dashboard", "case list (filtered)", "case detail", "institution view"}
         assert all(p["requests"] > 0 and p["failures"] == 0 for p in report["pages"])
         assert report["trivial"]["requests"] > 0
+        # percentiles of each request's own time, locust's rounded p95 kept beside them
+        for row in (report["trivial"], *report["pages"]):
+            assert row["median_ms"] <= row["p95_ms"] <= row["p99_ms"], row
+            assert abs(row["p95_ms"] - row["p95_ms_locust"]) <= max(3.0, row["p95_ms"]), row
         # the warm-up's requests are reported apart, not in the measured numbers
         assert report["warmup_s"] == 2 and sum(w["requests"] for w in report["warmup"].values())
         text_out = out.read_text(encoding="utf-8")

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from yibaodai.audit.keys import ChainKeys, session_chain_keys
 from yibaodai.db.locks import locked_tail
 from yibaodai.db.models import ChainLink
+from yibaodai.db.session import execute_and_commit
 
 GENESIS = "0" * 64
 KEYED = "hmac-sm3"
@@ -113,21 +114,30 @@ def append(session: Session, chain: Chain[R], row: R) -> R:
 
 @cache
 def _insert(model: type[ChainLink]) -> Insert:
-    """The Core INSERT into a chained table (built once per table; the values are bound)."""
-    return insert(cast(Table, model.__table__))
+    """The Core INSERT into a chained table (built once per table; the values are bound).
+    Inline: nothing is read back (no RETURNING of the id), so it can also be pipelined."""
+    return insert(cast(Table, model.__table__)).inline()
 
 
-def append_direct(session: Session, chain: Chain[R], row: R) -> None:
+def append_direct(session: Session, chain: Chain[R], row: R, *, commit: bool = False) -> None:
     """:func:`append` for a row nobody reads back in the transaction: the same lock, link
     and row, written by one Core INSERT of the attributes set on ``row`` (which stays out of
     the session, its id unset) instead of the session's flush. The flush's unit of work for
     one new row cost more Python than the lock, the link and the INSERT together (py-spy:
-    the personal-data view's audit row, on the case page and the institution view)."""
+    the personal-data view's audit row, on the case page and the institution view).
+
+    ``commit``: the caller's unit of work ends with this row (a page whose reads are done,
+    and whose view must be on record before it is answered). On PostgreSQL the INSERT and
+    the COMMIT then go in one round trip (``db.session.execute_and_commit``), so the chain's
+    lock is held for one round trip after the tail is read instead of two."""
     _link(session, chain, row)
     state = inspect(row)
     values = {prop.columns[0].key: state.dict[prop.key]
               for prop in state.mapper.column_attrs if prop.key in state.dict}
-    session.execute(_insert(chain.model), values)
+    if commit:
+        execute_and_commit(session, _insert(chain.model), values)
+    else:
+        session.execute(_insert(chain.model), values)
 
 
 @dataclass(frozen=True)

@@ -58,13 +58,15 @@ def record(
 
 def record_direct(
     session: Session, *, at: datetime, actor: str, action: str, target: str,
-    details: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None, commit: bool = False,
 ) -> None:
     """:func:`record` when the caller needs nothing of the row back: the same row, chain and
     lock, inserted without the session's flush (``audit.chain.append_direct``). The pages
-    that audit each view of personal data use it: the flush was most of their append."""
+    that audit each view of personal data use it: the flush was most of their append.
+    ``commit``: the unit of work ends with this row (its INSERT and COMMIT in one round
+    trip on PostgreSQL)."""
     append_direct(session, AUDIT, AuditRow(at=at, actor=actor, action=action, target=target,
-                                           details=details or {}))
+                                           details=details or {}), commit=commit)
 
 
 def verify_chain(session: Session) -> int | None:

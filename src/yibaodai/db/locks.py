@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from psycopg.pq import TransactionStatus
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -25,13 +28,20 @@ def locked_tail(session: Session, table: str) -> str | None:
     lock is held until the caller commits, and every round trip made while holding it (with
     the wait for the interpreter lock when the answer comes back) is a wait for every other
     appender; the audit append of each personal-data view is on the platform's busiest pages.
+    On a read session's connection (``Database.read_unit_of_work``, no transaction yet) the
+    same round trip opens the transaction the lock is held in.
     """
     newest = f"SELECT record_hash FROM {table} ORDER BY id DESC LIMIT 1"
     if session.get_bind().dialect.name != "postgresql":
         return session.execute(text(newest)).scalar()
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    driver: Any = session.connection().connection.driver_connection
+    begin = ("BEGIN; " if driver.autocommit
+             and driver.info.transaction_status == TransactionStatus.IDLE else "")
+    cursor = driver.cursor()
     try:
-        cursor.execute(f"{_lock(table)}; {newest}")
+        cursor.execute(f"{begin}{_lock(table)}; {newest}")
+        if begin:
+            cursor.nextset()
         cursor.nextset()
         row = cursor.fetchone()
     finally:

@@ -3,14 +3,18 @@ rolls back unless told to commit, so a crash mid-step leaves nothing half-writte
 
 from __future__ import annotations
 
+import re
 import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import DisconnectionError
+import psycopg
+from psycopg import ServerCursor
+from psycopg.pq import TransactionStatus
+from sqlalchemy import Engine, Executable, create_engine, event
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from yibaodai.errors import ConfigurationError
@@ -51,7 +55,37 @@ def make_engine(url: str) -> Engine:
         return engine
     engine = create_engine(url, pool_size=10, max_overflow=10)
     event.listen(engine, "checkout", _refuse_if_closed_by_server)
+    event.listen(engine, "before_cursor_execute", _open_transaction_before_a_write)
     return engine
+
+
+#: What a statement that changes data or takes a lock begins with (after comments and
+#: blanks), and the clauses that make a SELECT lock rows.
+_WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|MERGE|LOCK|WITH\b.*\b(INSERT|UPDATE|DELETE)\b)",
+                     re.IGNORECASE | re.DOTALL)
+_LOCKING_SELECT = re.compile(r"\bFOR\s+(NO\s+KEY\s+)?(UPDATE|SHARE)\b", re.IGNORECASE)
+
+
+def writes(statement: str) -> bool:
+    """Whether ``statement`` changes data or takes a lock, so it must run inside the
+    transaction the rest of the unit of work commits with (a read session's first one
+    opens it: :func:`_open_transaction_before_a_write`). Read from the text, so it errs on
+    the safe side: a literal that looks like a locking clause costs one needless BEGIN."""
+    return bool(_WRITES.match(statement) or _LOCKING_SELECT.search(statement))
+
+
+def _open_transaction_before_a_write(conn: Any, cursor: Any, statement: str, _params: Any,
+                                     _context: Any, _executemany: bool) -> None:
+    """On a read session's connection (psycopg in autocommit: ``Database.read_unit_of_work``)
+    the first statement that writes or locks opens the transaction first; from then on the
+    unit of work is an ordinary one, ended by its ``commit()`` or its rollback. Statements
+    before it were reads, each with its own snapshot, as in any READ COMMITTED transaction.
+    A streamed read (a server-side cursor: the exports) needs a transaction too.
+    """
+    driver = cursor.connection
+    if driver.autocommit and driver.info.transaction_status == TransactionStatus.IDLE and (
+            writes(statement) or isinstance(cursor, ServerCursor)):
+        driver.execute("BEGIN")
 
 
 def _refuse_if_closed_by_server(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
@@ -71,6 +105,30 @@ def _refuse_if_closed_by_server(dbapi_conn: Any, _record: Any, _proxy: Any) -> N
         raise DisconnectionError("the server ended this connection")
 
 
+def execute_and_commit(session: Session, statement: Executable,
+                       values: dict[str, Any]) -> None:
+    """Execute ``statement`` (one that returns no rows) and commit the session. On
+    PostgreSQL both go in one round trip: psycopg's pipeline sends the statement and the
+    COMMIT together and reads both answers (or the error) at its end. Why: the audit row of
+    a personal-data view is the last statement of its page, made under the chain's lock,
+    and every round trip under that lock is a wait for every other viewer. An error rolls
+    everything back and is raised as SQLAlchemy's, as from ``session.execute``."""
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(statement, values)
+        session.commit()
+        return
+    session.flush()  # anything the session still holds goes into this transaction too
+    driver: Any = session.connection().connection.driver_connection
+    try:
+        with driver.pipeline():
+            session.execute(statement, values)
+            driver.execute("COMMIT")
+    except psycopg.Error as exc:
+        session.rollback()
+        raise DBAPIError.instance(None, None, exc, psycopg.Error) from exc
+    session.commit()  # the session's side of the transaction the COMMIT just ended
+
+
 class Database:
     """One database and the bank's chain keys its hash-chained tables are linked with
     (``audit.chain``; its sessions carry the database in ``session.info["database"]``)."""
@@ -81,6 +139,10 @@ class Database:
         self._chain_keys = chain_keys
         self._sessions = sessionmaker(self.engine, expire_on_commit=False,
                                       info={"database": self})
+        reads = (self.engine.execution_options(isolation_level="AUTOCOMMIT")
+                 if self.engine.dialect.name == "postgresql" else self.engine)
+        self._read_sessions = sessionmaker(reads, expire_on_commit=False,
+                                           info={"database": self})
 
     @property
     def chain_keys(self) -> ChainKeys:
@@ -98,6 +160,22 @@ class Database:
     def unit_of_work(self) -> Iterator[Session]:
         """A session whose work is committed only by an explicit ``session.commit()``."""
         session = self._sessions()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    @contextmanager
+    def read_unit_of_work(self) -> Iterator[Session]:
+        """A unit of work that mostly reads (the API's GET requests): the same as
+        :meth:`unit_of_work` to its callers, but on PostgreSQL no transaction is opened until
+        its first write or lock. Why: psycopg opens a transaction with a BEGIN of its own,
+        one round trip, and ends it with another; under load every round trip also waits
+        again for the interpreter lock. A read-only page saves both; a page that writes (the
+        audit row of a personal-data view) opens its transaction at that write, and its
+        ``commit()`` ends it. On SQLite this is :meth:`unit_of_work` (BEGIN IMMEDIATE)."""
+        session = self._read_sessions()
         try:
             yield session
         finally:

@@ -255,11 +255,15 @@ def unmasked_fields(inst: InstitutionRow, *, actor: Actor, rules: MaskingRules) 
 
 def audit_personal_view(session: Session, *, actor: Actor, target: str, fields: list[str],
                         now: datetime) -> None:
-    """The audit row of a view of personal data (``fields``: those seen whole), if any. Its
-    row is not read back, so it is inserted directly (``audit.log.record_direct``)."""
+    """The audit row of a view of personal data (``fields``: those seen whole), if any, and
+    the end of the unit of work: called once the page's reads are done, it commits, so the
+    view is on record before the page is answered. The row is not read back, so it is
+    inserted directly, and with its COMMIT (``audit.log.record_direct``)."""
     if fields:
         record_direct(session, at=now, actor=actor.username, action="personal_data.view",
-                      target=target, details={"fields": fields})
+                      target=target, details={"fields": fields}, commit=True)
+    else:
+        session.commit()
 
 
 def _found(details: dict[str, Any], masked: frozenset[str]) -> dict[str, list[OnSiteFinding]]:
@@ -366,7 +370,8 @@ def _scoped_case(session: Session, actor: Actor, case_id: int) -> Row[Any]:
 
 def case_detail(session: Session, *, actor: Actor, case_id: int, rules: MaskingRules,
                 now: datetime) -> CaseDetail:
-    """Everything the case page shows; unknown and out-of-scope ids raise NotFound."""
+    """Everything the case page shows; unknown and out-of-scope ids raise NotFound. Ends the
+    unit of work: the view's audit row is committed before the page is answered."""
     row = _scoped_case(session, actor, case_id)
     case_row: CaseRow = row[0]
     item = case_item(row[:-2], now)
@@ -420,8 +425,8 @@ def case_detail(session: Session, *, actor: Actor, case_id: int, rules: MaskingR
             override=override_refusal(session, actor, case_row, read) is None,
             reassign=reassign_allowed(actor, case_row),
             attach=attach_refusal(actor, case_row) is None))
-    # last, once every read is done: the audit append locks the audit chain until the
-    # caller commits, and every other viewer of personal data waits on that lock
+    # last, once every read is done: the audit append locks the audit chain until it
+    # commits, and every other viewer of personal data waits on that lock
     audit_personal_view(session, actor=actor, target=f"case:{case_row.id}", fields=whole,
                         now=now)
     return detail

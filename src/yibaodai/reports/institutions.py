@@ -1,7 +1,7 @@
 """The institution view for department managers and above: monthly settlement income with its
 12-month mean and the fund mix, the trend (the reference feature definitions of
 ``features.settlement``), the bureau's events, fund disbursements, reconciliation flags, and
-the institution's cases and decisions. Scoped through ``Scope.visible_institution``."""
+the institution's cases and decisions. Scoped through ``Scope.visible_institution_with``."""
 
 from __future__ import annotations
 
@@ -175,10 +175,11 @@ class BureauRecords:
 
 
 _E, _D, _F = InstitutionEventRow, FundDisbursementRow, DataQualityFlagRow
-#: Which of the bureau's three kinds of record an institution (``code``) has at all.
-_HAS_RECORDS = select(exists().where(_E.fixmedins_code == bindparam("code")),
-                      exists().where(_D.fixmedins_code == bindparam("code")),
-                      exists().where(_F.fixmedins_code == bindparam("code")))
+#: Which of the bureau's three kinds of record an institution (``code``) has at all: asked
+#: with the institution itself (``Scope.visible_institution_with``).
+HAS_RECORDS = (exists().where(_E.fixmedins_code == bindparam("code")).label("has_events"),
+               exists().where(_D.fixmedins_code == bindparam("code")).label("has_disbursements"),
+               exists().where(_F.fixmedins_code == bindparam("code")).label("has_flags"))
 #: Each kind newest first, 200 at most, only the columns the view prints.
 _EVENTS = (select(_E.evt_date, _E.evt_type, _E.evt_desc, _E.evt_amt)
            .where(_E.fixmedins_code == bindparam("code"))
@@ -191,11 +192,11 @@ _FLAGS = (select(_F.id, _F.kind, _F.period_begin, _F.period_end, _F.details, _F.
           .where(_F.fixmedins_code == bindparam("code")).order_by(_F.id.desc()).limit(200))
 
 
-def bureau_records(session: Session, code: str) -> BureauRecords:
-    """Which of the three kinds the institution has at all, asked in one round trip, then
-    only those read (most institutions have none: one statement instead of three)."""
+def bureau_records(session: Session, code: str, *, has_events: bool, has_disbursements: bool,
+                   has_flags: bool) -> BureauRecords:
+    """Only the kinds the institution has at all are read (``HAS_RECORDS``: most
+    institutions have none, so no statement instead of three)."""
     at = {"code": code}
-    has_events, has_disbursements, has_flags = session.execute(_HAS_RECORDS, at).one()
     return BureauRecords(
         events=list(session.execute(_EVENTS, at).all()) if has_events else [],
         disbursements=list(session.execute(_DISBURSEMENTS, at).all())
@@ -255,7 +256,9 @@ def _decisions(session: Session, code: str) -> list[DecisionBrief]:
 
 def institution_view(session: Session, *, actor: Actor, code: str, months: int, today: date,
                      rules: MaskingRules, now: datetime) -> InstitutionView:
-    inst = Scope.of(actor).visible_institution(session, code)
+    """Everything the institution view shows; unknown and out-of-scope codes raise NotFound.
+    Ends the unit of work: the view's audit row is committed before the page is answered."""
+    inst, *has = Scope.of(actor).visible_institution_with(session, code, HAS_RECORDS)
     # 11 more months for the first rolling mean; at least the 27 the trend features read
     window = previous_months(today, max(months + 11, TREND_MONTHS))
     totals = monthly_totals(session, code, since=date.fromisoformat(window[0] + "-01"),
@@ -263,7 +266,8 @@ def institution_view(session: Session, *, actor: Actor, code: str, months: int, 
     features = settlement_features([totals[m].as_daily() for m in window[-TREND_MONTHS:]
                                     if m in totals], as_of=today)
     fund = [totals[m].fund_pay if m in totals else ZERO for m in window]
-    bureau = bureau_records(session, code)
+    bureau = bureau_records(session, code, has_events=has[0], has_disbursements=has[1],
+                            has_flags=has[2])
     view = InstitutionView(
         institution=institution_out(inst, actor=actor, rules=rules, segment=segment_of(inst)),
         months=_months(totals, window, fund, months), mean_12m=f"{_mean(fund[-12:]):.2f}",
@@ -278,7 +282,7 @@ def institution_view(session: Session, *, actor: Actor, code: str, months: int, 
                                        setlym=d.setlym) for d in bureau.disbursements],
         reconciliation_flags=[FlagOut.model_validate(f) for f in bureau.flags],
         cases=_cases(session, actor, code), decisions=_decisions(session, code))
-    # last, once every read is done: the append holds the audit chain's lock until commit
+    # last, once every read is done: the append holds the audit chain's lock until it commits
     audit_personal_view(session, actor=actor, target=f"institution:{code}",
                         fields=unmasked_fields(inst, actor=actor, rules=rules), now=now)
     return view

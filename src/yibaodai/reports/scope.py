@@ -6,11 +6,13 @@ answers 404 like one that does not exist."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    Row,
     Select,
     and_,
     bindparam,
@@ -91,17 +93,31 @@ class Scope:
     def visible_institution(self, session: Session, code: str) -> InstitutionRow:
         """An institution the scope covers through one of its cases (branch roles: any
         institution). Unknown and out-of-scope codes alike raise NotFound."""
-        if self.branch_wide:
-            inst = session.get(InstitutionRow, code)
-        else:  # the institution and the case that puts it in scope: one round trip
-            inst = session.scalars(select(InstitutionRow).where(
-                InstitutionRow.fixmedins_code == code,
-                select(CaseRow.id).where(
-                    CaseRow.fixmedins_code == code,
-                    self.sub_branch_clause(CaseRow.sub_branch_code)).exists())).first()
-        if inst is None:
-            raise NotFound("机构不存在", "institution not found", code="institution_not_found")
+        inst: InstitutionRow = self.visible_institution_with(session, code)[0]
         return inst
+
+    def visible_institution_with(self, session: Session, code: str,
+                                 also: tuple[ColumnElement[Any], ...] = ()) -> Row[Any]:
+        """:meth:`visible_institution` and the columns ``also`` (module constants that may
+        use the bound ``code``) in the same statement: the institution view asks which of the
+        bureau's records exist with it, one round trip instead of two."""
+        row = session.execute(_visible_institution(self, also), {"code": code}).first()
+        if row is None:
+            raise NotFound("机构不存在", "institution not found", code="institution_not_found")
+        return row
+
+
+@lru_cache(maxsize=256)
+def _visible_institution(scope: Scope, also: tuple[ColumnElement[Any], ...]) -> Select[Any]:
+    """Built once per scope and columns, bound per request. A sub-branch scope asks for the
+    institution and the case that puts it in scope in one statement."""
+    code: BindParameter[str] = bindparam("code")
+    stmt = select(InstitutionRow, *also).where(InstitutionRow.fixmedins_code == code)
+    if scope.branch_wide:
+        return stmt
+    return stmt.where(select(CaseRow.id).where(
+        CaseRow.fixmedins_code == code,
+        scope.sub_branch_clause(CaseRow.sub_branch_code)).exists())
 
 
 def _institutions_of(in_scope: Any, districts: Any) -> ColumnElement[bool]:

@@ -46,8 +46,12 @@ async def context(request: Request) -> AppContext:
     return ctx
 
 
-def session(ctx: Annotated[AppContext, Depends(context)]) -> Iterator[Session]:
-    with ctx.db.unit_of_work() as s:
+def session(request: Request, ctx: Annotated[AppContext, Depends(context)]
+            ) -> Iterator[Session]:
+    """The request's unit of work; a GET's opens no transaction until it writes
+    (``Database.read_unit_of_work``: most of them only read)."""
+    with (ctx.db.read_unit_of_work() if request.method in SAFE_METHODS
+          else ctx.db.unit_of_work()) as s:
         yield s
 
 

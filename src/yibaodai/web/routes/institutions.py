@@ -55,7 +55,6 @@ def get_institution(code: str, actor: CurrentActor, ctx: Ctx, s: DbSession,
     """Monthly income, its 12-month mean, fund mix, trend, events, disbursements, flags."""
     view = institution_view(s, actor=actor, code=code, months=months, today=ctx.clock.today(),
                             rules=masking_rules(ctx.settings.masking_file), now=ctx.clock.now())
-    s.commit()  # the audit row of an unmasked personal-data view
     return send(view)
 
 
