@@ -36,6 +36,7 @@ from yibaodai.db.models import (
     UserRow,
     WarningRow,
 )
+from yibaodai.db.session import core_rows
 from yibaodai.domain.verification import FIELDS
 from yibaodai.errors import NotFound
 from yibaodai.reports.cases import CaseFilters, CaseListItem, case_item, filtered_cases, money
@@ -212,7 +213,8 @@ def trigger_name(trigger: str) -> tuple[str, str]:
 #: page prints, as rows, in a statement built once (py-spy: loading the full entities from a
 #: statement built on every request was a sixth of the page's own Python).
 _DECISIONS = (select(DecisionRow.id, DecisionRow.decided_at, DecisionRow.trigger,
-                     DecisionRow.result, DecisionRow.credit_limit, DecisionRow.score,
+                     DecisionRow.result, DecisionRow.credit_limit.label("credit_limit"),
+                     DecisionRow.score,
                      DecisionRow.rule_version, DecisionRow.reasons, DecisionRow.inputs)
               .where(DecisionRow.fixmedins_code == bindparam("code"))
               .order_by(DecisionRow.id.desc()))
@@ -318,7 +320,7 @@ _EVENTS = (select(CaseEventRow.id, CaseEventRow.at, CaseEventRow.event, CaseEven
 def _events(session: Session, case_id: int) -> tuple[list[Row[Any]], dict[int, str]]:
     """The case's events in order, and the names of who acted in them: joined in the same
     round trip, so the page never reads every user to name the few on its timeline."""
-    rows = list(session.execute(_EVENTS, {"case_id": case_id}).all())
+    rows = core_rows(session, _EVENTS, {"case_id": case_id})
     names = {e.actor_id: e.display_name for e in rows
              if e.actor_id is not None and e.display_name is not None}
     return rows, names
@@ -377,7 +379,7 @@ def case_detail(session: Session, *, actor: Actor, case_id: int, rules: MaskingR
     item = case_item(row[:-2], now)
     inst: InstitutionRow = row[1]
     sees = actor.sees_settlement_data
-    decisions = session.execute(_DECISIONS, {"code": inst.fixmedins_code}).all()
+    decisions = core_rows(session, _DECISIONS, {"code": inst.fixmedins_code})
     events, names = _events(session, case_row.id)
     warnings, handlers = _warnings(session, case_row.id) if row[-2] else ([], {})
     penalties = _penalties(session, case_row.id) if row[-1] else []

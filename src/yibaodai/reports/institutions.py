@@ -24,6 +24,7 @@ from yibaodai.db.models import (
     InstitutionEventRow,
     SettlementMonthRow,
 )
+from yibaodai.db.session import core_rows
 from yibaodai.domain.months import previous_months
 from yibaodai.features.settlement import DailyAmounts, settlement_features
 from yibaodai.reports.case_detail import (
@@ -151,8 +152,8 @@ class Month:
 def monthly_totals(session: Session, code: str, *, since: date, before: date) -> dict[str, Month]:
     """``code``'s months from ``since``'s to the one before ``before``'s, from the monthly
     sums ingestion keeps (``settlement_months``), not from the daily rows."""
-    rows = session.execute(_MONTHLY, {"code": code, "since": f"{since:%Y-%m}",
-                                      "before": f"{before:%Y-%m}"}).all()
+    rows = core_rows(session, _MONTHLY, {"code": code, "since": f"{since:%Y-%m}",
+                                         "before": f"{before:%Y-%m}"})
     return {month: Month(fund_pay=fund, hifp_pay=hifp, acct_pay=acct, psn_cash_pay=cash,
                          medfee=medfee, setl_cnt=cnt, refd_setl_cnt=refd, last_day=last)
             for month, fund, hifp, acct, cash, medfee, cnt, refd, last in rows}
@@ -225,13 +226,14 @@ def _months(totals: dict[str, Month], window: list[str], fund: list[Decimal],
 @lru_cache(maxsize=64)
 def _cases_statement(scope: Scope) -> Select[Any]:
     c = CaseRow
-    return scope.cases(select(c.id, c.state, c.sub_branch_code, c.credit_limit)
+    return scope.cases(select(c.id, c.state, c.sub_branch_code,
+                              c.credit_limit.label("credit_limit"))
                        .where(c.fixmedins_code == bindparam("code"))).order_by(c.id)
 
 
 def _cases(session: Session, actor: Actor, code: str) -> list[InstitutionCase]:
     """The institution's cases in the viewer's scope: the four columns shown, no full rows."""
-    rows = session.execute(_cases_statement(Scope.of(actor)), {"code": code}).all()
+    rows = core_rows(session, _cases_statement(Scope.of(actor)), {"code": code})
     return [InstitutionCase(id=r.id, state=r.state, state_zh=name(CASE_STATES, r.state)[0],
                             state_en=name(CASE_STATES, r.state)[1],
                             sub_branch_code=r.sub_branch_code,
@@ -241,7 +243,7 @@ def _cases(session: Session, actor: Actor, code: str) -> list[InstitutionCase]:
 #: The institution's decisions, newest first: id, date, result and limit only (never the
 #: JSON inputs and reasons of each, which this view does not print).
 _DECISIONS = (select(DecisionRow.id, DecisionRow.decided_at, DecisionRow.result,
-                     DecisionRow.credit_limit)
+                     DecisionRow.credit_limit.label("credit_limit"))
               .where(DecisionRow.fixmedins_code == bindparam("code"))
               .order_by(DecisionRow.id.desc()))
 
@@ -251,7 +253,7 @@ def _decisions(session: Session, code: str) -> list[DecisionBrief]:
                           result_zh=name(DECISION_RESULTS, r.result)[0],
                           result_en=name(DECISION_RESULTS, r.result)[1],
                           credit_limit=f"{r.credit_limit:.2f}")
-            for r in session.execute(_DECISIONS, {"code": code})]
+            for r in core_rows(session, _DECISIONS, {"code": code})]
 
 
 def institution_view(session: Session, *, actor: Actor, code: str, months: int, today: date,
