@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from psycopg.pq import TransactionStatus
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+from yibaodai.db.session import no_transaction_yet
 
 
 def _lock(table: str) -> str:
@@ -35,8 +36,7 @@ def locked_tail(session: Session, table: str) -> str | None:
     if session.get_bind().dialect.name != "postgresql":
         return session.execute(text(newest)).scalar()
     driver: Any = session.connection().connection.driver_connection
-    begin = ("BEGIN; " if driver.autocommit
-             and driver.info.transaction_status == TransactionStatus.IDLE else "")
+    begin = "BEGIN; " if no_transaction_yet(driver) else ""
     cursor = driver.cursor()
     try:
         cursor.execute(f"{begin}{_lock(table)}; {newest}")

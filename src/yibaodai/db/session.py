@@ -83,9 +83,14 @@ def _open_transaction_before_a_write(conn: Any, cursor: Any, statement: str, _pa
     A streamed read (a server-side cursor: the exports) needs a transaction too.
     """
     driver = cursor.connection
-    if driver.autocommit and driver.info.transaction_status == TransactionStatus.IDLE and (
-            writes(statement) or isinstance(cursor, ServerCursor)):
+    if no_transaction_yet(driver) and (writes(statement) or isinstance(cursor, ServerCursor)):
         driver.execute("BEGIN")
+
+
+def no_transaction_yet(driver: Any) -> bool:
+    """A read session's psycopg connection (autocommit) before its first write: whoever
+    writes or locks on it must open the transaction first."""
+    return bool(driver.autocommit and driver.info.transaction_status == TransactionStatus.IDLE)
 
 
 def _refuse_if_closed_by_server(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
